@@ -153,6 +153,10 @@ class BaseTransformerEstimator(BaseEstimator):
     def _y_dtype(self):
         raise NotImplementedError
 
+    def _batch_sampler(self):
+        """Factory of training/prediction batch samplers; None = length-grouped."""
+        return None
+
     # ------------------------------------------------------------------
     # Validation
     # ------------------------------------------------------------------
@@ -276,6 +280,7 @@ class BaseTransformerEstimator(BaseEstimator):
             amp=amp,
             y_dtype=self._y_dtype(),
             seed=self._seed,
+            batch_sampler=self._batch_sampler(),
             verbose=self.verbose,
             **criterion_kwargs,
             **optimizer_kwargs,

@@ -19,6 +19,10 @@ from ._data import LengthGroupedBatchSampler, PadCollator
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def _length_grouped(dataset, batch_size, *, shuffle, seed):
+    return LengthGroupedBatchSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed)
+
+
 class TransformerNet(NeuralNet):
     """skorch net over :class:`~sktransformers._data.EncodedDataset` batches.
 
@@ -34,22 +38,26 @@ class TransformerNet(NeuralNet):
         Seed of the batch shuffling.
     predict_batch_size : int
         Batch size of validation and prediction.
+    batch_sampler : callable or None
+        ``batch_sampler(dataset, batch_size, shuffle=..., seed=...)`` returning
+        a batch sampler; None uses :class:`LengthGroupedBatchSampler`. The
+        multi-task estimator draws each batch from one task this way.
     """
 
     def __init__(self, module, *args, pad_token_id=0, amp=None, y_dtype=None, seed=0,
-                 predict_batch_size=128, **kwargs):
+                 predict_batch_size=128, batch_sampler=None, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.pad_token_id = pad_token_id
         self.amp = amp
         self.y_dtype = y_dtype
         self.seed = seed
         self.predict_batch_size = predict_batch_size
+        self.batch_sampler = batch_sampler
 
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if training else self.predict_batch_size
-        sampler = LengthGroupedBatchSampler(
-            dataset.lengths, batch_size, shuffle=training, seed=self.seed
-        )
+        make_sampler = self.batch_sampler or _length_grouped
+        sampler = make_sampler(dataset, batch_size, shuffle=training, seed=self.seed)
         if training:
             # A new epoch counter per fit keeps shuffles reproducible; skorch
             # calls get_iterator once per fit_loop.
