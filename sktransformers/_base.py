@@ -46,6 +46,29 @@ def _resolve_amp(precision, device):
     return None
 
 
+# Families whose learned absolute position table bounds the sequence length;
+# the value is how many positions the model reserves (RoBERTa-style models
+# start counting after the padding index).
+_ABSOLUTE_POSITIONS = {
+    "bert": 0, "distilbert": 0, "electra": 0, "albert": 0,
+    "roberta": 2, "xlm-roberta": 2, "camembert": 2, "mpnet": 2,
+}
+
+
+def _check_max_length(max_length, config):
+    """Fail with a clear error (not an index error inside torch) past the position table."""
+    reserved = _ABSOLUTE_POSITIONS.get(getattr(config, "model_type", None))
+    n_positions = getattr(config, "max_position_embeddings", None)
+    if reserved is None or not isinstance(n_positions, int):
+        return
+    limit = n_positions - reserved
+    if max_length > limit:
+        raise ValueError(
+            f"max_length={max_length} is longer than this model supports: its "
+            f"position table holds {limit} tokens. Set max_length to at most {limit}."
+        )
+
+
 class BaseTransformerEstimator(BaseEstimator):
     """Shared parameters and machinery; see the concrete estimators' docs."""
 
@@ -195,10 +218,15 @@ class BaseTransformerEstimator(BaseEstimator):
         if hasattr(source, "load_backbone"):  # an in-memory source (transfer)
             tokenizer = source.load_tokenizer()
             backbone = source.load_backbone()
+            _check_max_length(self.max_length, backbone.config)
         else:
-            _hub.load_config(source, self.trust_remote_code)
+            config = _hub.load_config(source, self.trust_remote_code)
+            _check_max_length(self.max_length, config)
             tokenizer = _hub.load_tokenizer(source, self.trust_remote_code)
-            backbone = _hub.load_backbone(backbone_from or source, self.trust_remote_code)
+            from ._peft import load_backbone
+
+            # lora=None: an adapter saved with the source is merged into its weights.
+            backbone = load_backbone(backbone_from or source, None, self.trust_remote_code)
         return tokenizer, backbone
 
     def _build_module(self, backbone):
@@ -227,6 +255,10 @@ class BaseTransformerEstimator(BaseEstimator):
         from ._net import TransformerNet
 
         self.device_ = _resolve_device(self.device)
+        # Under torchrun (WORLD_SIZE > 1): DDP training, one device per process.
+        from ._distributed import resolve_net_class
+
+        net_class, self.device_ = resolve_net_class(TransformerNet, self.device_)
         amp = _resolve_amp(self.precision, self.device_)
         callbacks = [("lr_schedule", WarmupLinearSchedule(self.warmup_ratio))]
         if self.max_grad_norm is not None:
@@ -265,7 +297,7 @@ class BaseTransformerEstimator(BaseEstimator):
         }
         if str(self.device_).startswith("cuda"):
             optimizer_kwargs["optimizer__fused"] = True
-        net = TransformerNet(
+        net = net_class(
             module,
             criterion=criterion,
             optimizer=torch.optim.AdamW,
@@ -295,11 +327,14 @@ class BaseTransformerEstimator(BaseEstimator):
         """Free the previous model before building a new one (refits, searches)."""
         if "net_" in self.__dict__:
             del self.net_
-            gc.collect()
-            import torch
+        # Models of estimators a search has dropped can sit in reference
+        # cycles (transformers' loading code keeps frames alive) until the
+        # collector runs; collect them before building the next one.
+        gc.collect()
+        import torch
 
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def _split(self, dataset, y_for_stratify):
         if self.validation_fraction is None:
@@ -342,7 +377,8 @@ class BaseTransformerEstimator(BaseEstimator):
                 np.random.RandomState(self.random_state).randint(np.iinfo(np.int32).max)
             )
             torch.manual_seed(self._seed)
-            tokenizer, backbone = self._load_parts(source)
+            with _hub.quiet_transformers(not self.verbose):
+                tokenizer, backbone = self._load_parts(source)
             self.tokenizer_ = tokenizer
             self.is_pair_ = texts.is_pair
             module = self._build_module(backbone)
@@ -354,8 +390,11 @@ class BaseTransformerEstimator(BaseEstimator):
         from skorch.helper import predefined_split
 
         self.net_.train_split = None if valid is None else predefined_split(valid)
+        from ._threads import thread_budget  # n_jobs > 1: no oversubscription
+
         try:
-            self.net_.partial_fit(train, None, epochs=epochs)
+            with thread_budget():
+                self.net_.partial_fit(train, None, epochs=epochs)
         finally:
             # Keep no data inside the fitted model (pickles stay small).
             self.net_.train_split = None
@@ -392,10 +431,26 @@ class BaseTransformerEstimator(BaseEstimator):
         check_is_fitted(self, "net_")
         texts = self._check_X(X, fitted=True)
         dataset = EncodedDataset(encode(self.tokenizer_, texts, self.max_length))
-        out = self.net_.predict_proba(dataset)
+        from ._threads import thread_budget
+
+        with thread_budget():
+            out = self.net_.predict_proba(dataset)
         result = np.empty_like(out)
         result[eval_order(dataset.lengths)] = out
         return result
+
+    def backbone(self):
+        """The fine-tuned backbone, to start a new estimator from: ``model=est.backbone()``.
+
+        Returns a :class:`~sktransformers.FittedBackbone` (a CPU copy of the
+        backbone's weights, LoRA adapters merged, and the tokenizer). It is
+        not an estimator, so ``clone`` and ``GridSearchCV`` keep it as is and
+        every fit starts from these weights.
+        """
+        check_is_fitted(self, "net_")
+        from ._transfer import FittedBackbone
+
+        return FittedBackbone.from_estimator(self)
 
     @property
     def history_(self):
@@ -412,6 +467,14 @@ class BaseTransformerEstimator(BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch maps a net pickled on a GPU to the CPU when CUDA is missing;
+        # device_ must then say where the model really is.
+        net = self.__dict__.get("net_")
+        if net is not None and "device_" in self.__dict__:
+            self.device_ = str(net.device)
 
     # ------------------------------------------------------------------
     # Saving and loading
@@ -435,6 +498,10 @@ class BaseTransformerEstimator(BaseEstimator):
         directory : pathlib.Path
         """
         check_is_fitted(self, "net_")
+        from ._distributed import is_main_process
+
+        if not is_main_process():  # data-parallel training: rank 0 writes
+            return Path(directory)
         from safetensors.torch import save_file
 
         from ._peft import save_backbone
@@ -442,7 +509,8 @@ class BaseTransformerEstimator(BaseEstimator):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         module = self.net_.module_
-        save_backbone(module.backbone, directory)
+        with _hub.quiet_progress():
+            save_backbone(module.backbone, directory)
         self.tokenizer_.save_pretrained(directory)
         heads = {k: v.detach().cpu().contiguous() for k, v in module.heads.state_dict().items()}
         save_file(heads, str(directory / _hub.HEADS_FILE))
@@ -497,6 +565,8 @@ class BaseTransformerEstimator(BaseEstimator):
                 f"load it with {meta['estimator']}.from_pretrained."
             )
         saved = {k: _hub.from_json_value(v) for k, v in meta["params"].items()}
+        # Running a directory's code is the caller's decision, never the file's.
+        saved.pop("trust_remote_code", None)
         valid = cls().get_params(deep=False)
         est = cls(**{k: v for k, v in saved.items() if k in valid})
         est.set_params(**params)

@@ -287,13 +287,20 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        # predict_proba first: before fit it raises NotFittedError, where
+        # reading classes_ first would raise a bare AttributeError.
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 def _check_labels(y):
     if y is None:
         raise ValueError("y is None; TransformerClassifier needs one label per text.")
-    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    raw = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if isinstance(raw, (list, tuple)) and len({isinstance(v, str) for v in raw}) > 1:
+        # np.asarray would silently turn ["pos", 1] into the strings ["pos", "1"].
+        raw = np.asarray(raw, dtype=object)
+    y = np.asarray(raw)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:

@@ -41,13 +41,22 @@ def _describe(value):
     return f"{value!r} (type {type(value).__name__})"
 
 
-def _check_column(values, where):
+def _is_pandas_na(value):
+    # pd.NA / pd.NaT: the missing values of "string" and datetime columns.
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _check_column(values, where, allow_missing=False):
     out = []
     for i, value in enumerate(values):
         if isinstance(value, str):
             out.append(value)
             continue
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        if missing or _is_pandas_na(value):
+            if allow_missing:  # a single text in a frame of pairs (allow_mixed)
+                out.append(None)
+                continue
             raise ValueError(
                 f"X contains a missing value at {where}row {i}: {_describe(value)}. "
                 "Every text must be a string; drop or fill missing texts first."
@@ -62,14 +71,23 @@ def _check_column(values, where):
     return out
 
 
-def check_texts(X, *, allow_pairs=True):
+def check_texts(X, *, allow_pairs=True, allow_mixed=False):
     """Validate ``X`` and return a :class:`TextInput`.
 
     Accepted: a list, tuple, numpy array or pandas Series of str (single
     texts); a one-column DataFrame or (n, 1) array (single texts); a
     two-column DataFrame, an (n, 2) array or a list of 2-tuples (sentence
     pairs).
+
+    With ``allow_mixed=True`` single texts and pairs may be mixed: in two
+    columns, a missing second text (None/NaN) marks a single text (its
+    ``second`` entry is None); a list may mix strings and 2-tuples.
     """
+    if allow_mixed and isinstance(X, (list, tuple)):
+        if any(isinstance(item, (tuple, list, np.ndarray)) for item in X) and not all(
+            isinstance(item, (tuple, list, np.ndarray)) for item in X
+        ):
+            X = [(item, None) if isinstance(item, (str, np.str_)) else item for item in X]
     if X is None:
         raise ValueError("X is None; expected a list of texts or of text pairs.")
     if isinstance(X, str):
@@ -119,9 +137,10 @@ def check_texts(X, *, allow_pairs=True):
         raise ValueError(f"X has {len(columns)} columns; expected {expected}.")
     if len(columns) == 1:
         return TextInput(_check_column(columns[0], ""))
-    return TextInput(
-        _check_column(columns[0], "column 0, "), _check_column(columns[1], "column 1, ")
-    )
+    second = _check_column(columns[1], "column 1, ", allow_missing=allow_mixed)
+    if allow_mixed and all(s is None for s in second):
+        second = None
+    return TextInput(_check_column(columns[0], "column 0, "), second)
 
 
 def check_same_length(texts, y):
@@ -152,6 +171,8 @@ def encode(tokenizer, texts, max_length, chunk_size=4096):
 
     Chunks keep the fast tokenizer's batch parallelism while bounding memory.
     """
+    if texts.second is not None and any(s is None for s in texts.second):
+        return _encode_mixed(tokenizer, texts, max_length, chunk_size)
     input_ids, token_type_ids = [], []
     wants_types = "token_type_ids" in getattr(tokenizer, "model_input_names", [])
     for start in range(0, len(texts), chunk_size):
@@ -170,6 +191,26 @@ def encode(tokenizer, texts, max_length, chunk_size=4096):
         if wants_types:
             token_type_ids.extend(out["token_type_ids"])
     return Encoded(input_ids, token_type_ids if wants_types else None)
+
+
+def _encode_mixed(tokenizer, texts, max_length, chunk_size):
+    """Single texts and pairs in one input (``second`` is None for single texts)."""
+    single = [i for i, s in enumerate(texts.second) if s is None]
+    pairs = [i for i, s in enumerate(texts.second) if s is not None]
+    parts = [
+        (single, encode(tokenizer, TextInput([texts.first[i] for i in single]), max_length,
+                        chunk_size)),
+        (pairs, encode(tokenizer, texts.take(pairs), max_length, chunk_size)),
+    ]
+    input_ids = [None] * len(texts)
+    wants_types = parts[1][1].token_type_ids is not None
+    token_type_ids = [None] * len(texts) if wants_types else None
+    for rows, enc in parts:
+        for j, i in enumerate(rows):
+            input_ids[i] = enc.input_ids[j]
+            if wants_types:
+                token_type_ids[i] = enc.token_type_ids[j]
+    return Encoded(input_ids, token_type_ids)
 
 
 class EncodedDataset(torch.utils.data.Dataset):

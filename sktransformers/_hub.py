@@ -10,6 +10,8 @@ Nothing is pickled and no code runs on load.
 
 from __future__ import annotations
 
+import contextlib
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -58,6 +60,30 @@ def resolve_model(model):
     return model
 
 
+@contextlib.contextmanager
+def quiet_transformers(quiet=True):
+    """Silence transformers' loading bars and load reports, restoring them after.
+
+    Estimators are silent at ``verbose=0``; the library-wide settings are put
+    back exactly as they were, so nothing leaks into the user's session.
+    """
+    if not quiet:
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def load_config(source, trust_remote_code=False):
     """Load the model config, turning hub/cache failures into one clear error."""
     from transformers import AutoConfig
@@ -80,14 +106,32 @@ def load_tokenizer(source, trust_remote_code=False):
     return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
 
 
+@contextlib.contextmanager
+def quiet_progress():
+    """Silence transformers' own progress bars (loading or writing weights).
+
+    An estimator prints only what its ``verbose`` asks for.
+    """
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_backbone(source, trust_remote_code=False):
     """Load the encoder in float32 (training in a checkpoint's fp16 is slow and unstable)."""
     import torch
     from transformers import AutoModel
 
-    return AutoModel.from_pretrained(
-        source, dtype=torch.float32, trust_remote_code=trust_remote_code
-    )
+    with quiet_progress():
+        return AutoModel.from_pretrained(
+            source, dtype=torch.float32, trust_remote_code=trust_remote_code
+        )
 
 
 def write_estimator_file(directory, payload):

@@ -1,10 +1,35 @@
-"""Parameter-efficient fine-tuning: freezing parts of the backbone, and LoRA via peft."""
+"""Parameter-efficient fine-tuning: freezing parts of the backbone, and LoRA via peft.
+
+Saved directories and LoRA
+--------------------------
+A LoRA estimator's :meth:`save_pretrained` directory holds the backbone's
+*pretrained* (unmerged) weights at its root, as a normal Hugging Face model
+directory, and the trained adapter in the ``sktransformers_lora/``
+subfolder (``adapter_config.json`` + ``adapter_model.safetensors``, peft's
+own format). Keeping the two apart makes ``from_pretrained`` exact (the
+predictions after reloading are those before saving) and lets training go
+on with the same adapter.
+
+When such a directory is passed as ``model=`` to a new estimator (or to
+:class:`~sktransformers.TransformerEmbedder`), the adapter is merged into
+the weights: the new estimator starts from the fine-tuned backbone, and
+trains it fully, or through a fresh adapter if it sets ``lora`` itself.
+Outside sktransformers, ``AutoModel.from_pretrained(directory)`` reads the
+pretrained weights only; ``peft.PeftModel.from_pretrained(model,
+directory + "/sktransformers_lora")`` adds the adapter.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from torch import nn
 
 from . import _hub
+
+LORA_DIR = "sktransformers_lora"
+LORA_DEFAULTS = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1}
 
 
 def _embeddings(backbone):
@@ -25,7 +50,12 @@ def _layers(backbone):
 
 
 def apply_freeze(module, freeze):
-    """Stop gradients for the embeddings, the first ``k`` layers, or the whole backbone."""
+    """Stop gradients for the embeddings, the first ``k`` layers, or the whole backbone.
+
+    LoRA adapter weights are never frozen: with ``lora``, ``freeze`` applies
+    to the pretrained weights (which peft already freezes), so
+    ``freeze="backbone"`` plus ``lora`` trains the adapters and the heads.
+    """
     backbone = module.backbone
     if freeze == "backbone":
         targets = [backbone]
@@ -37,18 +67,119 @@ def apply_freeze(module, freeze):
             raise ValueError(f"freeze={freeze} but the backbone has only {len(layers)} layers.")
         targets = [_embeddings(backbone), *list(layers)[:freeze]]
     for target in targets:
-        for param in target.parameters():
-            param.requires_grad_(False)
+        for name, param in target.named_parameters():
+            if "lora_" not in name:
+                param.requires_grad_(False)
     return module
 
 
+def _import_peft():
+    try:
+        import peft
+    except ImportError:
+        raise ImportError(
+            "lora needs the peft library: pip install \"sktransformers[peft]\"."
+        ) from None
+    return peft
+
+
+def is_lora(backbone):
+    """Whether ``backbone`` is wrapped by peft (carries a LoRA adapter)."""
+    return hasattr(backbone, "peft_config") and hasattr(backbone, "get_base_model")
+
+
+def lora_config(lora):
+    """A ``peft.LoraConfig`` from ``lora=True`` or a dict of its arguments."""
+    peft = _import_peft()
+    kwargs = dict(LORA_DEFAULTS)
+    if isinstance(lora, dict):
+        kwargs.update(lora)
+    try:
+        return peft.LoraConfig(**kwargs)
+    except TypeError as exc:
+        raise ValueError(f"lora={lora!r} is not a valid peft.LoraConfig: {exc}") from None
+
+
+def wrap_lora(backbone, lora):
+    """Wrap ``backbone`` in a fresh LoRA adapter; only the adapter trains."""
+    peft = _import_peft()
+    config = lora_config(lora)
+    try:
+        return peft.get_peft_model(backbone, config)
+    except ValueError as exc:
+        raise ValueError(
+            f"Could not add LoRA to {type(backbone).__name__}: {exc} Pass the names of its "
+            "attention projections, e.g. lora={'target_modules': ['query', 'value']}."
+        ) from None
+
+
 def apply_lora(module, lora):
-    raise NotImplementedError("LoRA support is being added (issue 3).")
+    """Replace ``module.backbone`` by a LoRA-wrapped one (peft); heads stay trainable.
+
+    Parameters
+    ----------
+    module : TransformerModel
+    lora : True or dict
+        True uses r=8, lora_alpha=16, lora_dropout=0.1 on the attention
+        projections peft knows for the architecture; a dict overrides these
+        and is passed to ``peft.LoraConfig`` (e.g. ``{"r": 4,
+        "target_modules": ["query", "key", "value"]}``).
+    """
+    if not is_lora(module.backbone):
+        module.backbone = wrap_lora(module.backbone, lora)
+    return module
+
+
+def merged_backbone(backbone):
+    """A plain copy of ``backbone`` with any LoRA adapter merged into its weights."""
+    import copy
+
+    copied = copy.deepcopy(backbone)
+    if is_lora(copied):
+        copied = copied.merge_and_unload()
+    return copied
+
+
+def _base_state_dict(peft_model):
+    """The pretrained weights under a LoRA wrapper, with their original names."""
+    state = {}
+    for key, value in peft_model.get_base_model().state_dict().items():
+        if "lora_" in key:
+            continue
+        state[key.replace(".base_layer.", ".")] = value
+    return state
 
 
 def save_backbone(backbone, directory):
-    backbone.save_pretrained(directory)
+    """Save the backbone as a Hugging Face directory (+ the LoRA adapter, if any)."""
+    if not is_lora(backbone):
+        backbone.save_pretrained(directory)
+        return
+    base = backbone.get_base_model()
+    base.save_pretrained(directory, state_dict=_base_state_dict(backbone))
+    backbone.save_pretrained(os.path.join(directory, LORA_DIR))
+
+
+def _adapter_dir(source):
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    path = Path(source) / LORA_DIR
+    return path if (path / "adapter_config.json").is_file() else None
 
 
 def load_backbone(directory, lora, trust_remote_code):
-    return _hub.load_backbone(directory, trust_remote_code)
+    """Load a backbone saved by :func:`save_backbone` (or any model source).
+
+    With ``lora`` set, a saved adapter is restored trainable (or a fresh one
+    added when none was saved); without it, a saved adapter is merged into
+    the weights.
+    """
+    backbone = _hub.load_backbone(directory, trust_remote_code)
+    adapter = _adapter_dir(directory)
+    if adapter is not None:
+        peft = _import_peft()
+        wrapped = peft.PeftModel.from_pretrained(backbone, str(adapter), is_trainable=bool(lora))
+        return wrapped if lora else wrapped.merge_and_unload()
+    if lora:
+        return wrap_lora(backbone, lora)
+    return backbone

@@ -40,6 +40,47 @@ def tiny_model_dir(tmp_path_factory):
     return str(path)
 
 
+_TINY_MODEL_PATH = None
+
+
+def tiny_model_path():
+    """The tiny model directory as a plain function, built once per process.
+
+    For code that needs the directory before fixtures exist (estimator
+    instances given to ``parametrize_with_checks`` at collection time).
+    Same model as the ``tiny_model_dir`` fixture; removed at exit.
+    """
+    global _TINY_MODEL_PATH
+    if _TINY_MODEL_PATH is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        import torch
+        from transformers import AutoTokenizer, BertConfig, BertModel
+
+        from sktransformers._hub import DEFAULT_MODEL, resolve_model
+
+        path = tempfile.mkdtemp(prefix="sktransformers-tiny-bert-")
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
+        tokenizer.save_pretrained(path)
+        state = torch.random.get_rng_state()
+        torch.manual_seed(0)
+        config = BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+        )
+        BertModel(config).save_pretrained(path)
+        torch.random.set_rng_state(state)
+        _TINY_MODEL_PATH = path
+    return _TINY_MODEL_PATH
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     import torch

@@ -1,0 +1,463 @@
+"""Hyper-parameter tuning with Optuna (``pip install "sktransformers[optuna]"``).
+
+Three ways to tune an estimator, from the least to the most code:
+
+* :func:`tune` runs a whole study with a default search space for
+  fine-tuning (learning rate, epochs, batch size, warmup, weight decay,
+  maximum length), prunes poor trials after each epoch, and returns the best
+  estimator refitted on all the data together with the study. Studies can
+  live in memory, in a SQLite file, or in a PostgreSQL database shared by
+  workers on several machines.
+* ``optuna_integration.OptunaSearchCV`` works with every estimator as with
+  any scikit-learn estimator; with ``enable_pruning=True`` it calls
+  ``partial_fit`` once per epoch (pass ``max_iter=max_epochs``) and prunes
+  between epochs.
+* :class:`OptunaPruningCallback` reports each epoch's validation score of a
+  hand-written objective to its trial and stops a pruned trial cleanly.
+
+Every estimator trained here frees its model when the trial ends (only the
+best one is kept), so long studies do not grow in memory.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import os
+import socket
+
+from skorch.callbacks import Callback
+
+__all__ = ["OptunaPruningCallback", "default_search_space", "tune"]
+
+_EXTRA_HINT = 'Install it with: pip install "sktransformers[optuna]"'
+
+
+def _import_optuna():
+    try:
+        import optuna
+    except ImportError as exc:  # pragma: no cover - exercised without the extra
+        raise ImportError(f"sktransformers.tuning needs optuna. {_EXTRA_HINT}") from exc
+    return optuna
+
+
+class _PruneState:
+    """Shared by a callback and its copies, so the caller's instance sees the outcome."""
+
+    def __init__(self):
+        self.pruned = False
+        self.epoch = None
+
+
+class OptunaPruningCallback(Callback):
+    """Report the validation score of every epoch to an Optuna trial; stop if pruned.
+
+    Pass it in the estimator's ``callbacks`` and fit with
+    ``validation_fraction`` set, so that ``valid_score`` (accuracy for
+    classifiers, R² for regressors) or ``valid_loss`` is recorded each epoch.
+    After every epoch the callback calls ``trial.report(value, epoch)``; when
+    ``trial.should_prune()`` says so, training stops at the end of that epoch
+    as early stopping does (``fit`` returns normally and the estimator can
+    predict, be saved or be trained further). Then call
+    :meth:`raise_if_pruned` in the objective, which raises
+    ``optuna.TrialPruned`` so that Optuna marks the trial as pruned.
+
+    The estimator (and scikit-learn's ``clone``) copy their callbacks; every
+    copy of this callback reports to the same trial and shares the
+    :attr:`pruned` flag with the instance you created. Pickling an estimator
+    drops the trial (a trial belongs to its study's storage): the unpickled
+    callback does nothing, and neither does it once the trial has finished
+    (training the returned estimator further is fine).
+
+    Parameters
+    ----------
+    trial : optuna.trial.Trial
+        The trial of the running objective.
+    monitor : str, default="valid_score"
+        History key to report: ``"valid_score"`` (higher is better; create
+        the study with ``direction="maximize"``) or ``"valid_loss"`` (lower
+        is better; ``direction="minimize"``).
+
+    Attributes
+    ----------
+    pruned : bool
+        Whether the last fit was stopped by the pruner.
+    pruned_epoch : int or None
+        The epoch after which it was stopped.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sktransformers import TransformerClassifier
+    >>> from sktransformers.tuning import OptunaPruningCallback
+    >>> X = ["great film", "awful film", "loved it", "hated it"] * 4
+    >>> y = ["pos", "neg", "pos", "neg"] * 4
+    >>> def objective(trial):
+    ...     pruning = OptunaPruningCallback(trial)
+    ...     clf = TransformerClassifier(
+    ...         lr=trial.suggest_float("lr", 1e-5, 1e-3, log=True), max_epochs=2,
+    ...         validation_fraction=0.25, callbacks=[pruning], random_state=0,
+    ...     ).fit(X, y)
+    ...     pruning.raise_if_pruned()
+    ...     return clf.history_[-1, "valid_score"]
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.optimize(objective, n_trials=1)
+    >>> len(study.trials)
+    1
+    """
+
+    def __init__(self, trial, monitor="valid_score"):
+        self.trial = trial
+        self.monitor = monitor
+        self._state = _PruneState()
+
+    @property
+    def pruned(self):
+        return self._state.pruned
+
+    @property
+    def pruned_epoch(self):
+        return self._state.epoch
+
+    def initialize(self):
+        self._state.pruned = False
+        self._state.epoch = None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.trial is None:
+            return
+        row = net.history[-1]
+        if self.monitor not in row:
+            raise ValueError(
+                f"OptunaPruningCallback monitors {self.monitor!r}, which this fit does not "
+                f"record (recorded: {sorted(k for k in row if k != 'batches')}). Set "
+                "validation_fraction on the estimator (for example 0.2) to record "
+                "valid_loss and valid_score each epoch."
+            )
+        epoch = int(row["epoch"])
+        optuna = _import_optuna()
+        try:
+            self.trial.report(float(row[self.monitor]), step=epoch)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Training on after the trial ended (partial_fit of the returned
+            # estimator): nothing left to report to.
+            self.trial = None
+            return
+        if self.trial.should_prune():
+            self._state.pruned = True
+            self._state.epoch = epoch
+            # skorch's partial_fit ends training on KeyboardInterrupt and then
+            # runs on_train_end, exactly as for its own EarlyStopping.
+            raise KeyboardInterrupt
+
+    def raise_if_pruned(self):
+        """Raise ``optuna.TrialPruned`` if the last fit was stopped by the pruner."""
+        if self._state.pruned:
+            optuna = _import_optuna()
+            raise optuna.TrialPruned(f"trial pruned after epoch {self._state.epoch}")
+
+    # Copies (the estimator's deepcopy of its callbacks, sklearn's clone) keep
+    # the very same trial and pruning state: a trial cannot be copied.
+    def __deepcopy__(self, memo):
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            shared = key in ("trial", "_state")
+            new.__dict__[key] = value if shared else copy.deepcopy(value, memo)
+        return new
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["trial"] = None
+        return state
+
+    def __sklearn_clone__(self):
+        return copy.deepcopy(self)
+
+
+def default_search_space(estimator=None):
+    """The search space :func:`tune` uses unless told otherwise.
+
+    Parameters
+    ----------
+    estimator : estimator or None, default=None
+        When given, ``max_length`` choices longer than its model's position
+        table are left out (the config is read; no weights are loaded).
+
+    Returns
+    -------
+    space : dict of str to optuna distribution
+        ``lr`` log-uniform in [1e-5, 3e-4]; ``max_epochs`` in 1..5;
+        ``batch_size`` in {16, 32, 64}; ``warmup_ratio`` in [0, 0.2];
+        ``weight_decay`` in [0, 0.1]; ``max_length`` in {64, 128, 256}.
+        Copy it and change entries to build your own.
+
+    Examples
+    --------
+    >>> from optuna.distributions import FloatDistribution
+    >>> from sktransformers.tuning import default_search_space
+    >>> space = {**default_search_space(), "lr": FloatDistribution(1e-4, 1e-3, log=True)}
+    >>> sorted(space)
+    ['batch_size', 'lr', 'max_epochs', 'max_length', 'warmup_ratio', 'weight_decay']
+    """
+    _import_optuna()
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    return {
+        "lr": FloatDistribution(1e-5, 3e-4, log=True),
+        "max_epochs": IntDistribution(1, 5),
+        "batch_size": CategoricalDistribution([16, 32, 64]),
+        "warmup_ratio": FloatDistribution(0.0, 0.2),
+        "weight_decay": FloatDistribution(0.0, 0.1),
+        "max_length": CategoricalDistribution(_max_length_choices(estimator, (64, 128, 256))),
+    }
+
+
+def _max_length_choices(estimator, choices):
+    model = None if estimator is None else estimator.get_params(deep=False).get("model")
+    if not isinstance(model, (str, os.PathLike)):
+        return list(choices)
+    from . import _base, _hub
+
+    config = _hub.load_config(_hub.resolve_model(model), getattr(estimator, "trust_remote_code", False))
+    reserved = getattr(_base, "_ABSOLUTE_POSITIONS", {}).get(getattr(config, "model_type", None))
+    n_positions = getattr(config, "max_position_embeddings", None)
+    if reserved is None or not isinstance(n_positions, int):
+        return list(choices)
+    limit = n_positions - reserved
+    return [c for c in choices if c <= limit] or [limit]
+
+
+def _suggest(trial, space):
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    params = {}
+    for name, dist in space.items():
+        if isinstance(dist, FloatDistribution):
+            params[name] = trial.suggest_float(
+                name, dist.low, dist.high, log=dist.log, step=dist.step
+            )
+        elif isinstance(dist, IntDistribution):
+            params[name] = trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
+        elif isinstance(dist, CategoricalDistribution):
+            params[name] = trial.suggest_categorical(name, dist.choices)
+        else:  # a fixed value
+            params[name] = dist
+    return params
+
+
+def _release(estimator):
+    if estimator is not None and hasattr(estimator, "_release"):
+        estimator._release()
+
+
+def tune(
+    estimator,
+    X,
+    y,
+    *,
+    search_space=None,
+    n_trials=20,
+    timeout=None,
+    validation_fraction=0.2,
+    storage=None,
+    study_name=None,
+    load_if_exists=False,
+    sampler=None,
+    pruner=None,
+    refit=True,
+    random_state=None,
+    show_progress_bar=False,
+):
+    """Tune an estimator's hyper-parameters with Optuna, pruning poor trials.
+
+    Each trial fits a clone of ``estimator`` with suggested parameters on
+    ``1 - validation_fraction`` of the data and scores it every epoch on the
+    rest (accuracy or R², the estimator's ``valid_score``); the pruner stops
+    trials that fall behind. The trial's value is the score after its last
+    epoch. Then the best parameters are refitted on all of ``X, y``.
+
+    Parameters
+    ----------
+    estimator : sktransformers estimator
+        The template; its parameters that are not searched are kept.
+    X : texts or text pairs
+    y : array-like
+    search_space : dict or callable, default=None
+        None uses ``default_search_space(estimator)``. A dict maps parameter names to
+        optuna distributions (or to fixed values) and replaces the default
+        space; merge with ``{**default_search_space(), ...}`` to change only
+        some entries. A callable ``search_space(trial) -> dict of params``
+        gives full control (conditional parameters, derived values).
+    n_trials : int or None, default=20
+        Trials run by this call (several workers sharing a study each run
+        their own ``n_trials``).
+    timeout : float or None, default=None
+        Stop starting new trials after this many seconds.
+    validation_fraction : float, default=0.2
+        Share of ``X`` held out in each trial when ``estimator`` has no
+        ``validation_fraction`` of its own.
+    storage : str, optuna storage or None, default=None
+        Where the study lives. None keeps it in memory (nothing written;
+        lost when the process exits). ``"sqlite:///tuning.db"`` keeps it in
+        a local file (embedded, no server): a study can be resumed or
+        inspected with ``optuna-dashboard``, and a few processes on one
+        machine can share it. A PostgreSQL URL
+        (``"postgresql://user:password@host:5432/db"``, needs
+        ``sktransformers[postgres]``) lets workers on several machines share
+        one study: start each with the same ``study_name`` and
+        ``load_if_exists=True``.
+    study_name : str or None, default=None
+        Name of the study in ``storage``.
+    load_if_exists : bool, default=False
+        Join the existing study ``study_name`` instead of failing.
+    sampler : optuna sampler or None, default=None
+        None uses ``TPESampler(seed=random_state)``.
+    pruner : optuna pruner or None, default=None
+        None uses ``MedianPruner(n_startup_trials=5, n_warmup_steps=1)``:
+        from the sixth trial on, a trial whose score after an epoch (from the
+        second on) is below the median of earlier trials at that epoch stops.
+    refit : bool, default=True
+        Refit the best parameters on all of ``X, y`` (as scikit-learn's
+        searches do). With False, the estimator of the best trial is returned
+        as trained in its trial (on the training part only) if this process
+        ran it, else None; this saves one training.
+    random_state : int or None, default=None
+        Seeds the default sampler.
+    show_progress_bar : bool, default=False
+        Optuna's progress bar.
+
+    Returns
+    -------
+    best_estimator : fitted estimator or None
+        See ``refit``.
+    study : optuna.Study
+        All trials, with ``study.best_params`` and ``study.best_value``; each
+        trial's ``user_attrs`` hold the estimator parameters it used and the
+        worker (host and process id) that ran it.
+
+    Examples
+    --------
+    >>> from optuna.distributions import FloatDistribution
+    >>> from sktransformers import TransformerClassifier
+    >>> from sktransformers.tuning import tune
+    >>> X = ["great film", "awful film", "loved it", "hated it"] * 4
+    >>> y = ["pos", "neg", "pos", "neg"] * 4
+    >>> best, study = tune(
+    ...     TransformerClassifier(max_epochs=1, random_state=0), X, y,
+    ...     search_space={"lr": FloatDistribution(1e-5, 1e-3, log=True)},
+    ...     n_trials=2, validation_fraction=0.25, random_state=0,
+    ... )
+    >>> len(study.trials), best.predict(["what a film"]).shape
+    (2, (1,))
+    """
+    optuna = _import_optuna()
+    from sklearn.base import clone
+
+    if search_space is None:
+        search_space = default_search_space(estimator)
+    if not (callable(search_space) or isinstance(search_space, dict)):
+        raise TypeError(
+            f"search_space must be a dict or a callable, got {type(search_space).__name__}."
+        )
+    if sampler is None:
+        sampler = optuna.samplers.TPESampler(seed=random_state)
+    if pruner is None:
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    study = optuna.create_study(
+        storage=_storage(storage),
+        study_name=study_name,
+        load_if_exists=load_if_exists,
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+    )
+    base_callbacks = list(estimator.get_params(deep=False).get("callbacks") or [])
+    held_out = estimator.get_params(deep=False).get("validation_fraction") or validation_fraction
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    kept = {"number": None, "estimator": None}
+
+    def objective(trial):
+        params = search_space(trial) if callable(search_space) else _suggest(trial, search_space)
+        trial.set_user_attr("worker", worker)
+        trial.set_user_attr("estimator_params", _jsonable(params))
+        pruning = OptunaPruningCallback(trial, monitor="valid_score")
+        est = clone(estimator).set_params(
+            **params,
+            validation_fraction=held_out,
+            callbacks=[*base_callbacks, ("optuna_pruning", pruning)],
+        )
+        try:
+            est.fit(X, y)
+            pruning.raise_if_pruned()
+            value = float(est.history_[-1, "valid_score"])
+        except BaseException:
+            _release(est)
+            raise
+        if not refit and (kept["estimator"] is None or value > kept["value"]):
+            _release(kept["estimator"])
+            est.set_params(callbacks=base_callbacks or None)
+            kept.update(number=trial.number, value=value, estimator=est)
+        else:
+            _release(est)
+        return value
+
+    study.optimize(
+        objective,
+        n_trials=n_trials,
+        timeout=timeout,
+        gc_after_trial=True,
+        show_progress_bar=show_progress_bar,
+    )
+    completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not completed:
+        raise RuntimeError(
+            f"No trial of study {study.study_name!r} completed ({len(study.trials)} trials, all "
+            "pruned or failed); run more trials or use a less aggressive pruner."
+        )
+    best_trial = study.best_trial
+    if not refit:
+        best = kept["estimator"] if kept["number"] == best_trial.number else None
+        if best is None:
+            _release(kept["estimator"])
+        return best, study
+    _release(kept["estimator"])
+    gc.collect()
+    params = best_trial.user_attrs.get("estimator_params", best_trial.params)
+    best = clone(estimator).set_params(**params)
+    best.fit(X, y)
+    return best, study
+
+
+def _storage(storage):
+    """A PostgreSQL URL without a driver uses psycopg2 when psycopg (3) is missing.
+
+    SQLAlchemy 2.1 reads ``postgresql://`` as psycopg 3; the ``postgres``
+    extra installs psycopg2.
+    """
+    if not isinstance(storage, str) or not storage.startswith(("postgresql://", "postgres://")):
+        return storage
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+        return "postgresql+psycopg2://" + storage.split("://", 1)[1]
+    return storage
+
+
+def _jsonable(params):
+    out = {}
+    for key, value in params.items():
+        if hasattr(value, "item"):  # numpy scalars
+            value = value.item()
+        out[key] = value
+    return out
