@@ -63,7 +63,8 @@ def main():
 
     data = glue_dir() / "SST-2"
     if not (data / "train.tsv").is_file():
-        print(f"SST-2 not found in {data}; set SKTRANSFORMERS_GLUE_DIR to the GLUE folder. Skipping.")
+        print(f"SST-2 not found in {data}; set SKTRANSFORMERS_GLUE_DIR to the GLUE "
+              "folder. Skipping.")
         return 0
 
     import optuna

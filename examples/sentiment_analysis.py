@@ -71,14 +71,16 @@ def main():
     )
     start = time.perf_counter()
     clf.fit(train["text"], train["label"])
-    print(f"\nfine-tuned on {len(train)} reviews in {time.perf_counter() - start:.0f} s "
-          f"on {clf.device_}\n")
+    print(
+        f"\nfine-tuned on {len(train)} reviews in {time.perf_counter() - start:.0f} s "
+        f"on {clf.device_}\n"
+    )
 
     predicted = clf.predict(test["text"])
     print(classification_report(test["label"], predicted, digits=3))
 
     examples = ["An absolute delight from start to finish.", "Two hours I will never get back."]
-    for text, label in zip(examples, clf.predict(examples)):
+    for text, label in zip(examples, clf.predict(examples), strict=True):
         print(f"{label:>8}: {text}")
     return 0
 

@@ -69,6 +69,19 @@ def _check_max_length(max_length, config):
         )
 
 
+def _fused_adamw(device):
+    """Whether torch has a fused AdamW kernel for ``device`` (CPU: torch >= 2.4)."""
+    import torch
+
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return True
+    if kind == "cpu":
+        major, minor = (int(v) for v in torch.__version__.split(".")[:2])
+        return (major, minor) >= (2, 4)
+    return False
+
+
 class BaseTransformerEstimator(BaseEstimator):
     """Shared parameters and machinery; see the concrete estimators' docs."""
 
@@ -95,6 +108,8 @@ class BaseTransformerEstimator(BaseEstimator):
         "lora": ["boolean", dict, None],
         "device": [str],
         "precision": [StrOptions({"auto", "fp32", "bf16"})],
+        "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
+        "compile": ["boolean"],
         "trust_remote_code": ["boolean"],
         "callbacks": [list, None],
         "random_state": ["random_state"],
@@ -122,6 +137,8 @@ class BaseTransformerEstimator(BaseEstimator):
         lora=None,
         device="auto",
         precision="auto",
+        gradient_accumulation_steps=1,
+        compile=False,
         trust_remote_code=False,
         callbacks=None,
         random_state=None,
@@ -145,6 +162,8 @@ class BaseTransformerEstimator(BaseEstimator):
         self.lora = lora
         self.device = device
         self.precision = precision
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.compile = compile
         self.trust_remote_code = trust_remote_code
         self.callbacks = callbacks
         self.random_state = random_state
@@ -295,7 +314,9 @@ class BaseTransformerEstimator(BaseEstimator):
                 ("*layer_norm*", {"weight_decay": 0.0}),
             ],
         }
-        if str(self.device_).startswith("cuda"):
+        if _fused_adamw(self.device_):
+            # One kernel for the whole update (on CPU about 5x faster than
+            # the foreach loop for all-MiniLM-L6-v2); the Trainer's default too.
             optimizer_kwargs["optimizer__fused"] = True
         net = net_class(
             module,
@@ -313,6 +334,8 @@ class BaseTransformerEstimator(BaseEstimator):
             y_dtype=self._y_dtype(),
             seed=self._seed,
             batch_sampler=self._batch_sampler(),
+            gradient_accumulation_steps=self.gradient_accumulation_steps,
+            compile=self.compile,
             verbose=self.verbose,
             **criterion_kwargs,
             **optimizer_kwargs,
@@ -509,7 +532,7 @@ class BaseTransformerEstimator(BaseEstimator):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         module = self.net_.module_
-        with _hub.quiet_progress():
+        with _hub.quiet_transformers(not self.verbose):
             save_backbone(module.backbone, directory)
         self.tokenizer_.save_pretrained(directory)
         heads = {k: v.detach().cpu().contiguous() for k, v in module.heads.state_dict().items()}
@@ -575,9 +598,10 @@ class BaseTransformerEstimator(BaseEstimator):
         est._restore_metadata(meta["fitted"])
         est.is_pair_ = meta["is_pair"]
         est._seed = int(np.random.RandomState(est.random_state).randint(np.iinfo(np.int32).max))
-        _hub.load_config(directory, est.trust_remote_code)
-        est.tokenizer_ = _hub.load_tokenizer(directory, est.trust_remote_code)
-        backbone = load_backbone(directory, est.lora, est.trust_remote_code)
+        with _hub.quiet_transformers(not est.verbose):
+            _hub.load_config(directory, est.trust_remote_code)
+            est.tokenizer_ = _hub.load_tokenizer(directory, est.trust_remote_code)
+            backbone = load_backbone(directory, est.lora, est.trust_remote_code)
         from ._modules import TransformerModel
         from ._peft import apply_freeze
 

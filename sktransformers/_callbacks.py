@@ -33,7 +33,10 @@ class WarmupLinearSchedule(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         if self.base_lrs_ is None:
             self.base_lrs_ = [group["lr"] for group in net.optimizer_.param_groups]
-        self.batches_per_epoch_ = max(1, math.ceil(len(X) / net.batch_size))
+        batches = math.ceil(len(X) / net.batch_size)
+        # With gradient accumulation the schedule counts optimizer steps.
+        accumulation = getattr(net, "gradient_accumulation_steps", 1)
+        self.batches_per_epoch_ = max(1, math.ceil(batches / accumulation))
 
     def on_epoch_begin(self, net, **kwargs):
         epochs_done = len(net.history) - 1
@@ -41,8 +44,8 @@ class WarmupLinearSchedule(Callback):
         self.total_steps_ = epochs * self.batches_per_epoch_
         self._apply(net)
 
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training:
+    def on_batch_end(self, net, training=False, optimizer_stepped=True, **kwargs):
+        if training and optimizer_stepped:
             self.step_ += 1
             self._apply(net)
 

@@ -69,6 +69,15 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     precision : {"auto", "fp32", "bf16"}, default="auto"
         "auto" uses bf16 autocast on GPUs that support it, float32 elsewhere.
         Weights stay in float32 either way.
+    gradient_accumulation_steps : int, default=1
+        Sum the gradients of this many batches before each optimizer step:
+        the effective batch size is ``batch_size * gradient_accumulation_steps``
+        while memory stays that of ``batch_size``. The learning-rate schedule
+        counts optimizer steps.
+    compile : bool, default=False
+        Run the model through ``torch.compile``. Compiling takes a while up
+        front and pays off on GPUs over long runs; on CPUs it rarely does
+        (see the performance notes in the docs).
     trust_remote_code : bool, default=False
         Passed to transformers; keep False unless you trust the model's code.
     class_weight : dict, "balanced" or None, default=None
@@ -135,6 +144,8 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         lora=None,
         device="auto",
         precision="auto",
+        gradient_accumulation_steps=1,
+        compile=False,
         trust_remote_code=False,
         class_weight=None,
         callbacks=None,
@@ -160,6 +171,8 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             lora=lora,
             device=device,
             precision=precision,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            compile=compile,
             trust_remote_code=trust_remote_code,
             callbacks=callbacks,
             random_state=random_state,

@@ -23,6 +23,7 @@ Set ``SKTRANSFORMERS_DISTRIBUTED=0`` to train independently in each process.
 
 from __future__ import annotations
 
+import collections
 import os
 
 import torch
@@ -132,6 +133,7 @@ class _DistributedMixin:
             batch_sampler=shard,
             collate_fn=loader.collate_fn,
             pin_memory=loader.pin_memory,
+            num_workers=loader.num_workers,
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -139,7 +141,7 @@ class _DistributedMixin:
         shard = self.__dict__.get("_shard")
         if training and shard is not None:
             # DDP averages over processes; weight each by its share of the batch.
-            loss = loss * shard.weight
+            loss = loss * shard.weights.popleft()
         return loss
 
     def save_params(self, *args, **kwargs):
@@ -161,7 +163,9 @@ class _ShardedBatches:
         self.batch_sampler = batch_sampler
         self.rank = rank
         self.world_size = world_size
-        self.weight = 1.0
+        # One weight per batch drawn; the loss of each training step takes the
+        # oldest (batches are trained on in the order they are drawn).
+        self.weights = collections.deque()
 
     def __len__(self):
         return len(self.batch_sampler)
@@ -171,13 +175,12 @@ class _ShardedBatches:
             batch = list(batch)
             share = batch[self.rank :: self.world_size]
             if share:
-                self.weight = len(share) * self.world_size / len(batch)
+                self.weights.append(len(share) * self.world_size / len(batch))
             else:
                 # Fewer texts than processes: take part in the step with a
                 # zero-weighted text, as every process must.
-                share, self.weight = batch[:1], 0.0
-            # The loader collates and trains on each batch before drawing the
-            # next one (no workers, no prefetch), so weight is this batch's.
+                share = batch[:1]
+                self.weights.append(0.0)
             yield share
 
 

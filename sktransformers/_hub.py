@@ -11,7 +11,6 @@ Nothing is pickled and no code runs on load.
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import json
 import os
 from pathlib import Path
@@ -106,32 +105,14 @@ def load_tokenizer(source, trust_remote_code=False):
     return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
 
 
-@contextlib.contextmanager
-def quiet_progress():
-    """Silence transformers' own progress bars (loading or writing weights).
-
-    An estimator prints only what its ``verbose`` asks for.
-    """
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 def load_backbone(source, trust_remote_code=False):
     """Load the encoder in float32 (training in a checkpoint's fp16 is slow and unstable)."""
     import torch
     from transformers import AutoModel
 
-    with quiet_progress():
-        return AutoModel.from_pretrained(
-            source, dtype=torch.float32, trust_remote_code=trust_remote_code
-        )
+    return AutoModel.from_pretrained(
+        source, dtype=torch.float32, trust_remote_code=trust_remote_code
+    )
 
 
 def write_estimator_file(directory, payload):

@@ -191,7 +191,9 @@ def _check_Y(Y):
         raise ValueError(f"Y has duplicate task names: {keys}.")
     for key in keys:
         if not key or "." in key:
-            raise ValueError(f"Task name {key!r} is not allowed: it must be non-empty, without '.'.")
+            raise ValueError(
+                f"Task name {key!r} is not allowed: it must be non-empty, without '.'."
+            )
     return columns, names, is_frame
 
 
@@ -606,7 +608,8 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         check_is_fitted(self, "net_")
         columns = self._predict_columns(self._task_outputs(X))
         if self._y_frame:
-            return pd.DataFrame(columns, columns=self.tasks_)
+            index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
+            return pd.DataFrame(columns, columns=self.tasks_, index=index)
         values = list(columns.values())
         if all(v.dtype.kind in "biuf" for v in values):
             return np.column_stack(values)

@@ -2,9 +2,10 @@
 
 :class:`TransformerNet` is a plain :class:`skorch.NeuralNet` with the data
 path of :mod:`sktransformers._data` (length-grouped, dynamically padded
-batches), autocast for mixed precision, and a training epoch that keeps
+batches), autocast for mixed precision, a training epoch that keeps
 batch losses on the device until the epoch ends (one host synchronisation
-per epoch instead of one per batch).
+per epoch instead of one per batch), gradient accumulation, optional
+``torch.compile`` and prediction under ``torch.inference_mode``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import contextlib
 
 import torch
 from skorch import NeuralNet
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator
 
 from ._data import LengthGroupedBatchSampler, PadCollator
 
@@ -42,10 +45,20 @@ class TransformerNet(NeuralNet):
         ``batch_sampler(dataset, batch_size, shuffle=..., seed=...)`` returning
         a batch sampler; None uses :class:`LengthGroupedBatchSampler`. The
         multi-task estimator draws each batch from one task this way.
+    gradient_accumulation_steps : int
+        Batches whose gradients are summed (each loss divided by the number
+        of batches in its group) before one optimizer step. Gradient
+        callbacks (``on_grad_computed``, e.g. clipping) see the summed
+        gradients, once per optimizer step; ``on_batch_end`` receives
+        ``optimizer_stepped``.
+    compile : bool
+        Run forward passes through ``torch.compile(module_)``; ``module_``
+        itself stays the plain module (state dicts, pickles, saving).
     """
 
     def __init__(self, module, *args, pad_token_id=0, amp=None, y_dtype=None, seed=0,
-                 predict_batch_size=128, batch_sampler=None, **kwargs):
+                 predict_batch_size=128, batch_sampler=None, gradient_accumulation_steps=1,
+                 compile=False, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.pad_token_id = pad_token_id
         self.amp = amp
@@ -53,6 +66,8 @@ class TransformerNet(NeuralNet):
         self.seed = seed
         self.predict_batch_size = predict_batch_size
         self.batch_sampler = batch_sampler
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.compile = compile
 
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if training else self.predict_batch_size
@@ -78,9 +93,20 @@ class TransformerNet(NeuralNet):
     def infer(self, x, **fit_params):
         non_blocking = str(self.device).startswith("cuda")
         x = {k: v.to(self.device, non_blocking=non_blocking) for k, v in x.items()}
+        module = self._compiled(self.module_) if self.compile else self.module_
         with self.autocast():
-            out = self.module_(**x, **fit_params)
+            out = module(**x, **fit_params)
         return self._to_float(out)
+
+    def _compiled(self, module):
+        # Cached per module object: initialize() or a DDP wrapper (see
+        # _distributed) means a different module to compile.
+        cache = self.__dict__.setdefault("_compiled_cache", {})
+        hit = cache.get(id(module))
+        if hit is None or hit[0] is not module:
+            hit = (module, torch.compile(module, dynamic=True))
+            cache[id(module)] = hit
+        return hit[1]
 
     @staticmethod
     def _to_float(out):
@@ -92,20 +118,95 @@ class TransformerNet(NeuralNet):
         y_true = y_true.to(self.device, non_blocking=str(self.device).startswith("cuda"))
         return self.criterion_(y_pred, y_true)
 
+    def evaluation_step(self, batch, training=False):
+        # inference_mode skips autograd's version counters and views
+        # bookkeeping that no_grad (skorch's default) still pays for.
+        if training:
+            return super().evaluation_step(batch, training=training)
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        self._set_training(False)
+        with torch.inference_mode():
+            return self.infer(Xi)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        # Accumulated batches each add their share of the group's mean loss.
+        scale = self.__dict__.get("_accumulation", (True, True, 1))[2]
+        (loss / scale if scale > 1 else loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        if self.gradient_accumulation_steps == 1:
+            step = super().train_step(batch, **fit_params)
+            step["optimizer_stepped"] = True
+            return step
+        first, last, _ = self.__dict__.get("_accumulation", (True, True, 1))
+        if first:
+            self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        if last:
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+            self._step_optimizer(None)
+        step["optimizer_stepped"] = last
+        return step
+
+    def _accumulation_positions(self, iterator):
+        """(first, last, group size) of each training batch in its accumulation group."""
+        k = self.gradient_accumulation_steps
+        try:
+            n = len(iterator)
+        except TypeError:  # a sampler without a length: groups of k, last one may stop early
+            n = None
+        i = 0
+        while True:
+            start = i - i % k
+            size = k if n is None else min(k, n - start)
+            yield i == start, (i - start == size - 1), size
+            i += 1
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
         losses = []
         batch_count = 0
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            # Losses stay on the device; reading them costs one sync per epoch.
-            losses.append(step["loss"].detach())
-            size = len(batch[0]["input_ids"])
-            self.history.record_batch(prefix + "_batch_size", size)
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
+        positions = (
+            self._accumulation_positions(iterator)
+            if training and self.gradient_accumulation_steps > 1
+            else None
+        )
+        try:
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                if positions is not None:
+                    self.__dict__["_accumulation"] = next(positions)
+                step = step_fn(batch, **fit_params)
+                # Losses stay on the device; reading them costs one sync per epoch.
+                losses.append(step["loss"].detach())
+                size = len(batch[0]["input_ids"])
+                self.history.record_batch(prefix + "_batch_size", size)
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+        finally:
+            self.__dict__.pop("_accumulation", None)
+        if positions is not None:
+            if batch_count and not step.get("optimizer_stepped", True):
+                # The sampler had no length: apply what the last group summed.
+                self.notify(
+                    "on_grad_computed",
+                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch,
+                    training=True,
+                )
+                self._step_optimizer(None)
         if losses:
             values = torch.stack(losses).float().cpu().tolist()
             for row, value in zip(self.history[-1]["batches"][-batch_count:], values):
@@ -120,6 +221,8 @@ class TransformerNet(NeuralNet):
         state = super().__getstate__()
         if isinstance(state.get("module"), torch.nn.Module):
             state["module"] = None
+        state.pop("_compiled_cache", None)  # compiled graphs do not pickle
+        state.pop("_accumulation", None)
         return state
 
     def __setstate__(self, state):

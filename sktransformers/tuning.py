@@ -225,7 +225,8 @@ def _max_length_choices(estimator, choices):
         return list(choices)
     from . import _base, _hub
 
-    config = _hub.load_config(_hub.resolve_model(model), getattr(estimator, "trust_remote_code", False))
+    trust = getattr(estimator, "trust_remote_code", False)
+    config = _hub.load_config(_hub.resolve_model(model), trust)
     reserved = getattr(_base, "_ABSOLUTE_POSITIONS", {}).get(getattr(config, "model_type", None))
     n_positions = getattr(config, "max_position_embeddings", None)
     if reserved is None or not isinstance(n_positions, int):
@@ -248,7 +249,9 @@ def _suggest(trial, space):
                 name, dist.low, dist.high, log=dist.log, step=dist.step
             )
         elif isinstance(dist, IntDistribution):
-            params[name] = trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
+            params[name] = trial.suggest_int(
+                name, dist.low, dist.high, log=dist.log, step=dist.step
+            )
         elif isinstance(dist, CategoricalDistribution):
             params[name] = trial.suggest_categorical(name, dist.choices)
         else:  # a fixed value
@@ -351,8 +354,8 @@ def tune(
     >>> from optuna.distributions import FloatDistribution
     >>> from sktransformers import TransformerClassifier
     >>> from sktransformers.tuning import tune
-    >>> X = ["great film", "awful film", "loved it", "hated it"] * 4
-    >>> y = ["pos", "neg", "pos", "neg"] * 4
+    >>> X = ["great film", "awful film", "loved it", "hated it"] * 2
+    >>> y = ["pos", "neg", "pos", "neg"] * 2
     >>> best, study = tune(
     ...     TransformerClassifier(max_epochs=1, random_state=0), X, y,
     ...     search_space={"lr": FloatDistribution(1e-5, 1e-3, log=True)},
@@ -393,8 +396,7 @@ def tune(
         trial.set_user_attr("estimator_params", _jsonable(params))
         pruning = OptunaPruningCallback(trial, monitor="valid_score")
         est = clone(estimator).set_params(
-            **params,
-            validation_fraction=held_out,
+            **{"validation_fraction": held_out, **params},
             callbacks=[*base_callbacks, ("optuna_pruning", pruning)],
         )
         try:

@@ -167,8 +167,11 @@ def test_early_stopping_needs_validation_fraction(no_model_loading):
 
 def test_unknown_device(no_model_loading):
     fit_error(
-        TransformerClassifier(**{**FAST, "device": "not-a-device"}), TEXTS, LABELS,
-        ValueError, "not a torch device",
+        TransformerClassifier(**{**FAST, "device": "not-a-device"}),
+        TEXTS,
+        LABELS,
+        ValueError,
+        "not a torch device",
     )
 
 
@@ -178,8 +181,11 @@ def test_cuda_requested_without_cuda(no_model_loading):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     fit_error(
-        TransformerClassifier(**{**FAST, "device": "cuda"}), TEXTS, LABELS,
-        ValueError, "CUDA is not available",
+        TransformerClassifier(**{**FAST, "device": "cuda"}),
+        TEXTS,
+        LABELS,
+        ValueError,
+        "CUDA is not available",
     )
 
 
@@ -207,14 +213,20 @@ def test_unknown_model_id_says_what_was_tried():
 def test_missing_directory(tmp_path):
     missing = str(tmp_path / "no" / "such" / "dir")
     fit_error(
-        TransformerClassifier(missing, **FAST), TEXTS, LABELS, ValueError,
+        TransformerClassifier(missing, **FAST),
+        TEXTS,
+        LABELS,
+        ValueError,
         "no such directory",
     )
 
 
 def test_directory_without_config(tmp_path):
     fit_error(
-        TransformerClassifier(tmp_path, **FAST), TEXTS, LABELS, ValueError,
+        TransformerClassifier(tmp_path, **FAST),
+        TEXTS,
+        LABELS,
+        ValueError,
         "has no config.json",
     )
 

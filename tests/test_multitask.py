@@ -175,6 +175,8 @@ def test_pairs_mixed_with_single_texts(tiny_model_dir):
 
     mt = small(tiny_model_dir).fit(as_list, Y)
     mixed = mt.predict(X)
+    # predictions keep the index of a DataFrame X
+    assert mt.predict(X.iloc[[3, 20]]).index.tolist() == [3, 20]
     # each row is predicted as it would be alone: pairs as pairs, singles as singles
     singles = mt.predict(list(X["text"][:16]))
     pairs = mt.predict(pd.DataFrame(PAIRS * 2))

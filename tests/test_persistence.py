@@ -16,8 +16,14 @@ from skorch.callbacks import Callback
 from sktransformers import TransformerClassifier, TransformerRegressor, _hub
 
 TEXTS = [
-    "a great film", "a terrible film", "i loved every minute of it", "i hated it",
-    "wonderful acting", "awful acting and a silly plot", "truly excellent", "dull",
+    "a great film",
+    "a terrible film",
+    "i loved every minute of it",
+    "i hated it",
+    "wonderful acting",
+    "awful acting and a silly plot",
+    "truly excellent",
+    "dull",
 ]
 FAST = {"max_epochs": 1, "batch_size": 4, "device": "cpu", "random_state": 0}
 PICKLE_SUFFIXES = {".bin", ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".h5", ".msgpack"}
@@ -122,7 +128,8 @@ def test_gpu_pickle_loads_on_cpu_only_machine(tiny_model_dir, monkeypatch):
 
 @pytest.mark.gpu
 def test_cuda_fitted_model_unpickles_without_cuda(tiny_model_dir, monkeypatch):
-    est = TransformerClassifier(tiny_model_dir, **{**FAST, "device": "cuda"})
+    # fp32 on both sides, so GPU and CPU outputs are comparable
+    est = TransformerClassifier(tiny_model_dir, **{**FAST, "device": "cuda", "precision": "fp32"})
     est.fit(TEXTS, [0, 1] * 4)
     assert est.device_ == "cuda"
     expected = est.predict_proba(TEXTS)
@@ -169,7 +176,7 @@ def test_save_and_load_multi_output_regressor(fitted_reg, tmp_path):
 
 
 def test_save_and_load_sentence_pairs(tiny_model_dir, tmp_path):
-    pairs = list(zip(TEXTS, TEXTS[::-1]))
+    pairs = list(zip(TEXTS, TEXTS[::-1], strict=True))
     est = TransformerRegressor(tiny_model_dir, **FAST).fit(pairs, np.arange(8.0))
     loaded = TransformerRegressor.from_pretrained(est.save_pretrained(tmp_path / "pairs"))
     assert loaded.is_pair_ is True
@@ -187,7 +194,8 @@ def test_saved_directory_is_safetensors_and_json_only(fitted_clf, tmp_path):
         if p.suffix != ".safetensors":
             p.read_text(encoding="utf-8")
     meta = json.loads((directory / _hub.ESTIMATOR_FILE).read_text())
-    assert meta["estimator"] == "TransformerClassifier" and meta["fitted"]["classes"] == ["neg", "pos"]
+    assert meta["estimator"] == "TransformerClassifier"
+    assert meta["fitted"]["classes"] == ["neg", "pos"]
 
 
 def test_saved_directory_is_a_hugging_face_model(fitted_clf, tmp_path):
@@ -210,7 +218,8 @@ def test_loaded_model_continues_training(fitted_clf, tmp_path):
 
 class _WeightsAtTrainBegin(Callback):
     def on_train_begin(self, net, **kwargs):
-        self.backbone_ = {k: v.detach().clone() for k, v in net.module_.backbone.state_dict().items()}
+        state = net.module_.backbone.state_dict()
+        self.backbone_ = {k: v.detach().clone() for k, v in state.items()}
         self.head_sizes_ = {k: h.out_features for k, h in net.module_.heads.items()}
 
 
@@ -232,7 +241,8 @@ def test_saved_directory_as_model_of_a_new_estimator(fitted_clf, tmp_path, make)
 
 def test_loading_with_the_wrong_class(fitted_clf, tmp_path):
     directory = fitted_clf.save_pretrained(tmp_path / "clf")
-    with pytest.raises(ValueError, match="holds a TransformerClassifier.*TransformerClassifier.from_pretrained"):
+    match = "holds a TransformerClassifier.*load it with TransformerClassifier.from_pretrained"
+    with pytest.raises(ValueError, match=match):
         TransformerRegressor.from_pretrained(directory)
 
 

@@ -29,7 +29,8 @@ FIT = dict(max_epochs=1, batch_size=8, lr=5e-3, random_state=0, device="cpu")
 
 
 def backbone_state(estimator):
-    return {k: v.detach().cpu().clone() for k, v in estimator.net_.module_.backbone.state_dict().items()}
+    backbone = estimator.net_.module_.backbone
+    return {k: v.detach().cpu().clone() for k, v in backbone.state_dict().items()}
 
 
 def assert_same_weights(a, b):
@@ -84,7 +85,8 @@ def test_backbone_object_survives_clone_and_pickle(fitted_clf):
     assert copy.deepcopy(transfer) is transfer
     restored = pickle.loads(pickle.dumps(transfer))
     assert_same_weights(restored.load_backbone().state_dict(), transfer.state_dict)
-    assert restored.load_tokenizer()("a test")["input_ids"] == transfer.tokenizer("a test")["input_ids"]
+    tokenizer = restored.load_tokenizer()
+    assert tokenizer("a test")["input_ids"] == transfer.tokenizer("a test")["input_ids"]
 
     # continuing to train the source does not change the snapshot
     before = {k: v.clone() for k, v in transfer.state_dict.items()}

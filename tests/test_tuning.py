@@ -60,7 +60,7 @@ def _small(cls, model, **kw):
 def test_optuna_search_cv_prunes_through_partial_fit(tiny_model_dir, cls, data):
     from optuna_integration import OptunaSearchCV
 
-    X, y = data()
+    X, y = data(16)
     est = _small(cls, tiny_model_dir)
     study = optuna.create_study(direction="maximize", pruner=PruneOddTrials())
     search = OptunaSearchCV(
@@ -152,22 +152,22 @@ def test_pruning_callback_needs_a_validation_split(tiny_model_dir):
 
 
 def test_tune_sqlite_prunes_resumes_and_refits(tiny_model_dir, tmp_path):
-    X, y = _texts()
+    X, y = _texts(16)
     storage = f"sqlite:///{tmp_path / 'tune.db'}"
     space = {
         "lr": FloatDistribution(1e-4, 1e-2, log=True),
         "batch_size": CategoricalDistribution([8, 16]),
-        "max_epochs": 2,  # fixed values pass through
+        "max_epochs": 1,  # fixed values pass through
     }
     best, study = tune(
-        _small(TransformerClassifier, tiny_model_dir, max_epochs=1),
-        X, y, search_space=space, n_trials=3, storage=storage, study_name="s",
+        _small(TransformerClassifier, tiny_model_dir, max_epochs=2),
+        X, y, search_space=space, n_trials=2, storage=storage, study_name="s",
         pruner=PruneOddTrials(), random_state=0,
     )
-    assert [t.state for t in study.trials].count(TrialState.PRUNED) == 1
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.PRUNED]
     assert best.lr == study.best_params["lr"]
     assert best.batch_size == study.best_params["batch_size"]
-    assert best.max_epochs == 2 and len(best.history_) == 2
+    assert best.max_epochs == 1 and len(best.history_) == 1
     # Refitted on all the data: the template's validation_fraction (None) is kept.
     assert best.validation_fraction is None and "valid_score" not in best.history_[-1]
     assert best.predict(X[:2]).shape == (2,)
@@ -177,7 +177,7 @@ def test_tune_sqlite_prunes_resumes_and_refits(tiny_model_dir, tmp_path):
         X, y, search_space=space, n_trials=1, storage=storage, study_name="s",
         load_if_exists=True, refit=False, pruner=optuna.pruners.NopPruner(),
     )
-    assert len(again.trials) == 4
+    assert len(again.trials) == 3
     assert all("worker" in t.user_attrs for t in again.trials)
 
 
@@ -218,3 +218,20 @@ def test_tune_callable_space_and_all_pruned(tiny_model_dir):
             search_space=space, n_trials=1, validation_fraction=0.25,
             pruner=PruneAfterFirstEpoch(),
         )
+
+
+def test_postgres_url_without_driver_uses_psycopg2(monkeypatch):
+    import importlib.util
+
+    from sktransformers.tuning import _storage
+
+    real = importlib.util.find_spec
+    # As installed by the ``postgres`` extra: psycopg2 present, psycopg 3 absent.
+    found = {"psycopg2": object(), "psycopg": None}
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: found.get(name, real(name, *a))
+    )
+    assert _storage("postgresql://u:p@h:5432/db") == "postgresql+psycopg2://u:p@h:5432/db"
+    assert _storage("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert _storage("sqlite:///x.db") == "sqlite:///x.db"
+    assert _storage(None) is None
