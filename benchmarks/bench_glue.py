@@ -351,7 +351,8 @@ def report(args, data, mt_res, single_res, transfer_res, peft_res, emb_res, tota
     lines.append("")
     lines.append(f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}")
     lines.append(f"- machine: {machine()}")
-    lines.append(f"- command: `python benchmarks/bench_glue.py {' '.join(sys.argv[1:])}`".rstrip())
+    command = " ".join(["python benchmarks/bench_glue.py", *sys.argv[1:]])
+    lines.append(f"- command: `{command}`")
     lines.append(
         f"- backbone: sentence-transformers/all-MiniLM-L6-v2; epochs: {args.epochs} for every arm, "
         f"batch {args.batch_size}, lr {args.lr} (full fine-tuning), max_length {args.max_length}, "

@@ -85,7 +85,7 @@ def test_accumulated_gradient_equals_full_batch_gradient(no_dropout_model_dir):
     assert np.mean(losses) == pytest.approx(full.history_[-1]["train_loss"], rel=0.05)
     # Same start, same gradient, same step: same weights.
     for (name, p_full), (_, p_acc) in zip(
-        full.net_.module_.named_parameters(), acc.net_.module_.named_parameters()
+        full.net_.module_.named_parameters(), acc.net_.module_.named_parameters(), strict=True
     ):
         torch.testing.assert_close(p_acc, p_full, rtol=1e-4, atol=1e-6, msg=name)
 
@@ -221,3 +221,31 @@ def test_compile_flag_trains_predicts_and_pickles(tiny_model_dir, monkeypatch):
     np.testing.assert_allclose(
         restored.predict_proba(TEXTS), compiled.predict_proba(TEXTS), rtol=1e-5, atol=1e-6
     )
+
+
+class RecordModes(Callback):
+    """Whether every submodule is in train mode at each training step."""
+
+    def initialize(self):
+        self.modes_ = []
+        return self
+
+    def on_grad_computed(self, net, **kwargs):
+        self.modes_.append(all(m.training for m in net.module_.modules()))
+
+
+def test_training_runs_every_submodule_in_train_mode(tiny_model_dir):
+    # from_pretrained returns the backbone in eval mode (no dropout); training
+    # must switch it, and prediction must switch it back, on every call.
+    recorder = RecordModes()
+    clf = TransformerClassifier(
+        tiny_model_dir, max_epochs=1, batch_size=4, random_state=0, device="cpu",
+        callbacks=[("modes", recorder)],
+    ).fit(TEXTS, LABELS)
+    assert dict(clf.net_.callbacks_)["modes"].modes_ == [True, True]
+    first = clf.predict_proba(TEXTS)
+    assert not any(m.training for m in clf.net_.module_.modules())
+    # Deterministic in eval mode (no dropout), then training again enables it.
+    np.testing.assert_array_equal(clf.predict_proba(TEXTS), first)
+    clf.partial_fit(TEXTS, LABELS)
+    assert dict(clf.net_.callbacks_)["modes"].modes_ == [True, True, True, True]
