@@ -82,6 +82,21 @@ def _fused_adamw(device):
     return False
 
 
+def _default_predict_batch_size(batch_size, device):
+    # GPUs like large batches; on CPUs length-sorted batches of 32-64 texts
+    # keep activations in cache (all-MiniLM-L6-v2 on SST-2 dev, 2 cores:
+    # 3.9-4.1 s at 32-64, 5.2 s at 128, 11 s at 872).
+    if _device_type(device) == "cpu":
+        return 64
+    return 4 * batch_size
+
+
+def _device_type(device):
+    import torch
+
+    return torch.device(device).type
+
+
 class BaseTransformerEstimator(BaseEstimator):
     """Shared parameters and machinery; see the concrete estimators' docs."""
 
@@ -324,7 +339,9 @@ class BaseTransformerEstimator(BaseEstimator):
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             batch_size=self.batch_size,
-            predict_batch_size=self.predict_batch_size or 4 * self.batch_size,
+            predict_batch_size=self.predict_batch_size or _default_predict_batch_size(
+                self.batch_size, self.device_
+            ),
             max_epochs=self.max_epochs,
             train_split=None,
             callbacks=callbacks,

@@ -262,6 +262,7 @@ class MultiTaskTransformer(BaseTransformerEstimator):
         values move toward uniform.
     max_length, batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
 warmup_ratio, max_grad_norm, early_stopping, patience, pooling, dropout, \
+gradient_accumulation_steps, compile, \
 freeze, lora, device, precision, trust_remote_code, callbacks, random_state, verbose
         As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
@@ -328,6 +329,8 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         lora=None,
         device="auto",
         precision="auto",
+        gradient_accumulation_steps=1,
+        compile=False,
         trust_remote_code=False,
         callbacks=None,
         random_state=None,
@@ -352,6 +355,8 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
             lora=lora,
             device=device,
             precision=precision,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            compile=compile,
             trust_remote_code=trust_remote_code,
             callbacks=callbacks,
             random_state=random_state,

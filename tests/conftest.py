@@ -17,27 +17,9 @@ GLUE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glu
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
+def tiny_model_dir():
     """A 2-layer, 32-wide random BERT saved with the real all-MiniLM-L6-v2 tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from sktransformers._hub import DEFAULT_MODEL, resolve_model
-
-    path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
-    tokenizer.save_pretrained(path)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    BertModel(config).save_pretrained(path)
-    return str(path)
+    return tiny_model_path()
 
 
 _TINY_MODEL_PATH = None
