@@ -10,7 +10,6 @@ batches padded only to their own longest sequence.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,7 +117,8 @@ def check_texts(X, *, allow_pairs=True, allow_mixed=False):
                     arr[i, :] = list(item)
         else:
             raise TypeError(
-                f"X must be a list, array, pandas Series or DataFrame of texts, got {type(X).__name__}."
+                "X must be a list, array, pandas Series or DataFrame of texts, "
+                f"got {type(X).__name__}."
             )
         if arr.ndim == 0:
             raise TypeError("X must be a collection of texts, got a scalar.")
@@ -324,7 +324,3 @@ class PadCollator:
         if self.y_dtype is not None:
             yb = yb.to(self.y_dtype)
         return inputs, yb
-
-
-def is_integral(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 
@@ -40,7 +39,9 @@ class TransformerModel(nn.Module):
         if dropout is None:
             dropout = getattr(backbone.config, "hidden_dropout_prob", 0.1)
         self.dropout = nn.Dropout(dropout)
-        self.heads = nn.ModuleDict({name: nn.Linear(hidden, size) for name, size in head_sizes.items()})
+        self.heads = nn.ModuleDict(
+            {name: nn.Linear(hidden, size) for name, size in head_sizes.items()}
+        )
         for head in self.heads.values():
             nn.init.normal_(head.weight, std=0.02)
             nn.init.zeros_(head.bias)

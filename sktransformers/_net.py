@@ -166,15 +166,19 @@ class TransformerNet(NeuralNet):
             self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
         if last:
-            self.notify(
-                "on_grad_computed",
-                named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                batch=batch,
-                training=True,
-            )
-            self._step_optimizer(None)
+            self._step_accumulated(batch)
         step["optimizer_stepped"] = last
         return step
+
+    def _step_accumulated(self, batch):
+        """Clip (via on_grad_computed callbacks) and apply the summed gradients."""
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self._step_optimizer(None)
 
     def _accumulation_positions(self, iterator):
         """(first, last, group size) of each training batch in its accumulation group."""
@@ -217,13 +221,7 @@ class TransformerNet(NeuralNet):
         if positions is not None:
             if batch_count and not step.get("optimizer_stepped", True):
                 # The sampler had no length: apply what the last group summed.
-                self.notify(
-                    "on_grad_computed",
-                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                    batch=batch,
-                    training=True,
-                )
-                self._step_optimizer(None)
+                self._step_accumulated(batch)
         if losses:
             values = torch.stack(losses).float().cpu().tolist()
             for row, value in zip(self.history[-1]["batches"][-batch_count:], values):

@@ -66,7 +66,9 @@ random_state, verbose
     def _encode_targets(self, y):
         y2 = _check_targets(y).reshape(len(y), -1)
         if y2.shape[1] != self.n_outputs_:
-            raise ValueError(f"y has {y2.shape[1]} outputs; the model was fitted with {self.n_outputs_}.")
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
+            )
         return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
 
     def _head_sizes(self):

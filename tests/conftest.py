@@ -85,7 +85,9 @@ def sentiment_data():
 @pytest.fixture
 def glue_dir():
     if not GLUE_DIR.is_dir():
-        pytest.skip(f"GLUE data not found at {GLUE_DIR} (expected ../shared/data/glue beside the repo)")
+        pytest.skip(
+            f"GLUE data not found at {GLUE_DIR} (expected ../shared/data/glue beside the repo)"
+        )
     return GLUE_DIR
 
 
