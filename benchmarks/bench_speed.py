@@ -155,6 +155,26 @@ def _sync_each_batch():
     return SyncEachBatch()
 
 
+def time_fit_predict(estimator, cfg, data):
+    """Wall and CPU seconds of ``fit`` on the training set, ``predict`` on dev, dev accuracy."""
+    Xtr, ytr, Xdev, ydev = data
+    warm_imports()
+    sync(cfg["device"])
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    estimator.fit(Xtr, ytr)
+    sync(cfg["device"])
+    t_train, c_train = time.perf_counter() - t0, cpu_seconds() - c0
+    t0 = time.perf_counter()
+    pred = estimator.predict(Xdev)
+    sync(cfg["device"])
+    return {
+        "train_s": t_train,
+        "train_cpu_s": c_train,
+        "predict_s": time.perf_counter() - t0,
+        "dev_acc": accuracy(pred, ydev),
+    }
+
+
 def arm_sktransformers(cfg, data):
     from sktransformers import TransformerClassifier
 
@@ -183,23 +203,8 @@ def arm_sktransformers(cfg, data):
     params.update(variant.get("params", {}))
     callbacks = [("sync_each_batch", _sync_each_batch())] if variant.get("sync") else None
     est = Bench(cfg["model"], callbacks=callbacks, **params)
-    warm_imports()
-    sync(cfg["device"])
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    est.fit(Xtr, ytr)
-    sync(cfg["device"])
-    t_train, c_train = time.perf_counter() - t0, cpu_seconds() - c0
-    t0 = time.perf_counter()
-    pred = est.predict(Xdev)
-    sync(cfg["device"])
-    t_pred = time.perf_counter() - t0
-    return {
-        "train_s": t_train,
-        "train_cpu_s": c_train,
-        "predict_s": t_pred,
-        "dev_acc": accuracy(pred, ydev),
-        "note": f"predict_batch_size={est.net_.predict_batch_size}",
-    }
+    result = time_fit_predict(est, cfg, data)
+    return {**result, "note": f"predict_batch_size={est.net_.predict_batch_size}"}
 
 
 def arm_trainer(cfg, data):
@@ -334,23 +339,8 @@ def arm_skorch(cfg, data):
             ),
         ]
     )
-    warm_imports()
-    sync(cfg["device"])
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    pipe.fit(Xtr, ytr)
-    sync(cfg["device"])
-    t_train, c_train = time.perf_counter() - t0, cpu_seconds() - c0
-    t0 = time.perf_counter()
-    pred = pipe.predict(Xdev)
-    sync(cfg["device"])
-    t_pred = time.perf_counter() - t0
-    return {
-        "train_s": t_train,
-        "train_cpu_s": c_train,
-        "predict_s": t_pred,
-        "dev_acc": accuracy(pred, ydev),
-        "note": f"pads to max_length={cfg['skorch_max_length']}",
-    }
+    result = time_fit_predict(pipe, cfg, data)
+    return {**result, "note": f"pads to max_length={cfg['skorch_max_length']}"}
 
 
 def arm_throughput(cfg, data):
