@@ -73,7 +73,7 @@ def _fused_adamw(device):
     """Whether torch has a fused AdamW kernel for ``device`` (CPU: torch >= 2.4)."""
     import torch
 
-    kind = torch.device(device).type
+    kind = _device_type(device)
     if kind == "cuda":
         return True
     if kind == "cpu":
@@ -188,7 +188,7 @@ class BaseTransformerEstimator(BaseEstimator):
     # Hooks for subclasses
     # ------------------------------------------------------------------
     def _prepare_targets(self, y, *, classes=None):
-        """Check ``y``, set target metadata; return (encoded y, head sizes)."""
+        """Check ``y`` and set target metadata; return the encoded targets."""
         raise NotImplementedError
 
     def _criterion(self):
@@ -247,30 +247,15 @@ class BaseTransformerEstimator(BaseEstimator):
     # ------------------------------------------------------------------
     # Building the net
     # ------------------------------------------------------------------
-    def _load_parts(self, source, backbone_from=None):
-        """Tokenizer and config (cheap, validates the source), then the backbone."""
-        if hasattr(source, "load_backbone"):  # an in-memory source (transfer)
-            tokenizer = source.load_tokenizer()
-            backbone = source.load_backbone()
-            _check_max_length(self.max_length, backbone.config)
-        else:
-            config = _hub.load_config(source, self.trust_remote_code)
-            _check_max_length(self.max_length, config)
-            tokenizer = _hub.load_tokenizer(source, self.trust_remote_code)
-            from ._peft import load_backbone
-
-            # lora=None: an adapter saved with the source is merged into its weights.
-            backbone = load_backbone(backbone_from or source, None, self.trust_remote_code)
-        return tokenizer, backbone
-
-    def _build_module(self, backbone):
+    def _build_module(self, backbone, *, add_lora=True):
+        """Backbone + heads, then LoRA (unless the backbone already carries it) and freezing."""
         from ._modules import TransformerModel
         from ._peft import apply_freeze, apply_lora
 
         module = TransformerModel(
             backbone, self._head_sizes(), pooling=self.pooling, dropout=self.dropout
         )
-        if self.lora:
+        if self.lora and add_lora:
             apply_lora(module, self.lora)
         if self.freeze is not None:
             apply_freeze(module, self.freeze)
@@ -413,12 +398,14 @@ class BaseTransformerEstimator(BaseEstimator):
         if first_call:
             y_encoded = self._prepare_targets(y, classes=classes)
             self._release()
-            self._seed = int(
-                np.random.RandomState(self.random_state).randint(np.iinfo(np.int32).max)
-            )
+            self._seed = self._derive_seed()
             torch.manual_seed(self._seed)
             with _hub.quiet_transformers(not self.verbose):
-                tokenizer, backbone = self._load_parts(source)
+                tokenizer, backbone = _hub.load_parts(
+                    source,
+                    self.trust_remote_code,
+                    check_config=lambda config: _check_max_length(self.max_length, config),
+                )
             self.tokenizer_ = tokenizer
             self.is_pair_ = texts.is_pair
             module = self._build_module(backbone)
@@ -439,6 +426,10 @@ class BaseTransformerEstimator(BaseEstimator):
             # Keep no data inside the fitted model (pickles stay small).
             self.net_.train_split = None
         return self
+
+    def _derive_seed(self):
+        """One int seed from ``random_state`` (head init, shuffling, the split)."""
+        return int(np.random.RandomState(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _pad_id(self):
         pad = self.tokenizer_.pad_token_id
@@ -614,19 +605,13 @@ class BaseTransformerEstimator(BaseEstimator):
         est._check_params()
         est._restore_metadata(meta["fitted"])
         est.is_pair_ = meta["is_pair"]
-        est._seed = int(np.random.RandomState(est.random_state).randint(np.iinfo(np.int32).max))
+        est._seed = est._derive_seed()
         with _hub.quiet_transformers(not est.verbose):
             _hub.load_config(directory, est.trust_remote_code)
             est.tokenizer_ = _hub.load_tokenizer(directory, est.trust_remote_code)
             backbone = load_backbone(directory, est.lora, est.trust_remote_code)
-        from ._modules import TransformerModel
-        from ._peft import apply_freeze
-
-        module = TransformerModel(
-            backbone, est._head_sizes(), pooling=est.pooling, dropout=est.dropout
-        )
-        if est.freeze is not None:
-            apply_freeze(module, est.freeze)
+        # load_backbone has already put the saved LoRA adapter on the backbone.
+        module = est._build_module(backbone, add_lora=False)
         module.heads.load_state_dict(load_file(str(Path(directory) / _hub.HEADS_FILE)))
         est.net_ = est._build_net(module, est._pad_id())
         return est

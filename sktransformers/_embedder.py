@@ -115,16 +115,10 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self : object
         """
         from ._base import _resolve_amp, _resolve_device
-        from ._peft import load_backbone
 
         self._validate_params()
         source = _hub.resolve_model(self.model)
-        if hasattr(source, "load_backbone"):
-            tokenizer, backbone = source.load_tokenizer(), source.load_backbone()
-        else:
-            _hub.load_config(source, self.trust_remote_code)
-            tokenizer = _hub.load_tokenizer(source, self.trust_remote_code)
-            backbone = load_backbone(source, None, self.trust_remote_code)
+        tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
         self.device_ = _resolve_device(self.device)
         self._amp = _resolve_amp(self.precision, self.device_)
         self.tokenizer_ = tokenizer

@@ -115,6 +115,29 @@ def load_backbone(source, trust_remote_code=False):
     )
 
 
+def load_parts(source, trust_remote_code=False, check_config=None):
+    """Tokenizer, float32 backbone and config of a resolved ``source``.
+
+    ``source`` is a directory or Hub id (see :func:`resolve_model`) or an
+    in-memory source with ``load_tokenizer()`` / ``load_backbone()`` (a
+    :class:`~sktransformers.FittedBackbone`). ``check_config(config)`` runs
+    as early as possible: for a directory or id, before any weight is read.
+    A LoRA adapter saved with a directory is merged into the weights.
+    """
+    if hasattr(source, "load_backbone"):
+        tokenizer, backbone = source.load_tokenizer(), source.load_backbone()
+        if check_config is not None:
+            check_config(backbone.config)
+        return tokenizer, backbone
+    from ._peft import load_backbone as load_backbone_with_adapter
+
+    config = load_config(source, trust_remote_code)
+    if check_config is not None:
+        check_config(config)
+    tokenizer = load_tokenizer(source, trust_remote_code)
+    return tokenizer, load_backbone_with_adapter(source, None, trust_remote_code)
+
+
 def write_estimator_file(directory, payload):
     path = Path(directory) / ESTIMATOR_FILE
     path.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
