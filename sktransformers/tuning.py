@@ -25,6 +25,7 @@ import copy
 import gc
 import os
 import socket
+import time
 
 from skorch.callbacks import Callback
 
@@ -378,7 +379,7 @@ def tune(
     if pruner is None:
         pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     study = optuna.create_study(
-        storage=_storage(storage),
+        storage=_open_storage(storage),
         study_name=study_name,
         load_if_exists=load_if_exists,
         direction="maximize",
@@ -441,7 +442,7 @@ def tune(
     return best, study
 
 
-def _storage(storage):
+def _storage_url(storage):
     """A PostgreSQL URL without a driver uses psycopg2 when psycopg (3) is missing.
 
     SQLAlchemy 2.1 reads ``postgresql://`` as psycopg 3; the ``postgres``
@@ -454,6 +455,30 @@ def _storage(storage):
     if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
         return "postgresql+psycopg2://" + storage.split("://", 1)[1]
     return storage
+
+
+def _open_storage(storage, attempts=5):
+    """Open a database URL as an optuna ``RDBStorage``; other values pass through.
+
+    Workers started together on a new database all create Optuna's tables at
+    once; all but one then fail (PostgreSQL: duplicate key on the
+    ``studydirection`` type). Opening again finds the tables made by the
+    winner, so a failed first open is retried a few times before the error is
+    raised.
+    """
+    if not isinstance(storage, str):
+        return storage
+    import optuna
+    import sqlalchemy.exc
+
+    url = _storage_url(storage)
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _jsonable(params):

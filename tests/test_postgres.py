@@ -28,27 +28,38 @@ pytestmark = [
 
 
 @pytest.fixture
-def study_name():
-    optuna = pytest.importorskip("optuna")
+def storage_url():
+    """A new, empty PostgreSQL schema per test, as a first use of a new database.
+
+    The workers then race to create Optuna's tables, as workers started
+    together on a new database do.
+    """
+    pytest.importorskip("optuna")
     pytest.importorskip("psycopg2")
-    name = f"sktransformers-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    try:
-        optuna.delete_study(study_name=name, storage=URL)
-    except KeyError:
-        pass
+    import sqlalchemy
+
+    schema = f"skt_{uuid.uuid4().hex[:8]}"
+    engine = sqlalchemy.create_engine(URL)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in URL else "?"
+    yield f"{URL}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.mark.timeout(400)
-def test_two_workers_share_one_study(tiny_model_dir, study_name):
+def test_two_workers_share_one_study(tiny_model_dir, storage_url):
     import optuna
     from optuna.trial import TrialState
 
+    study_name = "shared-study"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
            "PYTHONPATH": str(WORKER.parents[2])}
     workers = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), tiny_model_dir, URL, study_name, "2"],
+            [sys.executable, str(WORKER), tiny_model_dir, storage_url, study_name, "2"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         for _ in range(2)
@@ -56,7 +67,7 @@ def test_two_workers_share_one_study(tiny_model_dir, study_name):
     outputs = [w.communicate(timeout=360)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], "\n".join(o[-2000:] for o in outputs)
 
-    study = optuna.load_study(study_name=study_name, storage=URL)
+    study = optuna.load_study(study_name=study_name, storage=storage_url)
     assert len(study.trials) == 4
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
     # Both processes ran trials of the same study, with distinct trial numbers.
@@ -65,7 +76,7 @@ def test_two_workers_share_one_study(tiny_model_dir, study_name):
 
     # A third process (this one) joins, and refits the study's best parameters;
     # a URL without a driver works too (psycopg2, the ``postgres`` extra).
-    plain_url = "postgresql://" + URL.split("://", 1)[1]
+    plain_url = "postgresql://" + storage_url.split("://", 1)[1]
     from optuna.distributions import FloatDistribution
 
     from sktransformers import TransformerClassifier

@@ -223,7 +223,7 @@ def test_tune_callable_space_and_all_pruned(tiny_model_dir):
 def test_postgres_url_without_driver_uses_psycopg2(monkeypatch):
     import importlib.util
 
-    from sktransformers.tuning import _storage
+    from sktransformers.tuning import _storage_url
 
     real = importlib.util.find_spec
     # As installed by the ``postgres`` extra: psycopg2 present, psycopg 3 absent.
@@ -231,7 +231,49 @@ def test_postgres_url_without_driver_uses_psycopg2(monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: found.get(name, real(name, *a))
     )
-    assert _storage("postgresql://u:p@h:5432/db") == "postgresql+psycopg2://u:p@h:5432/db"
-    assert _storage("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
-    assert _storage("sqlite:///x.db") == "sqlite:///x.db"
-    assert _storage(None) is None
+    assert _storage_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg2://u:p@h:5432/db"
+    assert _storage_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert _storage_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert _storage_url(None) is None
+
+
+def test_storage_open_is_retried_when_another_worker_creates_the_tables(monkeypatch, tmp_path):
+    # Workers started together on a new database race to create Optuna's
+    # tables; the loser's first open fails and must be retried, not raised.
+    import optuna
+    import sqlalchemy.exc
+
+    from sktransformers import tuning
+
+    real = optuna.storages.RDBStorage
+    calls = []
+
+    class Racing(real):
+        def __init__(self, url, *args, **kwargs):
+            calls.append(url)
+            if len(calls) == 1:
+                raise sqlalchemy.exc.IntegrityError(
+                    "CREATE TYPE studydirection", {}, Exception("duplicate key value")
+                )
+            super().__init__(url, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", Racing)
+    monkeypatch.setattr(tuning.time, "sleep", lambda s: None)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    storage = tuning._open_storage(url)
+    assert isinstance(storage, real) and calls == [url, url]
+    assert optuna.create_study(storage=storage, study_name="s").study_name == "s"
+
+    # A database that stays unreachable still raises, after a few attempts.
+    calls.clear()
+
+    class Unreachable(real):
+        def __init__(self, url, *args, **kwargs):
+            calls.append(url)
+            raise sqlalchemy.exc.OperationalError("connect", {}, Exception("refused"))
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", Unreachable)
+    with pytest.raises(sqlalchemy.exc.OperationalError):
+        tuning._open_storage("postgresql+psycopg2://u@127.0.0.1:1/db")
+    assert len(calls) == 5
+    assert tuning._open_storage(None) is None
