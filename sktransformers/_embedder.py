@@ -146,6 +146,7 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         from ._data import EncodedDataset, LengthGroupedBatchSampler, PadCollator
         from ._modules import pool
         from ._net import _DTYPES
+        from ._onednn import inference_pass
 
         check_is_fitted(self, "backbone_")
         texts = check_texts(X, allow_mixed=True)
@@ -155,7 +156,11 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         collate = PadCollator(dataset, 0 if pad is None else pad)
         device_type = torch.device(self.device_).type
         outputs = []
-        with torch.inference_mode():
+        packed = inference_pass(
+            self.backbone_, device=self.device_, amp=self._amp,
+            n_tokens=int(np.sum(dataset.lengths)),
+        )
+        with torch.inference_mode(), packed:
             for indices in sampler:
                 inputs, _ = collate(indices)
                 inputs = {k: v.to(self.device_) for k, v in inputs.items()}

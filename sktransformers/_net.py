@@ -5,18 +5,21 @@ path of :mod:`sktransformers._data` (length-grouped, dynamically padded
 batches), autocast for mixed precision, a training epoch that keeps
 batch losses on the device until the epoch ends (one host synchronisation
 per epoch instead of one per batch), gradient accumulation, optional
-``torch.compile`` and prediction under ``torch.inference_mode``.
+``torch.compile`` and prediction under ``torch.inference_mode`` (on CPU in
+float32, with linear weights packed for oneDNN: :mod:`sktransformers._onednn`).
 """
 
 from __future__ import annotations
 
 import contextlib
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 
+from . import _onednn
 from ._data import LengthGroupedBatchSampler, PadCollator
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -135,6 +138,20 @@ class TransformerNet(NeuralNet):
             module.train(training)
             done[name] = (module, training)
 
+    def inference_kernels(self, dataset):
+        """Context for one inference pass over ``dataset``: packed CPU kernels when they pay."""
+        lengths = getattr(dataset, "lengths", None)
+        if self.compile or lengths is None:
+            return contextlib.nullcontext()
+        return _onednn.inference_pass(
+            self.module_, device=self.device, amp=self.amp, n_tokens=int(np.sum(lengths))
+        )
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        context = contextlib.nullcontext() if training else self.inference_kernels(X)
+        with context:
+            yield from super().forward_iter(X, training=training, device=device)
+
     def evaluation_step(self, batch, training=False):
         # inference_mode skips autograd's version counters and views
         # bookkeeping that no_grad (skorch's default) still pays for.
@@ -204,18 +221,23 @@ class TransformerNet(NeuralNet):
             if training and self.gradient_accumulation_steps > 1
             else None
         )
+        context = (
+            contextlib.nullcontext() if training
+            else self.inference_kernels(getattr(iterator, "dataset", None))
+        )
         try:
-            for batch in iterator:
-                self.notify("on_batch_begin", batch=batch, training=training)
-                if positions is not None:
-                    self.__dict__["_accumulation"] = next(positions)
-                step = step_fn(batch, **fit_params)
-                # Losses stay on the device; reading them costs one sync per epoch.
-                losses.append(step["loss"].detach())
-                size = len(batch[0]["input_ids"])
-                self.history.record_batch(prefix + "_batch_size", size)
-                self.notify("on_batch_end", batch=batch, training=training, **step)
-                batch_count += 1
+            with context:
+                for batch in iterator:
+                    self.notify("on_batch_begin", batch=batch, training=training)
+                    if positions is not None:
+                        self.__dict__["_accumulation"] = next(positions)
+                    step = step_fn(batch, **fit_params)
+                    # Losses stay on the device; reading them costs one sync per epoch.
+                    losses.append(step["loss"].detach())
+                    size = len(batch[0]["input_ids"])
+                    self.history.record_batch(prefix + "_batch_size", size)
+                    self.notify("on_batch_end", batch=batch, training=training, **step)
+                    batch_count += 1
         finally:
             self.__dict__.pop("_accumulation", None)
         if positions is not None:
