@@ -144,9 +144,9 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         import torch
 
         from ._data import EncodedDataset, LengthGroupedBatchSampler, PadCollator
+        from ._inference_linears import inference_pass
         from ._modules import pool
         from ._net import _DTYPES
-        from ._onednn import inference_pass
 
         check_is_fitted(self, "backbone_")
         texts = check_texts(X, allow_mixed=True)

@@ -5,8 +5,9 @@ path of :mod:`sktransformers._data` (length-grouped, dynamically padded
 batches), autocast for mixed precision, a training epoch that keeps
 batch losses on the device until the epoch ends (one host synchronisation
 per epoch instead of one per batch), gradient accumulation, optional
-``torch.compile`` and prediction under ``torch.inference_mode`` (on CPU in
-float32, with linear weights packed for oneDNN: :mod:`sktransformers._onednn`).
+``torch.compile`` and prediction under ``torch.inference_mode`` with linear
+weights prepared once per pass (cast for autocast, packed for oneDNN on CPU:
+:mod:`sktransformers._inference_linears`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 
-from . import _onednn
 from ._data import LengthGroupedBatchSampler, PadCollator
+from ._inference_linears import inference_pass
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -139,11 +140,11 @@ class TransformerNet(NeuralNet):
             done[name] = (module, training)
 
     def inference_kernels(self, dataset):
-        """Context for one inference pass over ``dataset``: packed CPU kernels when they pay."""
+        """Context for one inference pass over ``dataset``: linear weights prepared once."""
         lengths = getattr(dataset, "lengths", None)
         if self.compile or lengths is None:
             return contextlib.nullcontext()
-        return _onednn.inference_pass(
+        return inference_pass(
             self.module_, device=self.device, amp=self.amp, n_tokens=int(np.sum(lengths))
         )
 
