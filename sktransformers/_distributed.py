@@ -24,6 +24,7 @@ Set ``SKTRANSFORMERS_DISTRIBUTED=0`` to train independently in each process.
 from __future__ import annotations
 
 import collections
+import inspect
 import os
 
 import torch
@@ -101,7 +102,7 @@ class _DistributedMixin:
                 # Unused: the backbone's pooler, other tasks' heads, frozen parts.
                 find_unused_parameters=True,
                 # Transformers keep no running statistics; skip a collective per forward.
-                broadcast_buffers=False,
+                **_no_buffer_sync_per_forward(),
             )
             self.__dict__["_ddp_cache"] = (plain, ddp)
         return self.__dict__["_ddp_cache"][1]
@@ -199,3 +200,15 @@ def distributed_class(net_class):
         globals()[name] = cls
         _CLASSES[net_class] = cls
     return _CLASSES[net_class]
+
+
+def _no_buffer_sync_per_forward():
+    """DDP keyword that turns off the buffer broadcast before every forward.
+
+    torch 2.13 renamed ``broadcast_buffers`` to ``forward_sync_buffers`` (the
+    old name warns); older versions know only the old one.
+    """
+    params = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+    if "forward_sync_buffers" in params:
+        return {"forward_sync_buffers": False}
+    return {"broadcast_buffers": False}

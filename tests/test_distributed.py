@@ -1,4 +1,7 @@
-"""Data-parallel training under torchrun (2 CPU processes, Gloo) matches one process."""
+"""Data-parallel training under torchrun or accelerate launch (2 CPU processes, Gloo)
+
+Both launchers must give what one process gives.
+"""
 
 from __future__ import annotations
 
@@ -42,18 +45,33 @@ def _result(out, rank):
     return json.loads((out / f"result_rank{rank}.json").read_text())
 
 
-@pytest.mark.timeout(600)
-def test_torchrun_two_processes_match_one_and_only_rank0_writes(no_dropout_model, tmp_path):
-    single, multi = tmp_path / "single", tmp_path / "multi"
-    single.mkdir()
-    multi.mkdir()
+@pytest.fixture(scope="module")
+def alone(no_dropout_model, tmp_path_factory):
+    """The result of training in one plain process."""
+    single = tmp_path_factory.mktemp("single")
     _run([str(SCRIPT), no_dropout_model, str(single)], single)
-    _run(
-        ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         str(SCRIPT), no_dropout_model, str(multi)],
-        multi,
-    )
-    alone, rank0, rank1 = _result(single, 0), _result(multi, 0), _result(multi, 1)
+    return _result(single, 0)
+
+
+LAUNCHERS = {
+    "torchrun": ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
+    # The documented Accelerate command; on a machine without GPUs it runs Gloo on CPUs.
+    "accelerate": ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes=2",
+                   "--num_machines=1", "--mixed_precision=no", "--dynamo_backend=no"],
+}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_two_processes_match_one_and_only_rank0_writes(
+    launcher, alone, no_dropout_model, tmp_path
+):
+    if launcher == "accelerate":
+        pytest.importorskip("accelerate")
+    multi = tmp_path / "multi"
+    multi.mkdir()
+    _run([*LAUNCHERS[launcher], str(SCRIPT), no_dropout_model, str(multi)], multi)
+    rank0, rank1 = _result(multi, 0), _result(multi, 1)
     assert alone["net_class"] == "TransformerNet"
     assert rank0["net_class"] == rank1["net_class"] == "DistributedTransformerNet"
     # Each process trained on its share of every batch of 8 (27 texts: 8, 8, 8, 3).

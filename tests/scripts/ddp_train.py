@@ -2,6 +2,7 @@
 
     python tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
     torchrun --standalone --nproc_per_node=2 tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
+    accelerate launch --multi_gpu --num_processes=2 tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
 """
 
 import json
