@@ -139,18 +139,17 @@ class TransformerNet(NeuralNet):
             module.train(training)
             done[name] = (module, training)
 
-    def inference_kernels(self, dataset):
-        """Context for one inference pass over ``dataset``: linear weights prepared once."""
+    def inference_kernels(self, dataset, training=False):
+        """Context for one pass over ``dataset``: linear weights prepared once if inference."""
         lengths = getattr(dataset, "lengths", None)
-        if self.compile or lengths is None:
+        if training or self.compile or lengths is None:
             return contextlib.nullcontext()
         return inference_pass(
             self.module_, device=self.device, amp=self.amp, n_tokens=int(np.sum(lengths))
         )
 
     def forward_iter(self, X, training=False, device="cpu"):
-        context = contextlib.nullcontext() if training else self.inference_kernels(X)
-        with context:
+        with self.inference_kernels(X, training):
             yield from super().forward_iter(X, training=training, device=device)
 
     def evaluation_step(self, batch, training=False):
@@ -222,12 +221,8 @@ class TransformerNet(NeuralNet):
             if training and self.gradient_accumulation_steps > 1
             else None
         )
-        context = (
-            contextlib.nullcontext() if training
-            else self.inference_kernels(getattr(iterator, "dataset", None))
-        )
         try:
-            with context:
+            with self.inference_kernels(getattr(iterator, "dataset", None), training):
                 for batch in iterator:
                     self.notify("on_batch_begin", batch=batch, training=training)
                     if positions is not None:
