@@ -320,7 +320,9 @@ def tune(
         (``"postgresql://user:password@host:5432/db"``, needs
         ``sktransformers[postgres]``) lets workers on several machines share
         one study: start each with the same ``study_name`` and
-        ``load_if_exists=True``.
+        ``load_if_exists=True``. Workers may start at the same moment on a
+        new database: a worker that loses the race to create Optuna's tables
+        opens the storage again (up to five attempts).
     study_name : str or None, default=None
         Name of the study in ``storage``.
     load_if_exists : bool, default=False
