@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _hub
-from ._data import EncodedDataset, check_same_length, check_texts, encode, eval_order
+from ._data import EncodedDataset, check_same_length, check_texts, encode, in_caller_order
 
 
 def _resolve_device(device):
@@ -465,10 +465,7 @@ class BaseTransformerEstimator(BaseEstimator):
         from ._threads import thread_budget
 
         with thread_budget():
-            out = self.net_.predict_proba(dataset)
-        result = np.empty_like(out)
-        result[eval_order(dataset.lengths)] = out
-        return result
+            return in_caller_order(self.net_.predict_proba(dataset), dataset.lengths)
 
     def backbone(self):
         """The fine-tuned backbone, to start a new estimator from: ``model=est.backbone()``.

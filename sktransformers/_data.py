@@ -248,6 +248,13 @@ def eval_order(lengths):
     return np.argsort(-np.asarray(lengths), kind="stable")
 
 
+def in_caller_order(rows, lengths):
+    """Rows computed in :func:`eval_order` put back in the order of ``lengths``."""
+    result = np.empty_like(rows)
+    result[eval_order(lengths)] = rows
+    return result
+
+
 class LengthGroupedBatchSampler(torch.utils.data.Sampler):
     """Batches of texts of similar length.
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _hub
-from ._data import check_texts, encode, eval_order
+from ._data import check_texts, encode, in_caller_order
 
 
 class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -144,9 +143,8 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         import torch
 
         from ._data import EncodedDataset, LengthGroupedBatchSampler, PadCollator
-        from ._inference_linears import inference_pass
+        from ._inference_linears import AUTOCAST_DTYPES, inference_pass
         from ._modules import pool
-        from ._net import _DTYPES
 
         check_is_fitted(self, "backbone_")
         texts = check_texts(X, allow_mixed=True)
@@ -157,25 +155,21 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         device_type = torch.device(self.device_).type
         outputs = []
         packed = inference_pass(
-            self.backbone_, device=self.device_, amp=self._amp,
-            n_tokens=int(np.sum(dataset.lengths)),
+            self.backbone_, device=self.device_, amp=self._amp, lengths=dataset.lengths
         )
         with torch.inference_mode(), packed:
             for indices in sampler:
                 inputs, _ = collate(indices)
                 inputs = {k: v.to(self.device_) for k, v in inputs.items()}
                 with torch.autocast(
-                    device_type, dtype=_DTYPES.get(self._amp), enabled=self._amp is not None
+                    device_type, dtype=AUTOCAST_DTYPES.get(self._amp), enabled=self._amp is not None
                 ):
                     hidden = self.backbone_(**inputs).last_hidden_state
                 vectors = pool(hidden.float(), inputs["attention_mask"], self.pooling)
                 if self.normalize:
                     vectors = torch.nn.functional.normalize(vectors, dim=1)
                 outputs.append(vectors.cpu())
-        stacked = torch.cat(outputs).numpy()
-        result = np.empty_like(stacked)
-        result[eval_order(dataset.lengths)] = stacked
-        return result
+        return in_caller_order(torch.cat(outputs).numpy(), dataset.lengths)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,12 +28,16 @@ from __future__ import annotations
 import contextlib
 import os
 
+import numpy as np
 import torch
 
 # Below this many tokens in a pass, preparing costs more than it saves
 # (packing MiniLM takes ~15 ms and saves ~0.03 ms per token on the CPU; both
 # scale with the model).
 MIN_TOKENS = 1024
+
+# Autocast dtypes by ``precision`` name (``amp`` of the nets).
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 _checked = {}
 
@@ -66,18 +70,17 @@ def _self_check(dtype):
         return False
 
 
-def inference_pass(module, *, device, amp, n_tokens):
-    """Context for one inference pass of ``module`` over ``n_tokens`` tokens.
+def inference_pass(module, *, device, amp, lengths):
+    """Context for one inference pass of ``module`` over texts of ``lengths`` tokens.
 
     Prepares the linear layers (:func:`prepared_linears`) in the autocast
     dtype ``amp`` (``"bf16"``, ``"fp16"`` or None for float32) when the pass
     has at least :data:`MIN_TOKENS` tokens and there is something to do:
     a cast (``amp`` set) or packing (CPU). Otherwise does nothing.
     """
-    from ._net import _DTYPES
-
-    dtype = _DTYPES[amp] if amp is not None else torch.float32
+    dtype = AUTOCAST_DTYPES[amp] if amp is not None else torch.float32
     pack = torch.device(device).type == "cpu" and can_pack(dtype)
+    n_tokens = int(np.sum(lengths))
     if n_tokens < MIN_TOKENS or (dtype == torch.float32 and not pack):
         return contextlib.nullcontext()
     return prepared_linears(module, dtype=dtype, pack=pack)

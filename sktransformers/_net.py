@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 
 from ._data import LengthGroupedBatchSampler, PadCollator
-from ._inference_linears import inference_pass
-
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+from ._inference_linears import AUTOCAST_DTYPES, inference_pass
 
 
 def _length_grouped(dataset, batch_size, *, shuffle, seed):
@@ -92,7 +89,7 @@ class TransformerNet(NeuralNet):
         if self.amp is None:
             return contextlib.nullcontext()
         device_type = torch.device(self.device).type
-        return torch.autocast(device_type=device_type, dtype=_DTYPES[self.amp])
+        return torch.autocast(device_type=device_type, dtype=AUTOCAST_DTYPES[self.amp])
 
     def infer(self, x, **fit_params):
         non_blocking = str(self.device).startswith("cuda")
@@ -144,9 +141,7 @@ class TransformerNet(NeuralNet):
         lengths = getattr(dataset, "lengths", None)
         if training or self.compile or lengths is None:
             return contextlib.nullcontext()
-        return inference_pass(
-            self.module_, device=self.device, amp=self.amp, n_tokens=int(np.sum(lengths))
-        )
+        return inference_pass(self.module_, device=self.device, amp=self.amp, lengths=lengths)
 
     def forward_iter(self, X, training=False, device="cpu"):
         with self.inference_kernels(X, training):
