@@ -19,9 +19,11 @@ shipped with the package, no download)::
 Several processes or machines can work on one study: give them the same
 ``--storage`` (a PostgreSQL URL across machines) and ``--study-name``.
 
-The GLUE data is read from ``../shared/data/glue`` beside the repository (or
-``$SKTRANSFORMERS_GLUE_DIR``); the script exits with a message when it is
-missing.
+Needs the ``optuna`` extra (``pip install -e ".[optuna]"``). The SST-2 files
+of the GLUE benchmark are read from ``--data-dir`` (by default
+``$SKTRANSFORMERS_GLUE_DIR`` or else ``../shared/data/glue`` beside the
+repository); the script exits with a message when they are missing.
+``python examples/optuna_sst2.py --help`` lists the options.
 """
 
 from __future__ import annotations
@@ -36,11 +38,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def glue_dir():
-    env = os.environ.get("SKTRANSFORMERS_GLUE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glue"
+DEFAULT_DATA_DIR = os.environ.get("SKTRANSFORMERS_GLUE_DIR") or str(
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glue"
+)
 
 
 def read_sst2(path, n, seed):
@@ -51,20 +51,32 @@ def read_sst2(path, n, seed):
     return frame["sentence"].str.strip().tolist(), frame["label"].to_numpy()
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Optuna tuning on an SST-2 sample.")
-    parser.add_argument("--n-train", type=int, default=400)
-    parser.add_argument("--n-dev", type=int, default=200)
-    parser.add_argument("--n-trials", type=int, default=8)
-    parser.add_argument("--storage", default=None, help="None (memory), sqlite:///f.db, postgresql://...")
-    parser.add_argument("--study-name", default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="optuna_sst2.py",
+        description="Tune a sentiment classifier's training settings with Optuna on an "
+        "SST-2 sample, then refit the best and score it on SST-2 dev.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
+                        help="GLUE folder holding SST-2/train.tsv and SST-2/dev.tsv")
+    parser.add_argument("--n-train", type=int, default=400,
+                        help="SST-2 training sentences to sample (80%% train, 20%% validation)")
+    parser.add_argument("--n-dev", type=int, default=200,
+                        help="SST-2 dev sentences to score the refitted model on")
+    parser.add_argument("--n-trials", type=int, default=8, help="Optuna trials to run")
+    parser.add_argument("--storage", default=None,
+                        help="Optuna storage: none keeps the study in memory; "
+                        "sqlite:///file.db or a postgresql:// URL to share it")
+    parser.add_argument("--study-name", default=None,
+                        help="name of the study; an existing study of that name is resumed")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampling and the search")
+    args = parser.parse_args(argv)
 
-    data = glue_dir() / "SST-2"
+    data = Path(args.data_dir) / "SST-2"
     if not (data / "train.tsv").is_file():
-        print(f"SST-2 not found in {data}; set SKTRANSFORMERS_GLUE_DIR to the GLUE "
-              "folder. Skipping.")
+        print(f"SST-2 not found in {data}; pass --data-dir (or set SKTRANSFORMERS_GLUE_DIR) "
+              "to the GLUE folder. Skipping.")
         return 0
 
     import optuna

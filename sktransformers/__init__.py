@@ -4,6 +4,7 @@ from ._classifier import TransformerClassifier
 from ._embedder import TransformerEmbedder
 from ._multitask import MultiTaskTransformer
 from ._regressor import TransformerRegressor
+from ._token_classifier import TransformerTokenClassifier
 from ._transfer import FittedBackbone
 
 __version__ = "0.1.0"
@@ -14,5 +15,6 @@ __all__ = [
     "TransformerClassifier",
     "TransformerEmbedder",
     "TransformerRegressor",
+    "TransformerTokenClassifier",
     "__version__",
 ]

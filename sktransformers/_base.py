@@ -1,11 +1,19 @@
-"""The shared estimator core: parameters, validation, fit / partial_fit / predict.
+"""The shared estimator core: parameters, validation, and the engine over tasks.
 
-Every estimator of the package is a thin subclass of
-:class:`BaseTransformerEstimator`. Subclasses say how targets are checked
-and encoded (``_prepare_targets``), which loss and validation score to use,
-and which fitted metadata to save; everything else (resolving the model,
-tokenizing, building the skorch net, training, predicting in length-sorted
-batches, saving and loading) lives here once.
+Every estimator of the package is a thin front end over
+:class:`BaseTransformerEstimator`, which trains any list of task objects
+(:mod:`sktransformers._tasks`) on one backbone. A front end says how its
+input is checked and tokenized (texts, pairs, or words), how ``y`` becomes
+tasks, and how the tasks' outputs become predictions; the engine does the
+rest once: checking everything before any model loads, resolving and
+loading the model, building the composable model and the skorch net,
+splitting off validation rows, training, predicting in length-sorted
+batches (averaging the windows of long texts), and saving.
+
+A failed ``fit`` never corrupts a fitted estimator: every check (inputs,
+targets, classes, class weights, ``max_length`` against the model's
+config, device) runs before the previous model is released or any fitted
+attribute is replaced.
 """
 
 from __future__ import annotations
@@ -14,37 +22,17 @@ import copy
 import gc
 import os
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _hub
-from ._data import EncodedDataset, check_same_length, check_texts, encode, in_caller_order
-
-
-def _resolve_device(device):
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def _resolve_amp(precision, device):
-    import torch
-
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return "bf16"
-    # "auto": bf16 autocast where the GPU has bf16 units, fp32 elsewhere.
-    if str(device).startswith("cuda") and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return None
-
+from ._data import EncodedDataset, check_same_length, check_texts, encode, mean_by_doc
+from ._runtime import PRECISIONS, check_device, resolve_runtime
+from ._tasks import TOKEN
 
 # Families whose learned absolute position table bounds the sequence length;
 # the value is how many positions the model reserves (RoBERTa-style models
@@ -69,32 +57,36 @@ def _check_max_length(max_length, config):
         )
 
 
-def _fused_adamw(device):
-    """Whether torch has a fused AdamW kernel for ``device`` (CPU: torch >= 2.4)."""
-    import torch
-
-    kind = _device_type(device)
-    if kind == "cuda":
-        return True
-    if kind == "cpu":
-        major, minor = (int(v) for v in torch.__version__.split(".")[:2])
-        return (major, minor) >= (2, 4)
-    return False
+def _check_num_layers(num_layers, config):
+    if num_layers is None:
+        return
+    n = getattr(config, "num_hidden_layers", None)
+    if isinstance(n, int) and num_layers > n:
+        raise ValueError(f"num_layers={num_layers} but the backbone has only {n} layers.")
 
 
-def _default_predict_batch_size(batch_size, device):
-    # GPUs like large batches; on CPUs length-sorted batches of 32-64 texts
-    # keep activations in cache (all-MiniLM-L6-v2 on SST-2 dev, 2 cores:
-    # 3.9-4.1 s at 32-64, 5.2 s at 128, 11 s at 872).
-    if _device_type(device) == "cpu":
-        return 64
-    return 4 * batch_size
+def _check_stride(stride, max_length):
+    if stride >= max_length // 2:
+        raise ValueError(
+            f"stride={stride} must be less than half of max_length={max_length}: windows "
+            "overlap by stride tokens and must still move forward."
+        )
 
 
-def _device_type(device):
-    import torch
+def _resolve_amp(precision, device):
+    """Autocast dtype name for ``precision`` on ``device`` (see :mod:`._runtime`)."""
+    return resolve_runtime(device, precision).amp
 
-    return torch.device(device).type
+
+def _resolve_device(device):
+    return check_device(device)
+
+
+def model_config(source, trust_remote_code=False):
+    """The config of a resolved model source, without loading any weight."""
+    if hasattr(source, "config") and not isinstance(source, (str, os.PathLike)):
+        return source.config
+    return _hub.load_config(source, trust_remote_code)
 
 
 class BaseTransformerEstimator(BaseEstimator):
@@ -103,6 +95,8 @@ class BaseTransformerEstimator(BaseEstimator):
     _parameter_constraints: dict = {
         "model": [str, os.PathLike, HasMethods(["load_backbone", "load_tokenizer"])],
         "max_length": [Interval(Integral, 2, None, closed="left")],
+        "long_texts": [StrOptions({"truncate", "chunk"})],
+        "stride": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -115,6 +109,7 @@ class BaseTransformerEstimator(BaseEstimator):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions({"mean", "cls"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), None],
+        "num_layers": [Interval(Integral, 1, None, closed="left"), None],
         "freeze": [
             StrOptions({"embeddings", "backbone"}),
             Interval(Integral, 0, None, closed="left"),
@@ -122,20 +117,26 @@ class BaseTransformerEstimator(BaseEstimator):
         ],
         "lora": ["boolean", dict, None],
         "device": [str],
-        "precision": [StrOptions({"auto", "fp32", "bf16"})],
+        "precision": [StrOptions(set(PRECISIONS))],
         "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
         "compile": ["boolean"],
+        "checkpoint_dir": [str, os.PathLike, None],
         "trust_remote_code": ["boolean"],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
+    # Fitted attributes an estimator sets (cleared before a refit builds a new model).
+    _FITTED = ("net_", "tokenizer_", "_tasks", "device_", "is_pair_", "_runtime")
+
     def __init__(
         self,
         model=_hub.DEFAULT_MODEL,
         *,
         max_length=128,
+        long_texts="truncate",
+        stride=32,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -148,12 +149,14 @@ class BaseTransformerEstimator(BaseEstimator):
         patience=2,
         pooling="mean",
         dropout=None,
+        num_layers=None,
         freeze=None,
         lora=None,
         device="auto",
         precision="auto",
         gradient_accumulation_steps=1,
         compile=False,
+        checkpoint_dir=None,
         trust_remote_code=False,
         callbacks=None,
         random_state=None,
@@ -161,6 +164,8 @@ class BaseTransformerEstimator(BaseEstimator):
     ):
         self.model = model
         self.max_length = max_length
+        self.long_texts = long_texts
+        self.stride = stride
         self.batch_size = batch_size
         self.predict_batch_size = predict_batch_size
         self.max_epochs = max_epochs
@@ -173,87 +178,106 @@ class BaseTransformerEstimator(BaseEstimator):
         self.patience = patience
         self.pooling = pooling
         self.dropout = dropout
+        self.num_layers = num_layers
         self.freeze = freeze
         self.lora = lora
         self.device = device
         self.precision = precision
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.compile = compile
+        self.checkpoint_dir = checkpoint_dir
         self.trust_remote_code = trust_remote_code
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 
     # ------------------------------------------------------------------
-    # Hooks for subclasses
+    # Hooks for front ends
     # ------------------------------------------------------------------
-    def _prepare_targets(self, y, *, classes=None):
-        """Check ``y`` and set target metadata; return the encoded targets."""
+    def _build_tasks(self, y, inputs, *, classes=None):
+        """Check ``y`` (given the checked ``inputs``) and return ``(tasks, extra)``.
+
+        Must not change ``self``: it runs before the previous model is released.
+        """
         raise NotImplementedError
 
-    def _criterion(self):
-        """(criterion class or instance, dict of criterion__ kwargs)."""
-        raise NotImplementedError
+    def _encode_targets(self, tasks, y, inputs):
+        """Encoded targets, a dict by task key (see :mod:`._tasks`)."""
+        return {task.key: task.encode(y) for task in tasks}
 
-    def _valid_score(self, net, X, y):
-        raise NotImplementedError
+    def _set_fitted(self, tasks, extra):
+        """Fitted attributes derived from the tasks (``classes_``, ...)."""
 
-    def _fitted_metadata(self):
+    def _fitted_extra(self):
+        """Estimator-level fitted metadata to save beside the tasks."""
         return {}
 
-    def _restore_metadata(self, meta):
-        pass
+    def _legacy_tasks(self, fitted):
+        """``(tasks, extra)`` from the ``"fitted"`` entry of a format-1 directory."""
+        raise ValueError(f"{type(self).__name__} has no format-1 directories.")
 
-    def _head_sizes(self):
-        raise NotImplementedError
-
-    def _y_dtype(self):
-        raise NotImplementedError
+    def _task_weights(self, tasks):
+        return None
 
     def _batch_sampler(self):
         """Factory of training/prediction batch samplers; None = length-grouped."""
+        return None
+
+    def _stratify_labels(self, tasks, encoded):
+        """One label per text to stratify the validation split by, or None."""
         return None
 
     # ------------------------------------------------------------------
     # Validation
     # ------------------------------------------------------------------
     def _check_params(self):
+        """Validate parameters and resolve (not load) the model; no fitted state changes."""
         self._validate_params()
         if self.early_stopping and self.validation_fraction is None:
             raise ValueError(
                 "early_stopping=True needs a held-out set: set validation_fraction "
                 "(for example 0.1)."
             )
-        if self.device != "auto":
-            import torch
-
-            try:
-                device = torch.device(self.device)
-            except RuntimeError:
-                raise ValueError(
-                    f"device={self.device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
-                ) from None
-            if device.type == "cuda" and not torch.cuda.is_available():
-                raise ValueError(f"device={self.device!r} but CUDA is not available here.")
+        if getattr(self, "long_texts", "truncate") == "chunk" or hasattr(self, "_always_windows"):
+            _check_stride(self.stride, self.max_length)
+        check_device(self.device)
         return _hub.resolve_model(self.model)
 
     def _check_X(self, X, *, fitted=False):
         texts = check_texts(X)
-        if fitted and texts.is_pair != self.is_pair_:
-            want = "sentence pairs (2 columns)" if self.is_pair_ else "single texts (1 column)"
-            raise ValueError(f"This estimator was fitted on {want}; X does not match.")
+        if fitted:
+            if texts.is_pair != self.is_pair_:
+                want = "sentence pairs (2 columns)" if self.is_pair_ else "single texts (1 column)"
+                raise ValueError(f"This estimator was fitted on {want}; X does not match.")
+            self._check_fitted_max_length()
         return texts
 
-    # ------------------------------------------------------------------
-    # Building the net
-    # ------------------------------------------------------------------
-    def _build_module(self, backbone, *, add_lora=True):
-        """Backbone + heads, then LoRA (unless the backbone already carries it) and freezing."""
-        from ._modules import TransformerModel
-        from ._peft import apply_freeze, apply_lora
+    def _check_fitted_max_length(self):
+        """``max_length`` may have changed with ``set_params`` since the model was built."""
+        _check_max_length(self.max_length, self.net_.module_.backbone.config)
 
+    def _encode_inputs(self, inputs):
+        """Token ids of the checked input (windows of long texts when chunking)."""
+        chunk = getattr(self, "long_texts", "truncate") == "chunk"
+        return encode(self.tokenizer_, inputs, self.max_length, chunk=chunk,
+                      stride=getattr(self, "stride", 0))
+
+    # ------------------------------------------------------------------
+    # Building the model and the net
+    # ------------------------------------------------------------------
+    def _build_module(self, backbone, tasks, *, add_lora=True):
+        """Backbone (pruned) + pooling + heads, then LoRA (unless already there) and freezing."""
+        from ._modules import TransformerModel
+        from ._peft import apply_freeze, apply_lora, is_lora, keep_bottom_layers
+
+        if self.num_layers is not None and not is_lora(backbone):
+            keep_bottom_layers(backbone, self.num_layers)
         module = TransformerModel(
-            backbone, self._head_sizes(), pooling=self.pooling, dropout=self.dropout
+            backbone,
+            {task.key: task.head_size for task in tasks},
+            pooling=getattr(self, "pooling", "mean"),
+            dropout=self.dropout,
+            token_heads=[task.key for task in tasks if task.level == TOKEN],
         )
         if self.lora and add_lora:
             apply_lora(module, self.lora)
@@ -261,37 +285,25 @@ class BaseTransformerEstimator(BaseEstimator):
             apply_freeze(module, self.freeze)
         return module
 
-    def _build_net(self, module, pad_token_id):
+    def _build_net(self, module, tasks):
         import torch
-        from skorch.callbacks import (
-            EarlyStopping,
-            EpochScoring,
-            GradientNormClipping,
-            ProgressBar,
-        )
+        from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
         from ._callbacks import WarmupLinearSchedule
-        from ._net import TransformerNet
-
-        self.device_ = _resolve_device(self.device)
-        # Under torchrun (WORLD_SIZE > 1): DDP training, one device per process.
         from ._distributed import resolve_net_class
+        from ._net import TaskLoss, TaskScoring, TransformerNet
 
-        net_class, self.device_ = resolve_net_class(TransformerNet, self.device_)
-        amp = _resolve_amp(self.precision, self.device_)
+        runtime = resolve_runtime(self.device, self.precision)
+        # Under torchrun (WORLD_SIZE > 1): DDP training, one device per process.
+        net_class, device = resolve_net_class(TransformerNet, runtime.device)
+        runtime = type(runtime)(device=device, amp=runtime.amp)
+        self.device_ = device
+        self._runtime = runtime
         callbacks = [("lr_schedule", WarmupLinearSchedule(self.warmup_ratio))]
         if self.max_grad_norm is not None:
             callbacks.append(("grad_clip", GradientNormClipping(self.max_grad_norm)))
         if self.validation_fraction is not None:
-            callbacks.append(
-                (
-                    "valid_score",
-                    EpochScoring(
-                        self._valid_score, lower_is_better=False, name="valid_score",
-                        use_caching=True,
-                    ),
-                )
-            )
+            callbacks.append(("valid_score", TaskScoring(tasks)))
         if self.early_stopping:
             callbacks.append(
                 (
@@ -299,12 +311,15 @@ class BaseTransformerEstimator(BaseEstimator):
                     EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True),
                 )
             )
+        if self.checkpoint_dir is not None:
+            from ._checkpoint import EpochCheckpoint
+
+            callbacks.append(("checkpoint", EpochCheckpoint(self)))
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", copy.deepcopy(cb)))
 
-        criterion, criterion_kwargs = self._criterion()
         optimizer_kwargs = {
             "optimizer__weight_decay": self.weight_decay,
             # No decay on biases and LayerNorm weights, as in BERT's recipe.
@@ -314,32 +329,32 @@ class BaseTransformerEstimator(BaseEstimator):
                 ("*layer_norm*", {"weight_decay": 0.0}),
             ],
         }
-        if _fused_adamw(self.device_):
+        if runtime.fused_adamw():
             # One kernel for the whole update (on CPU about 5x faster than
             # the foreach loop for all-MiniLM-L6-v2); the Trainer's default too.
             optimizer_kwargs["optimizer__fused"] = True
         net = net_class(
             module,
-            criterion=criterion,
+            criterion=TaskLoss,
+            criterion__tasks=tasks,
+            criterion__weights=self._task_weights(tasks),
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             batch_size=self.batch_size,
-            predict_batch_size=self.predict_batch_size or _default_predict_batch_size(
-                self.batch_size, self.device_
-            ),
+            predict_batch_size=runtime.predict_batch_size(self.batch_size,
+                                                          self.predict_batch_size),
             max_epochs=self.max_epochs,
             train_split=None,
             callbacks=callbacks,
-            device=self.device_,
-            pad_token_id=pad_token_id,
-            amp=amp,
-            y_dtype=self._y_dtype(),
+            device=device,
+            pad_token_id=self._pad_id(),
+            runtime=runtime,
+            head_names=[task.key for task in tasks],
             seed=self._seed,
             batch_sampler=self._batch_sampler(),
             gradient_accumulation_steps=self.gradient_accumulation_steps,
-            compile=self.compile,
+            compile_model=self.compile,
             verbose=self.verbose,
-            **criterion_kwargs,
             **optimizer_kwargs,
         )
         # Only parameters that train go to the optimizer (freeze, LoRA).
@@ -349,9 +364,9 @@ class BaseTransformerEstimator(BaseEstimator):
     # Training
     # ------------------------------------------------------------------
     def _release(self):
-        """Free the previous model before building a new one (refits, searches)."""
-        if "net_" in self.__dict__:
-            del self.net_
+        """Free the previous model and forget fitted attributes (refits, searches)."""
+        for name in (*BaseTransformerEstimator._FITTED, *self._FITTED):
+            self.__dict__.pop(name, None)
         # Models of estimators a search has dropped can sit in reference
         # cycles (transformers' loading code keeps frames alive) until the
         # collector runs; collect them before building the next one.
@@ -361,13 +376,12 @@ class BaseTransformerEstimator(BaseEstimator):
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def _split(self, dataset, y_for_stratify):
+    def _split_docs(self, n_docs, stratify):
         if self.validation_fraction is None:
-            return dataset, None
+            return np.arange(n_docs), None
         from sklearn.model_selection import train_test_split
 
-        idx = np.arange(len(dataset))
-        stratify = y_for_stratify
+        idx = np.arange(n_docs)
         if stratify is not None:
             _, counts = np.unique(stratify, return_counts=True)
             n_valid = int(np.ceil(self.validation_fraction * len(idx)))
@@ -381,55 +395,110 @@ class BaseTransformerEstimator(BaseEstimator):
                 f"validation_fraction={self.validation_fraction} leaves an empty training or "
                 f"validation set with {len(idx)} samples."
             )
-        return dataset.subset(train_idx), dataset.subset(valid_idx)
+        return train_idx, valid_idx
 
-    def _stratify_labels(self, y_encoded):
-        return None
+    def _datasets(self, enc, tasks, encoded, stratify):
+        """Training and validation datasets (split by text, so windows stay together)."""
+        y = {task.key: task.row_targets(encoded[task.key], enc) for task in tasks}
+        docs = enc.docs()
+        labelled = np.column_stack([task.labelled(encoded[task.key])[docs] for task in tasks])
+        dataset = EncodedDataset(enc, y, labelled)
+        n_docs = len(next(iter(encoded.values())))
+        train_docs, valid_docs = self._split_docs(n_docs, stratify)
+        if valid_docs is None:
+            return dataset, None
+        in_train = np.isin(docs, train_docs)
+        return dataset.subset(np.flatnonzero(in_train)), dataset.subset(np.flatnonzero(~in_train))
 
     def _fit(self, X, y, *, epochs, classes=None, first_call=True):
         import torch
 
         if first_call:
             source = self._check_params()
-        texts = self._check_X(X, fitted=not first_call)
+        inputs = self._check_X(X, fitted=not first_call)
         if y is None:
             raise ValueError(f"{type(self).__name__} needs targets: y is None.")
-        check_same_length(texts, y)
+        check_same_length(inputs, y)
         if first_call:
-            y_encoded = self._prepare_targets(y, classes=classes)
+            # Every check first: a refit that fails leaves the fitted model as it was.
+            tasks, extra = self._build_tasks(y, inputs, classes=classes)
+            encoded = self._encode_targets(tasks, y, inputs)
+            config = model_config(source, self.trust_remote_code)
+            _check_max_length(self.max_length, config)
+            _check_num_layers(self.num_layers, config)
+            print_ = None
+            resume = None
+            if self.checkpoint_dir is not None:
+                from ._checkpoint import fingerprint, resumable
+
+                print_ = fingerprint(self, inputs, encoded)
+                resume = resumable(self, print_)
             self._release()
+            self._fingerprint = print_
             self._seed = self._derive_seed()
             torch.manual_seed(self._seed)
             with _hub.quiet_transformers(not self.verbose):
-                tokenizer, backbone = _hub.load_parts(
-                    source,
-                    self.trust_remote_code,
-                    check_config=lambda config: _check_max_length(self.max_length, config),
-                )
+                if resume is None:
+                    tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
+                else:
+                    tokenizer = _hub.load_tokenizer(resume, self.trust_remote_code)
+                    backbone = _hub.load_backbone_with_adapter(resume, self.lora,
+                                                               self.trust_remote_code)
             self.tokenizer_ = tokenizer
-            self.is_pair_ = texts.is_pair
-            module = self._build_module(backbone)
-            self.net_ = self._build_net(module, self._pad_id())
+            self.is_pair_ = getattr(inputs, "is_pair", False)
+            self._tasks = tasks
+            self._set_fitted(tasks, extra)
+            from ._peft import is_lora
+
+            module = self._build_module(backbone, tasks, add_lora=not is_lora(backbone))
+            if resume is not None:
+                from safetensors.torch import load_file
+
+                from ._persistence import HEADS_FILE
+
+                module.heads.load_state_dict(load_file(os.path.join(resume, HEADS_FILE)))
+            self.net_ = self._build_net(module, tasks)
         else:
-            y_encoded = self._encode_targets(y)
-        dataset = EncodedDataset(encode(self.tokenizer_, texts, self.max_length), y_encoded)
-        train, valid = self._split(dataset, self._stratify_labels(y_encoded))
+            if classes is not None:
+                self._check_same_classes(classes)
+            tasks = self._tasks
+            encoded = self._encode_targets(tasks, y, inputs)
+            resume = None
+        enc = self._encode_inputs(inputs)
+        train, valid = self._datasets(enc, tasks, encoded, self._stratify_labels(tasks, encoded))
         from skorch.helper import predefined_split
 
         self.net_.train_split = None if valid is None else predefined_split(valid)
         from ._threads import thread_budget  # n_jobs > 1: no oversubscription
 
+        if resume is not None:
+            from ._checkpoint import restore_training_state
+
+            epochs = restore_training_state(self, resume, epochs)
         try:
             with thread_budget():
-                self.net_.partial_fit(train, None, epochs=epochs)
+                if epochs > 0:
+                    self.net_.partial_fit(train, None, epochs=epochs)
         finally:
             # Keep no data inside the fitted model (pickles stay small).
             self.net_.train_split = None
         return self
 
+    def _check_same_classes(self, classes):
+        known = getattr(self, "classes_", None)
+        if known is None or isinstance(known, dict):
+            return
+        given = np.unique(np.asarray(classes))
+        if len(given) != len(known) or not np.array_equal(given, np.asarray(known)):
+            raise ValueError(
+                f"classes={given.tolist()} differs from the classes of the first partial_fit "
+                f"call, {np.asarray(known).tolist()}; they cannot change between calls."
+            )
+
     def _derive_seed(self):
         """One int seed from ``random_state`` (head init, shuffling, the split)."""
-        return int(np.random.RandomState(self.random_state).randint(np.iinfo(np.int32).max))
+        rng = check_random_state(self.random_state)
+        return int(rng.randint(np.iinfo(np.int32).max))
 
     def _pad_id(self):
         pad = self.tokenizer_.pad_token_id
@@ -455,17 +524,45 @@ class BaseTransformerEstimator(BaseEstimator):
         return self._fit(X, y, epochs=self.max_epochs)
 
     # ------------------------------------------------------------------
-    # Prediction
+    # Prediction: the one inference path
     # ------------------------------------------------------------------
-    def _forward(self, X):
-        """Raw outputs of the model for ``X``, in the caller's order."""
-        check_is_fitted(self, "net_")
-        texts = self._check_X(X, fitted=True)
-        dataset = EncodedDataset(encode(self.tokenizer_, texts, self.max_length))
-        from ._threads import thread_budget
+    def _task_outputs(self, X):
+        """Raw outputs of every task for ``X``, in the caller's order.
 
-        with thread_budget():
-            return in_caller_order(self.net_.predict_proba(dataset), dataset.lengths)
+        Text-level tasks: an (n_texts, size) array (the mean over the
+        windows of a long text); token-level tasks: a list of (n_words,
+        size) arrays.
+        """
+        from ._net import predict_rows
+
+        check_is_fitted(self, "net_")
+        inputs = self._check_X(X, fitted=True)
+        enc = self._encode_inputs(inputs)
+        net = self.net_
+        compiled = net._compiled(net.module_) if net.compile_model else None
+        rows = predict_rows(
+            net.module_,
+            EncodedDataset(enc),
+            runtime=self._runtime,
+            batch_size=net.predict_batch_size,
+            pad_token_id=self._pad_id(),
+            head_names=[task.key for task in self._tasks],
+            token_heads={task.key for task in self._tasks if task.level == TOKEN},
+            compiled=compiled,
+        )
+        out = {}
+        for task in self._tasks:
+            if task.level == TOKEN:
+                out[task.key], _ = task.words_from_rows(
+                    rows[task.key], enc, [len(w) for w in inputs.words]
+                )
+            else:
+                out[task.key] = mean_by_doc(rows[task.key], enc.doc, len(inputs))
+        return out
+
+    def _forward(self, X):
+        """Outputs of the only task (kept for front ends with one task)."""
+        return self._task_outputs(X)[self._tasks[0].key]
 
     def backbone(self):
         """The fine-tuned backbone, to start a new estimator from: ``model=est.backbone()``.
@@ -499,68 +596,41 @@ class BaseTransformerEstimator(BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         # skorch maps a net pickled on a GPU to the CPU when CUDA is missing;
-        # device_ must then say where the model really is.
+        # device_ and the runtime must then say where the model really is.
         net = self.__dict__.get("net_")
         if net is not None and "device_" in self.__dict__:
-            self.device_ = str(net.device)
+            device = str(net.device)
+            if device != self.device_:
+                runtime = resolve_runtime(device, self.precision)
+                self._runtime = runtime
+                net.runtime = runtime
+            self.device_ = device
 
     # ------------------------------------------------------------------
     # Saving and loading
     # ------------------------------------------------------------------
-    _JSON_PARAMS_SKIPPED = ("model", "callbacks")
-
     def save_pretrained(self, directory):
-        """Write the fitted estimator as safetensors + JSON (no pickle).
+        """Write the fitted estimator as safetensors + JSON (no pickle), atomically.
 
         The directory is also a Hugging Face model directory: pass it as
         ``model=`` to any estimator to start from this fine-tuned backbone
-        with a fresh head.
+        with a fresh head. Everything is written to a temporary sibling
+        directory first and then moved into place, so a failure leaves a
+        previous save in ``directory`` intact.
 
         Parameters
         ----------
         directory : str or path-like
-            Created if missing.
+            Created if missing; ``~`` is expanded.
 
         Returns
         -------
         directory : pathlib.Path
         """
         check_is_fitted(self, "net_")
-        from ._distributed import is_main_process
+        from ._persistence import save
 
-        if not is_main_process():  # data-parallel training: rank 0 writes
-            return Path(directory)
-        from safetensors.torch import save_file
-
-        from ._peft import save_backbone
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        module = self.net_.module_
-        with _hub.quiet_transformers(not self.verbose):
-            save_backbone(module.backbone, directory)
-        self.tokenizer_.save_pretrained(directory)
-        heads = {k: v.detach().cpu().contiguous() for k, v in module.heads.state_dict().items()}
-        save_file(heads, str(directory / _hub.HEADS_FILE))
-        params = {
-            k: _hub.to_json_value(v)
-            for k, v in self.get_params(deep=False).items()
-            if k not in self._JSON_PARAMS_SKIPPED
-        }
-        from . import __version__
-
-        _hub.write_estimator_file(
-            directory,
-            {
-                "format": 1,
-                "estimator": type(self).__name__,
-                "sktransformers_version": __version__,
-                "params": params,
-                "is_pair": self.is_pair_,
-                "fitted": self._fitted_metadata(),
-            },
-        )
-        return directory
+        return save(self, directory)
 
     @classmethod
     def from_pretrained(cls, directory, **params):
@@ -579,36 +649,43 @@ class BaseTransformerEstimator(BaseEstimator):
         Returns
         -------
         estimator : fitted estimator, ready to predict or to continue training
-            with ``partial_fit``.
+            with ``partial_fit`` (a fresh optimizer and learning-rate warmup:
+            the optimizer's state is not saved in the directory; use
+            ``checkpoint_dir`` to resume a training run exactly).
         """
+        from ._persistence import load
+
+        return load(directory, cls, **params)
+
+    @classmethod
+    def _from_saved(cls, directory, meta, params):
         from safetensors.torch import load_file
 
-        from ._peft import load_backbone
+        from ._persistence import HEADS_FILE, saved_params
+        from ._tasks import task_from_json
 
-        directory = str(directory)
-        meta = _hub.read_estimator_file(directory)
-        if meta["estimator"] != cls.__name__:
-            raise ValueError(
-                f"{directory!r} holds a {meta['estimator']}, not a {cls.__name__}; "
-                f"load it with {meta['estimator']}.from_pretrained."
-            )
-        saved = {k: _hub.from_json_value(v) for k, v in meta["params"].items()}
-        # Running a directory's code is the caller's decision, never the file's.
-        saved.pop("trust_remote_code", None)
-        valid = cls().get_params(deep=False)
-        est = cls(**{k: v for k, v in saved.items() if k in valid})
-        est.set_params(**params)
-        est.model = directory
+        est = cls(**saved_params(cls, meta, params))
+        est.model = str(directory)
         est._check_params()
-        est._restore_metadata(meta["fitted"])
-        est.is_pair_ = meta["is_pair"]
+        if meta["format"] >= 2:
+            tasks = [task_from_json(t) for t in meta["tasks"]]
+            extra = meta.get("fitted") or {}
+        else:
+            tasks, extra = est._legacy_tasks(meta["fitted"])
         est._seed = est._derive_seed()
         with _hub.quiet_transformers(not est.verbose):
-            _hub.load_config(directory, est.trust_remote_code)
-            est.tokenizer_ = _hub.load_tokenizer(directory, est.trust_remote_code)
-            backbone = load_backbone(directory, est.lora, est.trust_remote_code)
-        # load_backbone has already put the saved LoRA adapter on the backbone.
-        module = est._build_module(backbone, add_lora=False)
-        module.heads.load_state_dict(load_file(str(Path(directory) / _hub.HEADS_FILE)))
-        est.net_ = est._build_net(module, est._pad_id())
+            config = _hub.load_config(str(directory), est.trust_remote_code)
+            _check_max_length(est.max_length, config)
+            est.tokenizer_ = _hub.load_tokenizer(str(directory), est.trust_remote_code)
+            backbone = _hub.load_backbone_with_adapter(str(directory), est.lora,
+                                                       est.trust_remote_code)
+        est.is_pair_ = bool(meta.get("is_pair", False))
+        est._tasks = tasks
+        est._set_fitted(tasks, extra)
+        # The saved backbone is already pruned and carries its own LoRA adapter.
+        num_layers, est.num_layers = est.num_layers, None
+        module = est._build_module(backbone, tasks, add_lora=False)
+        est.num_layers = num_layers
+        module.heads.load_state_dict(load_file(str(directory / HEADS_FILE)))
+        est.net_ = est._build_net(module, tasks)
         return est

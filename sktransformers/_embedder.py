@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from numbers import Integral
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _hub
-from ._data import check_texts, encode, in_caller_order
+from ._data import EncodedDataset, check_texts, encode, mean_by_doc
+from ._runtime import PRECISIONS, resolve_runtime
 
 
 class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -35,20 +37,30 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Scale each embedding to unit L2 norm (dot products are then cosine
         similarities).
     max_length : int, default=128
-        Texts (or pairs) are truncated to this many tokens.
+        Texts (or pairs) longer than this many tokens are truncated, or split
+        into windows with ``long_texts="chunk"``.
+    long_texts : {"truncate", "chunk"}, default="truncate"
+        With "chunk", a text longer than ``max_length`` tokens is split into
+        windows overlapping by ``stride`` tokens and its embedding is the
+        mean of the windows' embeddings (normalised after averaging).
+    stride : int, default=32
+        Tokens shared by consecutive windows.
     batch_size : int, default=64
         Texts per forward pass.
     device : str, default="auto"
         "auto" uses CUDA when present, else the CPU; or any torch device.
-    precision : {"auto", "fp32", "bf16"}, default="auto"
-        "auto" uses bf16 autocast on GPUs that support it, float32 elsewhere.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        "auto" uses bf16 autocast on GPUs with bf16 units, fp16 on older
+        GPUs, float32 on CPUs.
     trust_remote_code : bool, default=False
         Passed to transformers.
 
     Attributes
     ----------
+    module_ : torch.nn.Module
+        The backbone and pooling step, in evaluation mode.
     backbone_ : torch.nn.Module
-        The encoder, in evaluation mode.
+        The encoder (``module_.backbone``).
     tokenizer_ : transformers.PreTrainedTokenizerBase
         The tokenizer.
     device_ : str
@@ -74,9 +86,11 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "pooling": [StrOptions({"mean", "cls"})],
         "normalize": ["boolean"],
         "max_length": [Interval(Integral, 2, None, closed="left")],
+        "long_texts": [StrOptions({"truncate", "chunk"})],
+        "stride": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
-        "precision": [StrOptions({"auto", "fp32", "bf16"})],
+        "precision": [StrOptions(set(PRECISIONS))],
         "trust_remote_code": ["boolean"],
     }
 
@@ -87,6 +101,8 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         pooling="mean",
         normalize=False,
         max_length=128,
+        long_texts="truncate",
+        stride=32,
         batch_size=64,
         device="auto",
         precision="auto",
@@ -96,6 +112,8 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.pooling = pooling
         self.normalize = normalize
         self.max_length = max_length
+        self.long_texts = long_texts
+        self.stride = stride
         self.batch_size = batch_size
         self.device = device
         self.precision = precision
@@ -106,24 +124,42 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
         Parameters
         ----------
-        X : ignored
+        X : texts or text pairs, or None
+            Checked as ``transform`` checks it (when given), so bad input
+            fails here rather than later in a pipeline; otherwise unused.
         y : ignored
 
         Returns
         -------
         self : object
         """
-        from ._base import _resolve_amp, _resolve_device
+        from ._base import _check_max_length, _check_stride, model_config
+        from ._modules import TransformerModel
 
         self._validate_params()
+        if X is not None:
+            check_texts(X, allow_mixed=True)
+        if self.long_texts == "chunk":
+            _check_stride(self.stride, self.max_length)
+        runtime = resolve_runtime(self.device, self.precision)
         source = _hub.resolve_model(self.model)
-        tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
-        self.device_ = _resolve_device(self.device)
-        self._amp = _resolve_amp(self.precision, self.device_)
+        _check_max_length(self.max_length, model_config(source, self.trust_remote_code))
+        with _hub.quiet_transformers():
+            tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
+        self._runtime = runtime
+        self.device_ = runtime.device
         self.tokenizer_ = tokenizer
-        self.backbone_ = backbone.to(self.device_).eval()
+        # The composable model with no head: forward returns pooled embeddings.
+        self.module_ = TransformerModel(backbone, {}, pooling=self.pooling).to(runtime.device)
+        self.module_.eval()
         self.n_features_out_ = int(backbone.config.hidden_size)
         return self
+
+    @property
+    def backbone_(self):
+        """The encoder, in evaluation mode."""
+        check_is_fitted(self, "module_")
+        return self.module_.backbone
 
     @property
     def _n_features_out(self):
@@ -140,36 +176,22 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
-        import torch
+        from ._base import _check_max_length
+        from ._net import predict_rows
 
-        from ._data import EncodedDataset, LengthGroupedBatchSampler, PadCollator
-        from ._inference_linears import AUTOCAST_DTYPES, inference_pass
-        from ._modules import pool
-
-        check_is_fitted(self, "backbone_")
+        check_is_fitted(self, "module_")
         texts = check_texts(X, allow_mixed=True)
-        dataset = EncodedDataset(encode(self.tokenizer_, texts, self.max_length))
-        sampler = LengthGroupedBatchSampler(dataset.lengths, self.batch_size, shuffle=False)
+        _check_max_length(self.max_length, self.module_.backbone.config)
         pad = self.tokenizer_.pad_token_id
-        collate = PadCollator(dataset, 0 if pad is None else pad)
-        device_type = torch.device(self.device_).type
-        outputs = []
-        packed = inference_pass(
-            self.backbone_, device=self.device_, amp=self._amp, lengths=dataset.lengths
-        )
-        with torch.inference_mode(), packed:
-            for indices in sampler:
-                inputs, _ = collate(indices)
-                inputs = {k: v.to(self.device_) for k, v in inputs.items()}
-                with torch.autocast(
-                    device_type, dtype=AUTOCAST_DTYPES.get(self._amp), enabled=self._amp is not None
-                ):
-                    hidden = self.backbone_(**inputs).last_hidden_state
-                vectors = pool(hidden.float(), inputs["attention_mask"], self.pooling)
-                if self.normalize:
-                    vectors = torch.nn.functional.normalize(vectors, dim=1)
-                outputs.append(vectors.cpu())
-        return in_caller_order(torch.cat(outputs).numpy(), dataset.lengths)
+        enc = encode(self.tokenizer_, texts, self.max_length,
+                     chunk=self.long_texts == "chunk", stride=self.stride)
+        rows = predict_rows(self.module_, EncodedDataset(enc), runtime=self._runtime,
+                            batch_size=self.batch_size, pad_token_id=0 if pad is None else pad)
+        vectors = mean_by_doc(rows, enc.doc, len(texts))
+        if self.normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+        return np.asarray(vectors, dtype=np.float32)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,11 +1,9 @@
-"""Resolving a model id or directory (offline-first), and the saved-directory format.
+"""Resolving a model id or directory (offline-first) and loading its parts.
 
-A saved estimator is a normal Hugging Face directory (``config.json``,
-``model.safetensors`` and the tokenizer files, so ``model=directory`` or
-``AutoModel.from_pretrained(directory)`` reads its backbone) plus two files
-of ours: ``sktransformers_heads.safetensors`` (the heads' weights) and
-``sktransformers.json`` (estimator class, parameters, fitted metadata).
-Nothing is pickled and no code runs on load.
+:func:`resolve_model` turns the ``model`` parameter into something
+transformers can read; :func:`load_parts` loads the tokenizer and a float32
+backbone (merging a LoRA adapter saved beside it). Saving and loading whole
+estimators is :mod:`sktransformers._persistence`.
 """
 
 from __future__ import annotations
@@ -16,8 +14,18 @@ import os
 from pathlib import Path
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-ESTIMATOR_FILE = "sktransformers.json"
-HEADS_FILE = "sktransformers_heads.safetensors"
+
+# Names that moved to _persistence, still importable from here.
+_MOVED = ("ESTIMATOR_FILE", "HEADS_FILE", "to_json_value", "from_json_value",
+          "read_estimator_file", "write_estimator_file")
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        from . import _persistence
+
+        return getattr(_persistence, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _packaged_default():
@@ -40,7 +48,7 @@ def resolve_model(model):
     """
     if not isinstance(model, (str, os.PathLike)):
         return model  # an in-memory backbone source (see _transfer.py)
-    model = os.fspath(model)
+    model = os.path.expanduser(os.fspath(model))
     if model == DEFAULT_MODEL:
         packaged = _packaged_default()
         if packaged is not None:
@@ -83,10 +91,31 @@ def quiet_transformers(quiet=True):
             hf_logging.enable_progress_bar()
 
 
+def _check_custom_code(source, trust_remote_code):
+    """A directory whose config needs its own code: say so, not 'the Hub lookup failed'."""
+    path = Path(str(source)) / "config.json"
+    if trust_remote_code or not path.is_file():
+        return
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(config, dict) and config.get("auto_map"):
+        from transformers import CONFIG_MAPPING
+
+        if config.get("model_type") not in CONFIG_MAPPING:
+            raise ValueError(
+                f"Model directory {str(source)!r} has a custom architecture "
+                f"(model_type={config.get('model_type')!r}, with auto_map) whose code ships "
+                "with the model. Pass trust_remote_code=True if you trust that code."
+            )
+
+
 def load_config(source, trust_remote_code=False):
     """Load the model config, turning hub/cache failures into one clear error."""
     from transformers import AutoConfig
 
+    _check_custom_code(source, trust_remote_code)
     try:
         return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
@@ -129,8 +158,6 @@ def load_parts(source, trust_remote_code=False, check_config=None):
         if check_config is not None:
             check_config(backbone.config)
         return tokenizer, backbone
-    from ._peft import load_backbone as load_backbone_with_adapter
-
     config = load_config(source, trust_remote_code)
     if check_config is not None:
         check_config(config)
@@ -138,39 +165,21 @@ def load_parts(source, trust_remote_code=False, check_config=None):
     return tokenizer, load_backbone_with_adapter(source, None, trust_remote_code)
 
 
-def write_estimator_file(directory, payload):
-    path = Path(directory) / ESTIMATOR_FILE
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
+def load_backbone_with_adapter(source, lora, trust_remote_code):
+    """Load a backbone and the LoRA adapter saved beside it (``sktransformers_lora/``).
 
+    With ``lora`` set, a saved adapter is restored trainable (or a fresh one
+    added when none was saved); without it, a saved adapter is merged into
+    the weights.
+    """
+    from . import _peft
 
-def read_estimator_file(directory):
-    path = Path(directory) / ESTIMATOR_FILE
-    if not path.is_file():
-        raise ValueError(
-            f"{directory!r} has no {ESTIMATOR_FILE}: it was not written by "
-            "save_pretrained. To start a new estimator from its backbone, pass it as model=."
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def to_json_value(value):
-    """Plain-JSON form of labels and parameters (numpy scalars, tuples)."""
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {"__dict_items__": [[to_json_value(k), to_json_value(v)] for k, v in value.items()]}
-    return value
-
-
-def from_json_value(value):
-    if isinstance(value, dict) and "__dict_items__" in value:
-        return {_hashable(k): from_json_value(v) for k, v in value["__dict_items__"]}
-    return value
-
-
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value
+    backbone = load_backbone(source, trust_remote_code)
+    adapter = _peft.adapter_dir(source)
+    if adapter is not None:
+        peft = _peft.import_peft()
+        wrapped = peft.PeftModel.from_pretrained(backbone, str(adapter), is_trainable=bool(lora))
+        return wrapped if lora else wrapped.merge_and_unload()
+    if lora:
+        return _peft.wrap_lora(backbone, lora)
+    return backbone

@@ -22,55 +22,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseTransformerEstimator
 from ._data import LengthGroupedBatchSampler, check_texts
-from ._hub import DEFAULT_MODEL, to_json_value
+from ._hub import DEFAULT_MODEL
+from ._tasks import ClassificationTask, RegressionTask, _normalise_labels
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
 
 # ----------------------------------------------------------------------
-# Torch / skorch pieces (module level so that fitted models pickle)
+# Batch sampling by task (module level so that fitted models pickle)
 # ----------------------------------------------------------------------
-class MultiTaskLoss(torch.nn.Module):
-    """Weighted sum over tasks of each task's mean loss on its labelled entries.
-
-    ``y_true`` is an (n, n_tasks) float tensor, NaN where a row has no label
-    for a task; class labels are encoded as class indices. Cross-entropy for
-    classification, squared error (on standardised targets) for regression.
-    No boolean indexing, so no host synchronisation per batch.
-    """
-
-    def __init__(self, tasks, kinds, weights):
-        super().__init__()
-        self.tasks = list(tasks)
-        self.kinds = list(kinds)
-        self.weights = [float(w) for w in weights]
-
-    def forward(self, y_pred, y_true):
-        if not isinstance(y_pred, dict):
-            y_pred = {self.tasks[0]: y_pred}
-        total = 0.0
-        for j, (task, kind, weight) in enumerate(zip(self.tasks, self.kinds, self.weights)):
-            target = y_true[:, j]
-            mask = ~torch.isnan(target)
-            safe = torch.where(mask, target, torch.zeros_like(target))
-            out = y_pred[task].float()
-            if kind == CLASSIFICATION:
-                per_row = torch.nn.functional.cross_entropy(out, safe.long(), reduction="none")
-            else:
-                per_row = (out[:, 0] - safe) ** 2
-            m = mask.to(per_row.dtype)
-            total = total + weight * (per_row * m).sum() / m.sum().clamp(min=1.0)
-        return total
-
-
-def concat_outputs(out):
-    """skorch ``predict_nonlinearity``: the heads' outputs side by side, in task order."""
-    if isinstance(out, dict):
-        return torch.cat(list(out.values()), dim=1)
-    return out
-
-
 def _task_probabilities(sizes, sampling, temperature):
     sizes = np.asarray(sizes, dtype=np.float64)
     if sampling == "uniform":
@@ -146,10 +107,10 @@ class TaskSampling:
         self.temperature = temperature
 
     def __call__(self, dataset, batch_size, *, shuffle, seed):
-        if not shuffle or dataset.y is None:
+        if not shuffle or dataset.labelled is None:
             return LengthGroupedBatchSampler(dataset.lengths, batch_size, shuffle=False)
         return TaskBatchSampler(
-            ~np.isnan(dataset.y),
+            dataset.labelled,
             dataset.lengths,
             batch_size,
             sampling=self.sampling,
@@ -213,18 +174,7 @@ def _infer_kind(name, values):
     )
 
 
-def _labels(values):
-    """Class labels as given; integral floats (ints turned float by NaN) back to int."""
-    values = np.asarray(values)
-    if values.dtype == object:
-        kinds = {type(v) for v in values}
-        if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):
-            raise TypeError(f"labels mix types {sorted(k.__name__ for k in kinds)}.")
-        if all(issubclass(k, (int, float, np.number)) for k in kinds):
-            values = values.astype(np.float64)
-    if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
-        values = values.astype(np.int64)
-    return values
+_labels = _normalise_labels
 
 
 class MultiTaskTransformer(BaseTransformerEstimator):
@@ -260,9 +210,9 @@ class MultiTaskTransformer(BaseTransformerEstimator):
     sampling_temperature : float, default=2.0
         Temperature of ``sampling="temperature"``: 1 is proportional, larger
         values move toward uniform.
-    max_length, batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
-warmup_ratio, max_grad_norm, early_stopping, patience, pooling, dropout, \
-gradient_accumulation_steps, compile, \
+    max_length, long_texts, stride, batch_size, predict_batch_size, max_epochs, lr, \
+weight_decay, warmup_ratio, max_grad_norm, early_stopping, patience, pooling, \
+dropout, num_layers, gradient_accumulation_steps, compile, checkpoint_dir, \
 freeze, lora, device, precision, trust_remote_code, callbacks, random_state, verbose
         As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
@@ -313,6 +263,8 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         sampling="proportional",
         sampling_temperature=2.0,
         max_length=128,
+        long_texts="truncate",
+        stride=32,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -325,12 +277,14 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         patience=2,
         pooling="mean",
         dropout=None,
+        num_layers=None,
         freeze=None,
         lora=None,
         device="auto",
         precision="auto",
         gradient_accumulation_steps=1,
         compile=False,
+        checkpoint_dir=None,
         trust_remote_code=False,
         callbacks=None,
         random_state=None,
@@ -339,6 +293,8 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         super().__init__(
             model,
             max_length=max_length,
+            long_texts=long_texts,
+            stride=stride,
             batch_size=batch_size,
             predict_batch_size=predict_batch_size,
             max_epochs=max_epochs,
@@ -351,12 +307,14 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
             patience=patience,
             pooling=pooling,
             dropout=dropout,
+            num_layers=num_layers,
             freeze=freeze,
             lora=lora,
             device=device,
             precision=precision,
             gradient_accumulation_steps=gradient_accumulation_steps,
             compile=compile,
+            checkpoint_dir=checkpoint_dir,
             trust_remote_code=trust_remote_code,
             callbacks=callbacks,
             random_state=random_state,
@@ -367,34 +325,37 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         self.sampling = sampling
         self.sampling_temperature = sampling_temperature
 
+    _FITTED = ("tasks_", "task_kinds_", "classes_", "y_mean_", "y_scale_", "task_weights_",
+               "_y_frame")
+
     # ------------------------------------------------------------------
-    # Core hooks
+    # Tasks
     # ------------------------------------------------------------------
     def _check_X(self, X, *, fitted=False):
-        return check_texts(X, allow_mixed=True)
+        texts = check_texts(X, allow_mixed=True)
+        if fitted:
+            self._check_fitted_max_length()
+        return texts
 
-    def _task_option(self, option, name, what):
+    def _task_option(self, option, names, name, what):
         if option is None:
             return None
-        unknown = [k for k in option if k not in self.tasks_]
+        unknown = [k for k in option if k not in names]
         if unknown:
             raise ValueError(
                 f"{what} names tasks {unknown} that are not columns of Y; "
-                f"the tasks are {self.tasks_}."
+                f"the tasks are {names}."
             )
         return option.get(name)
 
-    def _prepare_targets(self, Y, *, classes=None):
+    def _build_tasks(self, Y, inputs, *, classes=None):
         columns, names, is_frame = _check_Y(Y)
-        self.tasks_ = names
-        self._y_frame = is_frame
-        self.task_kinds_, self.classes_ = {}, {}
-        self.y_mean_, self.y_scale_, self.task_weights_ = {}, {}, {}
+        tasks, weights = [], []
         for name, column in zip(names, columns):
             labelled = column[~_missing(column)]
             if len(labelled) == 0:
                 raise ValueError(f"Task {name!r} has no labelled row (every entry is missing).")
-            kind = self._task_option(self.tasks, name, "tasks")
+            kind = self._task_option(self.tasks, names, name, "tasks")
             if kind is None:
                 try:
                     kind = _infer_kind(name, _labels(labelled))
@@ -404,133 +365,86 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
                 raise ValueError(
                     f"tasks[{name!r}]={kind!r}; expected 'classification' or 'regression'."
                 )
-            self.task_kinds_[name] = kind
             if kind == CLASSIFICATION:
-                try:
-                    classes = np.unique(_labels(labelled))
-                except TypeError as exc:
-                    raise TypeError(f"Task {name!r}: {exc}") from None
-                if len(classes) < 2:
-                    raise ValueError(
-                        f"Classification task {name!r} needs at least 2 classes, but its "
-                        f"labels are only {classes.tolist()}."
-                    )
-                self.classes_[name] = classes
+                task = ClassificationTask.from_targets(column, name=name, allow_missing=True)
             else:
-                values = _as_float(name, labelled)
-                scale = values.std()
-                self.y_mean_[name] = float(values.mean())
-                self.y_scale_[name] = float(scale) if scale > 0 else 1.0
-            weight = self._task_option(self.task_weights, name, "task_weights")
+                task = RegressionTask.from_targets(_as_float_column(name, column), name=name,
+                                                   allow_missing=True)
+            weight = self._task_option(self.task_weights, names, name, "task_weights")
             weight = 1.0 if weight is None else weight
-            if not isinstance(weight, Real) or weight < 0:
-                raise ValueError(f"task_weights[{name!r}]={weight!r}; expected a number >= 0.")
-            self.task_weights_[name] = float(weight)
-        return self._encode_targets(Y)
+            if (not isinstance(weight, Real) or isinstance(weight, bool)
+                    or not np.isfinite(weight) or weight < 0):
+                raise ValueError(
+                    f"task_weights[{name!r}]={weight!r}; expected a finite number >= 0."
+                )
+            tasks.append(task)
+            weights.append(float(weight))
+        if sum(weights) == 0:
+            raise ValueError("task_weights are all 0: no task would be trained.")
+        return tasks, {"tasks": names, "y_frame": is_frame, "task_weights": weights}
 
-    def _encode_targets(self, Y):
+    def _encode_targets(self, tasks, Y, inputs):
         columns, names, _ = _check_Y(Y)
-        if [str(n) for n in names] != [str(n) for n in self.tasks_]:
-            raise ValueError(f"Y has tasks {names}; the model was fitted on {self.tasks_}.")
-        out = np.full((len(columns[0]), len(columns)), np.nan, dtype=np.float32)
-        for j, (name, column) in enumerate(zip(names, columns)):
-            missing = _missing(column)
-            labelled = column[~missing]
-            if self.task_kinds_[name] == CLASSIFICATION:
-                labels = _labels(labelled)
-                known = np.isin(labels, self.classes_[name])
-                if not known.all():
-                    raise ValueError(
-                        f"Task {name!r} has labels not seen in the first fit: "
-                        f"{np.unique(labels[~known]).tolist()}."
-                    )
-                out[~missing, j] = np.searchsorted(self.classes_[name], labels)
+        if [str(n) for n in names] != [t.key for t in tasks]:
+            raise ValueError(
+                f"Y has tasks {names}; the model was fitted on {[t.name for t in tasks]}."
+            )
+        encoded = {}
+        for task, column in zip(tasks, columns):
+            if task.kind == CLASSIFICATION:
+                try:
+                    encoded[task.key] = task.encode(column, allow_missing=True)
+                except ValueError as exc:
+                    raise ValueError(f"Task {task.name!r}: {exc}") from None
             else:
-                values = _as_float(name, labelled)
-                out[~missing, j] = (values - self.y_mean_[name]) / self.y_scale_[name]
-        return out
+                encoded[task.key] = task.encode(_as_float_column(task.name, column),
+                                                allow_missing=True)
+        return encoded
 
-    def _stratify_labels(self, y_encoded):
-        # Stratify the validation split by each row's first labelled task.
-        labelled = ~np.isnan(y_encoded)
-        return np.where(labelled.any(axis=1), labelled.argmax(axis=1), -1)
+    def _set_fitted(self, tasks, extra):
+        self.tasks_ = list(extra["tasks"])
+        self._y_frame = bool(extra["y_frame"])
+        self.task_kinds_ = {t.name: t.kind for t in tasks}
+        self.classes_ = {t.name: t.classes for t in tasks if t.kind == CLASSIFICATION}
+        self.y_mean_ = {t.name: float(t.y_mean[0]) for t in tasks if t.kind == REGRESSION}
+        self.y_scale_ = {t.name: float(t.y_scale[0]) for t in tasks if t.kind == REGRESSION}
+        self.task_weights_ = dict(zip(self.tasks_, extra["task_weights"]))
 
-    def _head_key(self, name):
-        return str(name)
+    def _fitted_extra(self):
+        from ._persistence import to_json_value
 
-    def _head_size(self, name):
-        return len(self.classes_[name]) if self.task_kinds_[name] == CLASSIFICATION else 1
-
-    def _head_sizes(self):
-        return {self._head_key(n): self._head_size(n) for n in self.tasks_}
-
-    def _y_dtype(self):
-        return torch.float32
-
-    def _criterion(self):
-        return MultiTaskLoss, {
-            "criterion__tasks": [self._head_key(n) for n in self.tasks_],
-            "criterion__kinds": [self.task_kinds_[n] for n in self.tasks_],
-            "criterion__weights": [self.task_weights_[n] for n in self.tasks_],
-            # Not a criterion argument: the net's outputs side by side for prediction.
-            "predict_nonlinearity": concat_outputs,
+        return {
+            "tasks": to_json_value(self.tasks_),
+            "y_frame": bool(self._y_frame),
+            "task_weights": [self.task_weights_[n] for n in self.tasks_],
         }
+
+    def _legacy_tasks(self, fitted):
+        names = list(fitted["tasks"])
+        tasks = []
+        for name, kind in zip(names, fitted["kinds"]):
+            key = str(name)
+            if kind == CLASSIFICATION:
+                entry = fitted["classes"][key]
+                dtype = object if entry["dtype"] == "object" else np.dtype(entry["dtype"])
+                tasks.append(ClassificationTask(np.asarray(entry["values"], dtype=dtype),
+                                                name=name))
+            else:
+                tasks.append(RegressionTask(fitted["y_mean"][key], fitted["y_scale"][key],
+                                            name=name))
+        return tasks, {"tasks": names, "y_frame": fitted["y_frame"],
+                       "task_weights": fitted["task_weights"]}
+
+    def _task_weights(self, tasks):
+        return [self.task_weights_[t.name] for t in tasks]
+
+    def _stratify_labels(self, tasks, encoded):
+        # Stratify the validation split by each row's first labelled task.
+        labelled = np.column_stack([t.labelled(encoded[t.key]) for t in tasks])
+        return np.where(labelled.any(axis=1), labelled.argmax(axis=1), -1)
 
     def _batch_sampler(self):
         return TaskSampling(self.sampling, self.sampling_temperature)
-
-    @staticmethod
-    def _valid_score(net, X, y):
-        """Mean of per-task scores; also records ``valid_score_<task>``."""
-        out = net.predict_proba(X)
-        crit = net.criterion_
-        y = np.asarray(y, dtype=np.float64).reshape(len(out), -1)
-        scores, offset = [], 0
-        for j, (task, kind) in enumerate(zip(crit.tasks, crit.kinds)):
-            size = net.module_.heads[task].out_features
-            part = out[:, offset : offset + size]
-            offset += size
-            mask = ~np.isnan(y[:, j])
-            if kind == CLASSIFICATION and mask.any():
-                score = accuracy_score(y[mask, j].astype(np.int64), part[mask].argmax(axis=1))
-            elif kind == REGRESSION and mask.sum() >= 2:
-                score = r2_score(y[mask, j], part[mask, 0])
-            else:
-                continue
-            net.history.record(f"valid_score_{task}", float(score))
-            scores.append(score)
-        return float(np.mean(scores)) if scores else float("nan")
-
-    def _fitted_metadata(self):
-        classes = {}
-        for name, values in self.classes_.items():
-            dtype = values.dtype.str if values.dtype != object else "object"
-            classes[str(name)] = {"values": to_json_value(values), "dtype": dtype}
-        return {
-            "tasks": to_json_value(self.tasks_),
-            "kinds": [self.task_kinds_[n] for n in self.tasks_],
-            "classes": classes,
-            "y_mean": {str(k): v for k, v in self.y_mean_.items()},
-            "y_scale": {str(k): v for k, v in self.y_scale_.items()},
-            "task_weights": [self.task_weights_[n] for n in self.tasks_],
-            "y_frame": bool(self._y_frame),
-        }
-
-    def _restore_metadata(self, meta):
-        self.tasks_ = list(meta["tasks"])
-        self._y_frame = meta["y_frame"]
-        self.task_kinds_ = dict(zip(self.tasks_, meta["kinds"]))
-        self.task_weights_ = dict(zip(self.tasks_, meta["task_weights"]))
-        self.classes_, self.y_mean_, self.y_scale_ = {}, {}, {}
-        for name in self.tasks_:
-            key = str(name)
-            if self.task_kinds_[name] == CLASSIFICATION:
-                entry = meta["classes"][key]
-                dtype = object if entry["dtype"] == "object" else np.dtype(entry["dtype"])
-                self.classes_[name] = np.asarray(entry["values"], dtype=dtype)
-            else:
-                self.y_mean_[name] = meta["y_mean"][key]
-                self.y_scale_[name] = meta["y_scale"][key]
 
     # ------------------------------------------------------------------
     # Public API
@@ -571,30 +485,13 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         first = "net_" not in self.__dict__
         return self._fit(X, Y, epochs=1, first_call=first)
 
-    def _task_outputs(self, X):
-        out = self._forward(X)
-        parts, offset = {}, 0
-        for name in self.tasks_:
-            size = self._head_size(name)
-            parts[name] = out[:, offset : offset + size]
-            offset += size
-        return parts
+    def _forward(self, X):
+        """Every head's raw outputs side by side, in task order."""
+        outputs = self._task_outputs(X)
+        return np.concatenate([outputs[t.key] for t in self._tasks], axis=1)
 
-    @staticmethod
-    def _softmax(logits):
-        z = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def _predict_columns(self, parts):
-        columns = {}
-        for name in self.tasks_:
-            if self.task_kinds_[name] == CLASSIFICATION:
-                columns[name] = self.classes_[name][parts[name].argmax(axis=1)]
-            else:
-                values = parts[name][:, 0].astype(np.float64)
-                columns[name] = values * self.y_scale_[name] + self.y_mean_[name]
-        return columns
+    def _predict_columns(self, outputs):
+        return {t.name: _one_column(t.decode(outputs[t.key]), t) for t in self._tasks}
 
     def predict(self, X):
         """Predictions for every task.
@@ -612,6 +509,7 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         """
         check_is_fitted(self, "net_")
         columns = self._predict_columns(self._task_outputs(X))
+        columns = {name: columns[name] for name in self.tasks_}
         if self._y_frame:
             index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
             return pd.DataFrame(columns, columns=self.tasks_, index=index)
@@ -637,12 +535,9 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
             columns ordered as ``classes_[task]``.
         """
         check_is_fitted(self, "net_")
-        parts = self._task_outputs(X)
-        return [
-            self._softmax(parts[n].astype(np.float64))
-            for n in self.tasks_
-            if self.task_kinds_[n] == CLASSIFICATION
-        ]
+        outputs = self._task_outputs(X)
+        return [t.probabilities(outputs[t.key].astype(np.float64))
+                for t in self._tasks if t.kind == CLASSIFICATION]
 
     def score(self, X, Y, sample_weight=None):
         """Mean over tasks of accuracy (classification) or R² (regression).
@@ -704,6 +599,18 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
+
+
+def _one_column(values, task):
+    return values[:, 0] if task.kind == REGRESSION else values
+
+
+def _as_float_column(name, column):
+    """A regression column as float64, NaN where a row has no label."""
+    missing = _missing(column)
+    values = np.full(len(column), np.nan)
+    values[~missing] = _as_float(name, np.asarray(column)[~missing])
+    return values
 
 
 def _as_float(name, values):

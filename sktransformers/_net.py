@@ -1,30 +1,124 @@
-"""The skorch net every estimator builds in ``fit``.
+"""The skorch net every estimator builds in ``fit``, and the one inference path.
 
-:class:`TransformerNet` is a plain :class:`skorch.NeuralNet` with the data
-path of :mod:`sktransformers._data` (length-grouped, dynamically padded
-batches), autocast for mixed precision, a training epoch that keeps
-batch losses on the device until the epoch ends (one host synchronisation
-per epoch instead of one per batch), gradient accumulation, optional
-``torch.compile`` and prediction under ``torch.inference_mode`` with linear
-weights prepared once per pass (cast for autocast, packed for oneDNN on CPU:
-:mod:`sktransformers._inference_linears`).
+:class:`TransformerNet` is a :class:`skorch.NeuralNet` that overrides only
+skorch's public hooks (``get_iterator``, ``infer``, ``get_loss``,
+``train_step``, ``train_step_single``, ``evaluation_step``,
+``run_single_epoch``, ``partial_fit``, ``notify``, ``on_epoch_begin``) to add:
+
+* the data path of :mod:`sktransformers._data` (length-grouped, dynamically
+  padded batches; targets as a dict by task);
+* autocast for mixed precision and a gradient scaler for fp16
+  (:mod:`sktransformers._runtime`);
+* gradient accumulation;
+* batch losses kept on the device until the epoch ends (one host
+  synchronisation per epoch instead of one per batch);
+* optional ``torch.compile`` of the forward pass (``module_`` itself stays
+  the plain module);
+* interrupts: a real Ctrl+C (``KeyboardInterrupt``) restores the weights of
+  the last completed epoch (or, with early stopping, the best one) and is
+  raised again, while callbacks that stop training the skorch way (raising
+  ``KeyboardInterrupt`` from ``on_epoch_end``, as ``EarlyStopping`` does)
+  still just stop it.
+
+:func:`predict_rows` is the inference path of every estimator and of the
+embedder: length-sorted batches under ``torch.inference_mode`` with linear
+weights prepared once per pass (:mod:`sktransformers._inference_linears`).
 """
 
 from __future__ import annotations
 
-import contextlib
+import signal
+import threading
 
+import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 
-from ._data import LengthGroupedBatchSampler, PadCollator
-from ._inference_linears import AUTOCAST_DTYPES, inference_pass
+from ._data import LengthGroupedBatchSampler, PadCollator, eval_order
+from ._inference_linears import inference_pass
+from ._modules import outputs_by_head
+from ._tasks import TOKEN
+
+
+class StopTraining(Exception):
+    """A callback asked training to stop (not an interrupt by the user)."""
 
 
 def _length_grouped(dataset, batch_size, *, shuffle, seed):
     return LengthGroupedBatchSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed)
+
+
+class TaskLoss(torch.nn.Module):
+    """Weighted sum over tasks of each task's mean loss on its labelled entries.
+
+    For one task this is that task's own loss (e.g. cross-entropy, with
+    torch's weighted mean under class weights). No boolean indexing, so no
+    host synchronisation per batch.
+    """
+
+    def __init__(self, tasks, weights=None):
+        super().__init__()
+        self.tasks = list(tasks)
+        self.weights = [1.0] * len(self.tasks) if weights is None else [float(w) for w in weights]
+
+    def forward(self, y_pred, y_true):
+        y_pred = outputs_by_head(y_pred, [t.key for t in self.tasks])
+        total = 0.0
+        for task, weight in zip(self.tasks, self.weights):
+            losses, count = task.loss(y_pred[task.key], y_true[task.key])
+            total = total + weight * losses / count.clamp(min=1e-12)
+        return total
+
+
+class TaskScoring(Callback):
+    """Record ``valid_score`` (and ``valid_score_<task>`` with several tasks) each epoch.
+
+    The outputs of the validation pass are collected as it runs (no second
+    pass) and scored by each task: accuracy, R², subset accuracy or entity F1.
+    """
+
+    def __init__(self, tasks):
+        self.tasks = tasks
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.outputs_ = {t.key: [] for t in self.tasks}
+        self.targets_ = {t.key: [] for t in self.tasks}
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        inputs, y = unpack_data(batch)
+        lengths = inputs["attention_mask"].sum(1).tolist()
+        y_pred = outputs_by_head(y_pred, [t.key for t in self.tasks])
+        for task in self.tasks:
+            out = y_pred[task.key].detach().float().cpu().numpy()
+            target = y[task.key].cpu().numpy()
+            if task.level == TOKEN:
+                self.outputs_[task.key].extend(o[:n] for o, n in zip(out, lengths))
+                self.targets_[task.key].extend(t[:n] for t, n in zip(target, lengths))
+            else:
+                self.outputs_[task.key].append(out)
+                self.targets_[task.key].append(target)
+
+    def on_epoch_end(self, net, **kwargs):
+        if not any(self.outputs_.values()):
+            return
+        scores = []
+        for task in self.tasks:
+            out, target = self.outputs_[task.key], self.targets_[task.key]
+            if task.level != TOKEN:
+                out, target = np.concatenate(out), np.concatenate(target)
+            score = task.validation_score(out, target)
+            if score is None:
+                continue
+            if len(self.tasks) > 1:
+                net.history.record(f"valid_score_{task.name}", float(score))
+            scores.append(score)
+        net.history.record("valid_score", float(np.mean(scores)) if scores else float("nan"))
+        self.outputs_, self.targets_ = {}, {}
 
 
 class TransformerNet(NeuralNet):
@@ -34,10 +128,10 @@ class TransformerNet(NeuralNet):
     ----------------------------
     pad_token_id : int
         Padding id of the tokenizer.
-    amp : {"bf16", None}
-        Autocast dtype for forward passes; None runs in float32.
-    y_dtype : torch.dtype or None
-        dtype of target batches (long for classes, float for regression).
+    runtime : Runtime
+        Device and precision (:mod:`sktransformers._runtime`).
+    head_names : list of str
+        Names of the model's heads, in task order.
     seed : int
         Seed of the batch shuffling.
     predict_batch_size : int
@@ -49,55 +143,59 @@ class TransformerNet(NeuralNet):
     gradient_accumulation_steps : int
         Batches whose gradients are summed (each loss divided by the number
         of batches in its group) before one optimizer step. Gradient
-        callbacks (``on_grad_computed``, e.g. clipping) see the summed
-        gradients, once per optimizer step; ``on_batch_end`` receives
-        ``optimizer_stepped``.
-    compile : bool
-        Run forward passes through ``torch.compile(module_)``; ``module_``
-        itself stays the plain module (state dicts, pickles, saving).
+        callbacks (``on_grad_computed``, e.g. clipping) see the summed,
+        unscaled gradients once per optimizer step; ``on_batch_end``
+        receives ``optimizer_stepped``.
+    compile_model : bool
+        Run training and validation forward passes through
+        ``torch.compile(module_)``; ``module_`` itself stays the plain module
+        (state dicts, pickles, saving). skorch's own ``compile`` stays off,
+        so the module is compiled once.
     """
 
-    def __init__(self, module, *args, pad_token_id=0, amp=None, y_dtype=None, seed=0,
-                 predict_batch_size=128, batch_sampler=None, gradient_accumulation_steps=1,
-                 compile=False, **kwargs):
+    def __init__(self, module, *args, pad_token_id=0, runtime=None, head_names=("default",),
+                 seed=0, predict_batch_size=128, batch_sampler=None,
+                 gradient_accumulation_steps=1, compile_model=False, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.pad_token_id = pad_token_id
-        self.amp = amp
-        self.y_dtype = y_dtype
+        self.runtime = runtime
+        self.head_names = list(head_names)
         self.seed = seed
         self.predict_batch_size = predict_batch_size
         self.batch_sampler = batch_sampler
         self.gradient_accumulation_steps = gradient_accumulation_steps
-        self.compile = compile
+        self.compile_model = compile_model
 
+    # ------------------------------------------------------------------
+    # Data
+    # ------------------------------------------------------------------
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if training else self.predict_batch_size
         make_sampler = self.batch_sampler or _length_grouped
         sampler = make_sampler(dataset, batch_size, shuffle=training, seed=self.seed)
         if training:
-            # A new epoch counter per fit keeps shuffles reproducible; skorch
-            # calls get_iterator once per fit_loop.
+            # The epoch number seeds the shuffle: reproducible, and a resumed
+            # fit draws the batches the uninterrupted one would have drawn.
             sampler.epoch = len(self.history)
         return torch.utils.data.DataLoader(
             dataset,
             batch_sampler=sampler,
-            collate_fn=PadCollator(dataset, self.pad_token_id, self.y_dtype),
-            pin_memory=str(self.device).startswith("cuda"),
+            collate_fn=PadCollator(dataset, self.pad_token_id),
+            pin_memory=self.runtime is not None and self.runtime.non_blocking,
         )
 
-    def autocast(self):
-        if self.amp is None:
-            return contextlib.nullcontext()
-        device_type = torch.device(self.device).type
-        return torch.autocast(device_type=device_type, dtype=AUTOCAST_DTYPES[self.amp])
+    # ------------------------------------------------------------------
+    # Forward and loss
+    # ------------------------------------------------------------------
+    def _move(self, tensors):
+        non_blocking = self.runtime is not None and self.runtime.non_blocking
+        return {k: v.to(self.device, non_blocking=non_blocking) for k, v in tensors.items()}
 
     def infer(self, x, **fit_params):
-        non_blocking = str(self.device).startswith("cuda")
-        x = {k: v.to(self.device, non_blocking=non_blocking) for k, v in x.items()}
-        module = self._compiled(self.module_) if self.compile else self.module_
-        with self.autocast():
-            out = module(**x, **fit_params)
-        return self._to_float(out)
+        module = self._compiled(self.module_) if self.compile_model else self.module_
+        with self.runtime.autocast():
+            out = module(**self._move(x), **fit_params)
+        return {k: v.float() for k, v in outputs_by_head(out, self.head_names).items()}
 
     def _compiled(self, module):
         # Cached per module object: initialize() or a DDP wrapper (see
@@ -109,88 +207,59 @@ class TransformerNet(NeuralNet):
             cache[id(module)] = hit
         return hit[1]
 
-    @staticmethod
-    def _to_float(out):
-        if isinstance(out, dict):
-            return {k: v.float() for k, v in out.items()}
-        return out.float()
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = y_true.to(self.device, non_blocking=str(self.device).startswith("cuda"))
-        return self.criterion_(y_pred, y_true)
+        return self.criterion_(y_pred, self._move(y_true))
 
-    def _set_training(self, training=True):
-        # skorch calls this every batch; Module.train() walks and re-sets
-        # every submodule (about 1 ms per step for a 6-layer BERT), so skip it
-        # when this net already set that mode on that very module. The
-        # top-level flag alone is not enough: from_pretrained leaves the
-        # backbone in eval mode inside a wrapper that is in train mode.
-        done = self.__dict__.setdefault("_modes_set", {})
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if not isinstance(module, torch.nn.Module):
-                continue
-            last = done.get(name)
-            if last is not None and last[0] is module and last[1] == training == module.training:
-                continue
+    def _set_mode(self, training):
+        # Module.train() walks every submodule (about 1 ms per step for a
+        # 6-layer BERT): only switch when the mode really changes.
+        module = self.module_
+        if module.training != training or any(m.training != training for m in module.modules()):
             module.train(training)
-            done[name] = (module, training)
 
-    def inference_kernels(self, dataset, training=False):
-        """Context for one pass over ``dataset``: linear weights prepared once if inference."""
-        lengths = getattr(dataset, "lengths", None)
-        if training or self.compile or lengths is None:
-            return contextlib.nullcontext()
-        return inference_pass(self.module_, device=self.device, amp=self.amp, lengths=lengths)
-
-    def forward_iter(self, X, training=False, device="cpu"):
-        with self.inference_kernels(X, training):
-            yield from super().forward_iter(X, training=training, device=device)
-
-    def evaluation_step(self, batch, training=False):
-        # inference_mode skips autograd's version counters and views
-        # bookkeeping that no_grad (skorch's default) still pays for.
-        if training:
-            return super().evaluation_step(batch, training=training)
-        self.check_is_fitted()
-        Xi, _ = unpack_data(batch)
-        self._set_training(False)
-        with torch.inference_mode():
-            return self.infer(Xi)
+    # ------------------------------------------------------------------
+    # Training steps
+    # ------------------------------------------------------------------
+    @property
+    def grad_scaler_(self):
+        scaler = self.__dict__.get("_grad_scaler")
+        if scaler is None:
+            scaler = self.runtime.grad_scaler()
+            self.__dict__["_grad_scaler"] = scaler
+        return scaler
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._set_mode(True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         # Accumulated batches each add their share of the group's mean loss.
         scale = self.__dict__.get("_accumulation", (True, True, 1))[2]
-        (loss / scale if scale > 1 else loss).backward()
+        self.grad_scaler_.scale(loss / scale if scale > 1 else loss).backward()
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
-        if self.gradient_accumulation_steps == 1:
-            step = super().train_step(batch, **fit_params)
-            step["optimizer_stepped"] = True
-            return step
         first, last, _ = self.__dict__.get("_accumulation", (True, True, 1))
         if first:
-            self._zero_grad_optimizer()
+            self.optimizer_.zero_grad(set_to_none=True)
         step = self.train_step_single(batch, **fit_params)
         if last:
-            self._step_accumulated(batch)
+            self._apply_gradients(batch)
         step["optimizer_stepped"] = last
         return step
 
-    def _step_accumulated(self, batch):
-        """Clip (via on_grad_computed callbacks) and apply the summed gradients."""
+    def _apply_gradients(self, batch):
+        """Unscale (fp16), clip (via on_grad_computed callbacks) and apply the gradients."""
+        scaler = self.grad_scaler_
+        scaler.unscale_(self.optimizer_)
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
             batch=batch,
             training=True,
         )
-        self._step_optimizer(None)
+        scaler.step(self.optimizer_)  # skips the step on inf/NaN gradients (fp16)
+        scaler.update()
 
     def _accumulation_positions(self, iterator):
         """(first, last, group size) of each training batch in its accumulation group."""
@@ -206,6 +275,25 @@ class TransformerNet(NeuralNet):
             yield i == start, (i - start == size - 1), size
             i += 1
 
+    def evaluation_step(self, batch, training=False):
+        # inference_mode skips autograd's version counters and views
+        # bookkeeping that no_grad (skorch's default) still pays for.
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        self._set_mode(training)
+        with torch.inference_mode(not training), torch.set_grad_enabled(training):
+            return self.infer(Xi)
+
+    def inference_kernels(self, dataset, training=False):
+        """Context for one pass over ``dataset``: linear weights prepared once if inference."""
+        import contextlib
+
+        lengths = getattr(dataset, "lengths", None)
+        if training or self.compile_model or lengths is None:
+            return contextlib.nullcontext()
+        return inference_pass(self.module_, device=self.device, amp=self.runtime.amp,
+                              lengths=lengths)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
@@ -216,6 +304,7 @@ class TransformerNet(NeuralNet):
             if training and self.gradient_accumulation_steps > 1
             else None
         )
+        step = {}
         try:
             with self.inference_kernels(getattr(iterator, "dataset", None), training):
                 for batch in iterator:
@@ -231,15 +320,71 @@ class TransformerNet(NeuralNet):
                     batch_count += 1
         finally:
             self.__dict__.pop("_accumulation", None)
-        if positions is not None:
-            if batch_count and not step.get("optimizer_stepped", True):
-                # The sampler had no length: apply what the last group summed.
-                self._step_accumulated(batch)
+        if positions is not None and batch_count and not step.get("optimizer_stepped", True):
+            # The sampler had no length: apply what the last group summed.
+            self._apply_gradients(batch)
         if losses:
             values = torch.stack(losses).float().cpu().tolist()
             for row, value in zip(self.history[-1]["batches"][-batch_count:], values):
                 row[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", batch_count)
+
+    # ------------------------------------------------------------------
+    # Stopping and interrupts
+    # ------------------------------------------------------------------
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
+                               **kwargs)
+        # The weights of the last completed epoch, restored if the user interrupts.
+        self.__dict__["_epoch_start_state"] = {
+            k: v.detach().to("cpu", copy=True) for k, v in self.module_.state_dict().items()
+        }
+
+    def notify(self, method_name, **cb_kwargs):
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt:
+            # skorch's way for a callback to stop training (EarlyStopping,
+            # pruning) is a KeyboardInterrupt from on_epoch_end; a real Ctrl+C
+            # sets _user_interrupt first (see _catch_sigint).
+            if method_name == "on_epoch_end" and not self.__dict__.get("_user_interrupt"):
+                raise StopTraining from None
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, except that a user's interrupt is raised again.
+
+        On ``KeyboardInterrupt`` (Ctrl+C) during an epoch, the weights of the
+        last completed epoch are restored and the unfinished epoch is dropped
+        from the history; the ``on_train_end`` callbacks run (early stopping
+        with ``load_best`` then restores the best epoch); then the interrupt
+        propagates, so that cross-validation, searches and scripts stop.
+        """
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
+        self.__dict__["_user_interrupt"] = False
+        try:
+            with _catch_sigint(self):
+                self.fit_loop(X, y, **fit_params)
+        except StopTraining:
+            pass
+        except KeyboardInterrupt:
+            self._restore_last_epoch()
+            self.notify("on_train_end", X=X, y=y)
+            raise
+        finally:
+            self.__dict__.pop("_user_interrupt", None)
+            self.__dict__.pop("_epoch_start_state", None)
+        self.notify("on_train_end", X=X, y=y)
+        return self
+
+    def _restore_last_epoch(self):
+        state = self.__dict__.get("_epoch_start_state")
+        if state is not None:
+            self.module_.load_state_dict(state)
+        if len(self.history) and "train_loss" not in self.history[-1]:
+            del self.history[-1]
 
     def __getstate__(self):
         # ``module`` is the very instance held as ``module_``; skorch stores
@@ -249,12 +394,99 @@ class TransformerNet(NeuralNet):
         state = super().__getstate__()
         if isinstance(state.get("module"), torch.nn.Module):
             state["module"] = None
-        state.pop("_compiled_cache", None)  # compiled graphs do not pickle
-        state.pop("_modes_set", None)
-        state.pop("_accumulation", None)
+        for key in ("_compiled_cache", "_accumulation", "_epoch_start_state",
+                    "_user_interrupt", "_grad_scaler"):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if self.__dict__.get("module") is None and "module_" in self.__dict__:
             self.module = self.module_
+
+
+class _catch_sigint:
+    """Mark a real SIGINT (Ctrl+C) on the net, then raise KeyboardInterrupt as usual."""
+
+    def __init__(self, net):
+        self.net = net
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            return self  # someone else handles SIGINT; leave it to them
+
+        def handler(signum, frame):
+            self.net.__dict__["_user_interrupt"] = True
+            raise KeyboardInterrupt
+
+        self.previous = previous
+        signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def predict_rows(module, dataset, *, runtime, batch_size, pad_token_id, head_names=None,
+                 token_heads=(), compiled=None):
+    """Outputs of ``module`` for every row of ``dataset``, in the dataset's order.
+
+    The one inference path of the package (estimators and embedder): rows
+    sorted by length (longest first) in batches padded to their own longest
+    row, ``torch.inference_mode``, autocast, linear weights prepared once for
+    the pass. Returns ``{head: array}`` with an (n_rows, size) array for a
+    text-level head and a list of (length, size) arrays for a token-level
+    head; with ``head_names=None`` the module's single output (embeddings).
+    """
+    from ._threads import thread_budget
+
+    sampler = LengthGroupedBatchSampler(dataset.lengths, batch_size, shuffle=False)
+    collate = PadCollator(dataset, pad_token_id)
+    names = head_names or ["output"]
+    parts = {name: [] for name in names}
+    module.eval()  # training steps switch back (TransformerNet._set_mode)
+    run = compiled if compiled is not None else module
+    prepared = (
+        inference_pass(module, device=runtime.device, amp=runtime.amp, lengths=dataset.lengths)
+        if compiled is None
+        else _null()
+    )
+    with thread_budget(), torch.inference_mode(), prepared:
+        for indices in sampler:
+            inputs, _ = collate(indices)
+            inputs = {k: v.to(runtime.device, non_blocking=runtime.non_blocking)
+                      for k, v in inputs.items()}
+            with runtime.autocast():
+                out = run(**inputs)
+            out = outputs_by_head(out, names)
+            lengths = inputs["attention_mask"].sum(1).tolist()
+            for name in names:
+                values = out[name].float().cpu().numpy()
+                if name in token_heads:
+                    parts[name].extend(v[:n] for v, n in zip(values, lengths))
+                else:
+                    parts[name].append(values)
+    order = eval_order(dataset.lengths)
+    result = {}
+    for name in names:
+        if name in token_heads:
+            rows = [None] * len(order)
+            for position, i in enumerate(order):
+                rows[i] = parts[name][position]
+        else:
+            rows = np.empty_like(np.concatenate(parts[name]))
+            rows[order] = np.concatenate(parts[name])
+        result[name] = rows
+    return result if head_names is not None else result["output"]
+
+
+def _null():
+    import contextlib
+
+    return contextlib.nullcontext()

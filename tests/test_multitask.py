@@ -9,7 +9,9 @@ import torch
 
 from sktransformers import MultiTaskTransformer
 from sktransformers._data import check_texts, encode
-from sktransformers._multitask import MultiTaskLoss, TaskBatchSampler
+from sktransformers._multitask import TaskBatchSampler
+from sktransformers._net import TaskLoss
+from sktransformers._tasks import ClassificationTask, RegressionTask
 
 POS = ["a great film", "wonderful acting", "i loved it", "truly excellent"]
 NEG = ["a terrible film", "awful acting", "i hated it", "truly boring"]
@@ -96,10 +98,12 @@ def test_array_targets_give_array_predictions(tiny_model_dir):
 
 
 def test_missing_labels_count_nothing_in_the_loss():
-    loss = MultiTaskLoss(["a", "b"], ["classification", "regression"], [1.0, 2.0])
+    tasks = [ClassificationTask(["x", "y", "z"], name="a"), RegressionTask([0.0], [1.0], name="b")]
+    loss = TaskLoss(tasks, [1.0, 2.0])
     logits_a = torch.randn(4, 3, requires_grad=True)
     out_b = torch.randn(4, 1, requires_grad=True)
-    y = torch.tensor([[0.0, np.nan], [2.0, 0.5], [np.nan, -1.0], [np.nan, np.nan]])
+    y = {"a": torch.tensor([0, 2, -1, -1]),
+         "b": torch.tensor([[np.nan], [0.5], [-1.0], [np.nan]], dtype=torch.float32)}
     value = loss({"a": logits_a, "b": out_b}, y)
     expected_a = torch.nn.functional.cross_entropy(logits_a[:2], torch.tensor([0, 2]))
     expected_b = ((out_b[1:3, 0] - torch.tensor([0.5, -1.0])) ** 2).mean()
@@ -109,7 +113,7 @@ def test_missing_labels_count_nothing_in_the_loss():
     assert torch.all(logits_a.grad[2:] == 0)
     assert torch.all(out_b.grad[[0, 3]] == 0)
     # a batch where a task has no label at all adds nothing (no NaN)
-    only_b = torch.tensor([[np.nan, 1.0], [np.nan, 0.0]])
+    only_b = {"a": torch.tensor([-1, -1]), "b": torch.tensor([[1.0], [0.0]])}
     value = loss({"a": logits_a[:2], "b": out_b[:2]}, only_b)
     assert torch.isfinite(value)
 

@@ -195,7 +195,7 @@ def test_saved_directory_is_safetensors_and_json_only(fitted_clf, tmp_path):
             p.read_text(encoding="utf-8")
     meta = json.loads((directory / _hub.ESTIMATOR_FILE).read_text())
     assert meta["estimator"] == "TransformerClassifier"
-    assert meta["fitted"]["classes"] == ["neg", "pos"]
+    assert meta["tasks"][0]["classes"]["values"] == ["neg", "pos"]
 
 
 def test_saved_directory_is_a_hugging_face_model(fitted_clf, tmp_path):

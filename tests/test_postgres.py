@@ -92,3 +92,13 @@ def test_two_workers_share_one_study(tiny_model_dir, storage_url):
     )
     assert len(study.trials) == 5
     assert best.lr == study.best_params["lr"]
+
+
+@pytest.mark.timeout(400)
+def test_worker_killed_mid_trial_is_retried(tiny_model_dir, storage_url, tmp_path):
+    # A worker SIGKILLed inside a trial leaves it RUNNING; with heartbeats the
+    # next worker marks it FAIL and completes a retried copy (same parameters).
+    from test_tuning_faults import check_dead_trial_retried, kill_worker_mid_trial
+
+    kill_worker_mid_trial(tiny_model_dir, storage_url, "killed", tmp_path)
+    check_dead_trial_retried(tiny_model_dir, storage_url, "killed")

@@ -1,80 +1,49 @@
-"""Small data sets shipped with the package, and a loader for the GLUE files.
+"""Small data sets shipped with the package, and loaders for local copies of public ones.
 
-``load_movie_reviews_sample`` returns 600 short synthetic movie reviews
-(template sentences written for this package, not taken from any corpus):
-enough for a demo or a smoke test when the GLUE files are not available.
-``load_glue`` reads a task from a local GLUE folder (the files as
-distributed with the benchmark; nothing is downloaded).
+Shipped (synthetic, written for this package; for demos and smoke tests):
+
+- :func:`load_movie_reviews_sample`: 600 short movie reviews, binary sentiment.
+- :func:`load_ner_sample`: 200 sentences tagged for named entities (IOB2).
+
+Read from a local folder (nothing is downloaded; see :func:`find_data_file`
+for where they are looked for, ``$SKTRANSFORMERS_DATA_DIR`` first):
+
+- :func:`load_glue`: a GLUE task (SST-2, CoLA, MRPC, STS-B, RTE).
+- :func:`load_conll2003`: CoNLL-2003 English NER, one tag per word.
+- :func:`load_semeval2018_ec`: SemEval-2018 E-c tweets, 11 emotion labels each
+  (multi-label).
+- :func:`load_long_reviews`: long texts built from SST-2 sentences placed
+  behind neutral filler, for checking how a model reads past ``max_length``
+  (:func:`make_long_texts` does the same with any short labelled texts).
 """
 
-from __future__ import annotations
+from ._local import (
+    CONLL2003_TAGS,
+    ENV_VAR,
+    GLUE_TASKS,
+    SEMEVAL2018_EMOTIONS,
+    find_data_file,
+    load_conll2003,
+    load_glue,
+    load_long_reviews,
+    load_semeval2018_ec,
+    make_long_texts,
+    read_conll,
+)
+from ._shipped import load_movie_reviews_sample, load_ner_sample
 
-import csv
-from pathlib import Path
-
-import pandas as pd
-
-_HERE = Path(__file__).resolve().parent
-
-#: Per-task reading rules for the GLUE TSV files: (header?, text columns, label column).
-GLUE_TASKS = {
-    "SST-2": (True, ["sentence"], "label"),
-    "CoLA": (False, [3], 1),
-    "MRPC": (True, ["#1 String", "#2 String"], "Quality"),
-    "STS-B": (True, ["sentence1", "sentence2"], "score"),
-    "RTE": (True, ["sentence1", "sentence2"], "label"),
-}
-
-
-def load_movie_reviews_sample():
-    """600 synthetic movie reviews with a binary sentiment label.
-
-    Returns
-    -------
-    frame : pandas.DataFrame
-        Columns ``text`` (str) and ``label`` (0 = negative, 1 = positive).
-
-    Examples
-    --------
-    >>> from sktransformers.datasets import load_movie_reviews_sample
-    >>> df = load_movie_reviews_sample()
-    >>> df.shape, sorted(df.label.unique().tolist())
-    ((600, 2), [0, 1])
-    """
-    return pd.read_csv(_HERE / "movie_reviews_sample.tsv", sep="\t", quoting=csv.QUOTE_NONE)
-
-
-def load_glue(task, split, data_dir):
-    """Read one GLUE task split from a local folder.
-
-    Parameters
-    ----------
-    task : {"SST-2", "CoLA", "MRPC", "STS-B", "RTE"}
-    split : {"train", "dev"}
-    data_dir : str or path-like
-        The folder holding ``<task>/<split>.tsv`` (for example
-        ``../shared/data/glue``).
-
-    Returns
-    -------
-    X : pandas.Series or pandas.DataFrame
-        The texts (a two-column frame for pair tasks).
-    y : pandas.Series
-        The labels (floats for STS-B).
-    """
-    if task not in GLUE_TASKS:
-        raise ValueError(f"Unknown GLUE task {task!r}; choose from {sorted(GLUE_TASKS)}.")
-    header, text_cols, label_col = GLUE_TASKS[task]
-    path = Path(data_dir) / task / f"{split}.tsv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found.")
-    frame = pd.read_csv(
-        path, sep="\t", quoting=csv.QUOTE_NONE, header=0 if header else None,
-        encoding="utf-8-sig", on_bad_lines="skip", keep_default_na=False,
-    )
-    X = frame[text_cols]
-    X = X.iloc[:, 0] if len(text_cols) == 1 else X
-    y = frame[label_col]
-    if task == "STS-B":
-        y = y.astype(float)
-    return X, y
+__all__ = [
+    "CONLL2003_TAGS",
+    "ENV_VAR",
+    "GLUE_TASKS",
+    "SEMEVAL2018_EMOTIONS",
+    "find_data_file",
+    "load_conll2003",
+    "load_glue",
+    "load_long_reviews",
+    "load_movie_reviews_sample",
+    "load_ner_sample",
+    "load_semeval2018_ec",
+    "make_long_texts",
+    "read_conll",
+]

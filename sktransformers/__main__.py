@@ -1,0 +1,99 @@
+"""Command line: ``sktransformers serve DIRECTORY`` and ``sktransformers export-onnx``.
+
+Also ``python -m sktransformers ...``. The package's console script
+``sktransformers`` calls :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="sktransformers", description="sktransformers command line tools."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a saved estimator or an ONNX export over HTTP",
+        description=(
+            "Serve a directory written by save_pretrained (torch) or export_onnx (ONNX "
+            "Runtime, no torch) with FastAPI under uvicorn: POST /predict, POST /transform, "
+            "GET /healthz, /readyz, /metrics."
+        ),
+    )
+    serve.add_argument("directory", help="directory from save_pretrained or export_onnx")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes, each with its own copy of the model (default 1)")
+    serve.add_argument("--threads", type=int, default=None,
+                       help="compute threads per worker (default: cores / workers)")
+    serve.add_argument("--max-batch-size", type=int, default=32,
+                       help="most texts per model call when micro-batching (default 32)")
+    serve.add_argument("--max-wait-ms", type=float, default=5.0,
+                       help="how long a batch waits for more requests (default 5 ms)")
+    serve.add_argument("--no-batching", action="store_true",
+                       help="one model call per request (same as --max-batch-size 1)")
+    serve.add_argument("--max-texts", type=int, default=256,
+                       help="most texts per request (default 256; more is answered 413)")
+    serve.add_argument("--max-chars", type=int, default=10_000,
+                       help="most characters per text (default 10000; more is answered 413)")
+    serve.add_argument("--precision", choices=["fp32", "int8"], default=None,
+                       help="ONNX exports: which graph (default int8 when exported)")
+    serve.add_argument("--graceful-timeout", type=float, default=30.0,
+                       help="seconds to finish in-flight requests on shutdown (default 30)")
+    serve.add_argument("--log-level", default="info",
+                       choices=["critical", "error", "warning", "info", "debug"])
+
+    export = commands.add_parser(
+        "export-onnx",
+        help="export a saved estimator directory to ONNX",
+        description="Export a directory written by save_pretrained to an ONNX directory.",
+    )
+    export.add_argument("directory", help="directory from save_pretrained")
+    export.add_argument("output", help="directory to write")
+    export.add_argument("--quantize", choices=["int8"], default=None,
+                        help="also write the int8 graph (dynamic quantization)")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``sktransformers`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            from ._serve import serve
+
+            serve(
+                args.directory, host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level, graceful_timeout=args.graceful_timeout,
+                max_batch_size=1 if args.no_batching else args.max_batch_size,
+                max_wait_ms=args.max_wait_ms, max_texts=args.max_texts,
+                max_chars=args.max_chars, threads=args.threads, precision=args.precision,
+            )
+        elif args.command == "export-onnx":
+            import json
+            from pathlib import Path
+
+            import sktransformers
+
+            from ._onnx_export import export_onnx
+
+            meta = json.loads((Path(args.directory) / "sktransformers.json").read_text())
+            estimator = getattr(sktransformers, meta["estimator"]).from_pretrained(args.directory)
+            out = export_onnx(estimator, args.output, quantize=args.quantize, opset=args.opset)
+            print(f"wrote {out}")
+    except (ValueError, ImportError, FileNotFoundError) as exc:
+        print(f"sktransformers {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,523 @@
+"""TextAugmenter: new training texts by small random edits (EDA), as a sampler.
+
+The four operations of EDA (Wei and Zou, 2019, "Easy Data Augmentation
+Techniques for Boosting Performance on Text Classification Tasks"):
+synonym replacement, random insertion of a synonym, random swap and random
+deletion, each changing about ``p`` of a text's words. Synonyms come from a
+built-in English table (:mod:`sktransformers._synonym_table`), a table of
+your own, or the nearest neighbours of a word in a transformer's input
+embedding table ("embedding"). Nothing is downloaded.
+
+:class:`TextAugmenter` has the sampler interface of imbalanced-learn
+(``fit_resample(X, y)``), so it works as a step of an
+``imblearn.pipeline.Pipeline`` (applied during ``fit`` only, never at
+prediction), and it can oversample minority classes with imbalanced-learn's
+``sampling_strategy`` semantics. It does not inherit from imbalanced-learn's
+``BaseSampler``, whose validation turns ``X`` into numbers; imbalanced-learn
+is only needed for its ``Pipeline``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._data import TextInput, check_texts
+
+METHODS = ("synonym", "embedding", "swap", "delete", "insert")
+
+# Words never replaced or inserted: changing them changes grammar, not meaning;
+# negations and intensity words are kept because they carry the label.
+_STOPWORDS = frozenset(
+    """a an the and or but if then so of to in on at by for with from as is are was were be
+    been being am do does did have has had i me my we our you your he him his she her it its
+    they them their this that these those there here what which who whom whose when where why
+    how not no nor never n't 's 're 've 'd 'll 'm than too very can could will would should
+    shall may might must""".split()
+)
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _words(text):
+    return _TOKEN.findall(text)
+
+
+def _match_case(word, like):
+    if like[:1].isupper() and like[1:2].islower():
+        return word[:1].upper() + word[1:]
+    if like.isupper() and len(like) > 1:
+        return word.upper()
+    return word
+
+
+class TextAugmenter(BaseEstimator):
+    """New training texts by synonym replacement, insertion, swaps and deletions.
+
+    A sampler with imbalanced-learn's interface: ``fit_resample(X, y)``
+    returns the original texts followed by augmented copies, with their
+    labels. By default every text gets ``n_aug`` augmented copies; with
+    ``sampling_strategy`` it only oversamples classes (augmented copies of
+    random texts of a class until the class reaches its target count).
+
+    Each augmented copy applies one method drawn from ``methods`` (another
+    one is tried when the drawn method cannot change the text, e.g. a text
+    with no word in the synonym table), changing about ``p`` of its words
+    (at least one).
+
+    Parameters
+    ----------
+    methods : sequence of str, default=("synonym", "swap", "delete", "insert")
+        Among "synonym" (replace words by synonyms), "insert" (insert a
+        synonym of a word at a random place), "swap" (swap two words),
+        "delete" (drop each word with probability ``p``) and "embedding"
+        (replace words by their nearest neighbours in the input embedding
+        table of ``embedding_model``; neighbours there include antonyms, so
+        use it with care for sentiment).
+    n_aug : int, default=1
+        Augmented copies per text (when ``sampling_strategy`` is None).
+    p : float, default=0.1
+        Share of the words changed in each copy.
+    sampling_strategy : None, str, float or dict, default=None
+        None augments every text ``n_aug`` times. Otherwise oversample with
+        imbalanced-learn's meaning: "auto" / "not majority" (every class but
+        the largest, up to the largest one's count), "minority", "not
+        minority", "all"; a float (binary targets: the wanted ratio of the
+        minority class to the majority class); a dict ``{class: wanted
+        count}``.
+    synonyms : dict or None, default=None
+        ``{word: [synonyms]}`` (lower-case keys) replacing the built-in table
+        of about 1,000 common English words.
+    embedding_model : str, path-like or None, default=None
+        Model whose input embeddings give the "embedding" neighbours; None
+        means the package's default model. Loaded only when "embedding" is
+        among ``methods``.
+    random_state : int, RandomState or None, default=None
+        Seeds the edits and the choice of texts to oversample.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        New texts generated per class in the last ``fit_resample`` (every
+        class when ``sampling_strategy`` is None).
+
+    Examples
+    --------
+    >>> from sktransformers import TextAugmenter
+    >>> aug = TextAugmenter(methods=("synonym",), p=0.3, random_state=0)
+    >>> X_res, y_res = aug.fit_resample(["a great film", "a dull story"], [1, 0])
+    >>> len(X_res), list(y_res)
+    (4, [1, 0, 1, 0])
+    >>> X_res[:2]
+    ['a great film', 'a dull story']
+    """
+
+    _parameter_constraints: dict = {
+        "methods": [list, tuple],
+        "n_aug": [Interval(Integral, 1, None, closed="left")],
+        "p": [Interval(Real, 0, 1, closed="right")],
+        "sampling_strategy": [
+            None,
+            StrOptions({"auto", "minority", "not minority", "not majority", "all"}),
+            Interval(Real, 0, 1, closed="right"),
+            dict,
+        ],
+        "synonyms": [dict, None],
+        "embedding_model": [str, os.PathLike, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        methods=("synonym", "swap", "delete", "insert"),
+        n_aug=1,
+        p=0.1,
+        sampling_strategy=None,
+        synonyms=None,
+        embedding_model=None,
+        random_state=None,
+    ):
+        self.methods = methods
+        self.n_aug = n_aug
+        self.p = p
+        self.sampling_strategy = sampling_strategy
+        self.synonyms = synonyms
+        self.embedding_model = embedding_model
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------
+    def _check_params(self):
+        self._validate_params()
+        methods = tuple(self.methods)
+        unknown = [m for m in methods if m not in METHODS]
+        if not methods or unknown:
+            raise ValueError(
+                f"methods={self.methods!r}: expected a non-empty subset of {list(METHODS)}"
+                + (f"; unknown: {unknown}." if unknown else ".")
+            )
+        return methods
+
+    def _tables(self, methods, vocabulary):
+        table = None
+        if {"synonym", "insert"} & set(methods):
+            if self.synonyms is not None:
+                table = {str(k).lower(): tuple(v) for k, v in self.synonyms.items()}
+            else:
+                from ._synonym_table import synonym_table
+
+                table = synonym_table()
+        neighbours = None
+        if "embedding" in methods:
+            neighbours = embedding_neighbours(
+                vocabulary, self.embedding_model, cache=self.__dict__.setdefault("_nn_cache", {})
+            )
+        return table, neighbours
+
+    def fit(self, X, y=None):
+        """Check the parameters and ``X``; nothing is learned.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        check_texts(X)
+        return self
+
+    def fit_resample(self, X, y):
+        """The original texts followed by augmented copies, and their labels.
+
+        Parameters
+        ----------
+        X : list of str, array-like of str, or text pairs
+            Texts (each text of a pair is edited independently).
+        y : array-like of shape (n_samples,)
+            Labels.
+
+        Returns
+        -------
+        X_resampled : same kind as ``X``
+            A list for a list (or tuple), an array for an array, a Series or
+            DataFrame (new index) for pandas input.
+        y_resampled : ndarray or Series of shape (n_resampled,)
+        """
+        methods = self._check_params()
+        texts = check_texts(X)
+        y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+        if y_arr.ndim != 1 or len(y_arr) != len(texts):
+            raise ValueError(
+                f"y must be 1-dimensional with one label per text: {len(texts)} texts, "
+                f"y of shape {y_arr.shape}."
+            )
+        rng = _generator(self.random_state)
+        rows = self._rows_to_augment(y_arr, rng)
+        new = self._augment_rows(texts, rows, methods, rng)
+        out_texts = TextInput(
+            texts.first + new.first,
+            None if texts.second is None else texts.second + new.second,
+        )
+        y_res = np.concatenate([y_arr, y_arr[rows]]) if len(rows) else y_arr.copy()
+        return _like(X, out_texts), _like_y(y, y_res)
+
+    def _rows_to_augment(self, y, rng):
+        """Row indices to augment (a row may appear several times)."""
+        classes, counts = np.unique(y, return_counts=True)
+        if self.sampling_strategy is None:
+            rows = np.repeat(np.arange(len(y)), self.n_aug)
+            self.sampling_strategy_ = {
+                _plain(c): int(k) * self.n_aug for c, k in zip(classes, counts)
+            }
+            return rows
+        wanted = _n_new_per_class(self.sampling_strategy, classes, counts)
+        self.sampling_strategy_ = {_plain(c): n for c, n in wanted.items()}
+        rows = []
+        for c, n_new in wanted.items():
+            members = np.flatnonzero(y == c)
+            # Cycle through the class in random order, so every text is
+            # augmented about equally often.
+            reps = -(-n_new // len(members)) if n_new else 0
+            order = np.concatenate([rng.permutation(members) for _ in range(reps)] or [[]])
+            rows.append(order[:n_new].astype(np.int64))
+        return np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+
+    def _augment_rows(self, texts, rows, methods, rng):
+        pieces = [texts.first] + ([texts.second] if texts.second is not None else [])
+        vocabulary = set()
+        if "embedding" in methods:
+            for column in pieces:
+                for i in set(rows.tolist()):
+                    vocabulary.update(w.lower() for w in _words(column[i]))
+        table, neighbours = self._tables(methods, vocabulary)
+        first = [self._edit(texts.first[i], methods, table, neighbours, rng) for i in rows]
+        second = None
+        if texts.second is not None:
+            second = [self._edit(texts.second[i], methods, table, neighbours, rng) for i in rows]
+        return TextInput(first, second)
+
+    def augment(self, texts, *, random_state=None):
+        """One augmented version of each text (texts the methods cannot change come back as is).
+
+        Parameters
+        ----------
+        texts : list of str
+        random_state : int, RandomState or None, default=None
+            Overrides ``self.random_state`` for this call (a new seed per
+            epoch gives new edits per epoch).
+
+        Returns
+        -------
+        augmented : list of str, same length as ``texts``
+        """
+        methods = self._check_params()
+        texts = check_texts(texts, allow_pairs=False).first
+        rng = _generator(self.random_state if random_state is None else random_state)
+        vocabulary = set()
+        if "embedding" in methods:
+            vocabulary = {w.lower() for t in texts for w in _words(t)}
+        table, neighbours = self._tables(methods, vocabulary)
+        return [self._edit(t, methods, table, neighbours, rng) for t in texts]
+
+    # ------------------------------------------------------------------
+    def _edit(self, text, methods, table, neighbours, rng):
+        words = _words(text)
+        if not words:
+            return text
+        order = rng.permutation(len(methods))
+        for k in order:
+            out = _APPLY[methods[k]](words, self.p, table, neighbours, rng)
+            if out != words:
+                return " ".join(out)
+        return text
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _generator(random_state):
+    """A numpy Generator seeded from any scikit-learn ``random_state``."""
+    return np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
+
+
+def _n_changes(words, p):
+    return max(1, int(round(p * len(words))))
+
+
+def _replace(words, p, table, rng):
+    candidates = [
+        i for i, w in enumerate(words) if w.lower() not in _STOPWORDS and table.get(w.lower())
+    ]
+    if not candidates:
+        return words
+    out = list(words)
+    for i in rng.permutation(candidates)[: _n_changes(words, p)]:
+        alternatives = table[words[i].lower()]
+        out[i] = _match_case(alternatives[rng.integers(len(alternatives))], words[i])
+    return out
+
+
+def _synonym(words, p, table, neighbours, rng):
+    return _replace(words, p, table, rng)
+
+
+def _embedding(words, p, table, neighbours, rng):
+    return _replace(words, p, neighbours, rng)
+
+
+def _insert(words, p, table, neighbours, rng):
+    candidates = [w.lower() for w in words if w.lower() not in _STOPWORDS and table.get(w.lower())]
+    if not candidates:
+        return words
+    out = list(words)
+    for _ in range(_n_changes(words, p)):
+        alternatives = table[candidates[rng.integers(len(candidates))]]
+        out.insert(int(rng.integers(len(out) + 1)), alternatives[rng.integers(len(alternatives))])
+    return out
+
+
+def _swap(words, p, table, neighbours, rng):
+    if len(words) < 2:
+        return words
+    out = list(words)
+    for _ in range(_n_changes(words, p)):
+        i, j = rng.choice(len(out), 2, replace=False)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def _delete(words, p, table, neighbours, rng):
+    if len(words) < 2:
+        return words
+    keep = rng.random(len(words)) >= p
+    if keep.all():  # at least one change, as the other methods make
+        keep[rng.integers(len(words))] = False
+    if not keep.any():
+        keep[rng.integers(len(words))] = True
+    return [w for w, k in zip(words, keep) if k]
+
+
+_APPLY = {
+    "synonym": _synonym,
+    "embedding": _embedding,
+    "insert": _insert,
+    "swap": _swap,
+    "delete": _delete,
+}
+
+
+def _n_new_per_class(strategy, classes, counts):
+    """New samples per class, as imbalanced-learn's over-samplers count them."""
+    n_max, n_min = counts.max(), counts.min()
+    majority = classes[counts.argmax()]
+    minority = classes[counts.argmin()]
+    if isinstance(strategy, dict):
+        unknown = [c for c in strategy if c not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(f"sampling_strategy names classes not in y: {unknown}.")
+        wanted = {}
+        for c, k in zip(classes, counts):
+            target = strategy.get(c, k)
+            if target < k:
+                raise ValueError(
+                    f"sampling_strategy asks for {target} samples of class {c!r}, which already "
+                    f"has {k}; an over-sampler cannot remove samples."
+                )
+            wanted[c] = int(target - k)
+        return wanted
+    if isinstance(strategy, Real) and not isinstance(strategy, bool):
+        if len(classes) != 2:
+            raise ValueError("A float sampling_strategy is only meant for binary targets.")
+        target = int(strategy * n_max)
+        if target < n_min:
+            raise ValueError(
+                f"sampling_strategy={strategy} asks for {target} minority samples, fewer than "
+                f"the {n_min} there are; use a larger ratio."
+            )
+        return {majority: 0, minority: int(target - n_min)}
+    if strategy == "minority":
+        chosen = {minority}
+    elif strategy == "not minority":
+        chosen = set(classes.tolist()) - {minority}
+    elif strategy in ("auto", "not majority"):
+        chosen = set(classes.tolist()) - {majority}
+    else:  # "all"
+        chosen = set(classes.tolist())
+    return {c: int(n_max - k) if c in chosen else 0 for c, k in zip(classes, counts)}
+
+
+def _like(X, texts):
+    """``texts`` in the container kind of the caller's ``X``."""
+    columns = [texts.first] + ([texts.second] if texts.second is not None else [])
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        import pandas as pd
+
+        return pd.DataFrame(dict(zip(X.columns, columns)))
+    if hasattr(X, "iloc"):
+        import pandas as pd
+
+        return pd.Series(texts.first, name=X.name)
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2:
+            return np.array(list(zip(*columns)) if len(columns) == 2 else
+                            [[t] for t in texts.first], dtype=object)
+        return np.array(texts.first, dtype=object)
+    if texts.second is not None:
+        return list(zip(texts.first, texts.second))
+    return list(texts.first)
+
+
+def _like_y(y, y_res):
+    if hasattr(y, "iloc"):
+        import pandas as pd
+
+        return pd.Series(y_res, name=getattr(y, "name", None))
+    return y_res
+
+
+def embedding_neighbours(vocabulary, model=None, *, k=5, min_similarity=0.45, cache=None):
+    """``{word: neighbours}`` from a transformer's input word-embedding table.
+
+    Only whole-word alphabetic tokens of the model's vocabulary take part
+    (no ``##`` pieces, no stop words); a neighbour must reach
+    ``min_similarity`` (cosine) and must not share the word's first three
+    letters (plural and tense variants add little).
+    """
+    import torch
+
+    from . import _hub
+
+    cache = {} if cache is None else cache
+    source = _hub.resolve_model(_hub.DEFAULT_MODEL if model is None else model)
+    key = str(source)
+    if key not in cache:
+        with _hub.quiet_transformers():
+            tokenizer, backbone = _hub.load_parts(source)
+        vocab = tokenizer.get_vocab()
+        words = sorted(
+            (w for w in vocab if w.isalpha() and w.isascii() and len(w) > 2
+             and w not in _STOPWORDS),
+            key=vocab.get,
+        )
+        weights = backbone.get_input_embeddings().weight.detach()
+        ids = torch.tensor([vocab[w] for w in words])
+        matrix = torch.nn.functional.normalize(weights[ids].float(), dim=1)
+        cache[key] = (words, {w: i for i, w in enumerate(words)}, matrix, {})
+    words, index, matrix, found = cache[key]
+    wanted = [w for w in vocabulary if w in index and w not in found]
+    if wanted:
+        query = matrix[torch.tensor([index[w] for w in wanted])]
+        sims = query @ matrix.T
+        top = sims.topk(k + 8, dim=1)
+        for w, values, rows in zip(wanted, top.values.tolist(), top.indices.tolist()):
+            near = [words[r] for v, r in zip(values, rows)
+                    if v >= min_similarity and len(os.path.commonprefix([w, words[r]])) < 3]
+            found[w] = tuple(near[:k])
+    return {w: found[w] for w in vocabulary if found.get(w)}
+
+
+def augment_training_set(augmenter, X, y, random_state=None):
+    """Training texts plus ``augmenter``'s augmented copies, labels copied.
+
+    The hook for the estimators' ``augment=`` option: called once in
+    ``fit`` on the validated training texts.
+
+    Parameters
+    ----------
+    augmenter : TextAugmenter
+        Used as configured (``n_aug``, ``sampling_strategy``...); not modified.
+    X : TextInput or texts
+        A :class:`~sktransformers._data.TextInput` (returned as one) or
+        anything ``fit_resample`` accepts.
+    y : array-like
+        Labels (or targets), one per text.
+    random_state : int or None, default=None
+        Seed of the edits; None uses ``augmenter.random_state``.
+
+    Returns
+    -------
+    X_augmented, y_augmented
+    """
+    from sklearn.base import clone
+
+    aug = clone(augmenter)
+    if random_state is not None:
+        aug.set_params(random_state=random_state)
+    if isinstance(X, TextInput):
+        raw = list(zip(X.first, X.second)) if X.is_pair else list(X.first)
+        X_res, y_res = aug.fit_resample(raw, np.asarray(y))
+        return check_texts(X_res), y_res
+    return aug.fit_resample(X, y)

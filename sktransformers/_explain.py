@@ -1,0 +1,598 @@
+"""Token attributions: which words drove a prediction.
+
+:func:`explain` scores every word of every text for one output of a fitted
+:class:`~sktransformers.TransformerClassifier` or
+:class:`~sktransformers.TransformerRegressor`:
+
+* ``"integrated_gradients"`` (default; needs ``pip install sktransformers[explain]``
+  for Captum): Integrated Gradients over the word-embedding layer (Captum's
+  ``LayerIntegratedGradients``), from a baseline text in which every token but
+  the special ones (``[CLS]``, ``[SEP]``, ...) is replaced by ``[PAD]`` (or
+  ``[MASK]``). The scores of a text add up to the output at the text minus the
+  output at the baseline (completeness); ``Explanation.delta`` says how far the
+  numerical integral is from that.
+* ``"gradient_x_input"``: the gradient of the output times the word embeddings,
+  one backward pass per text (no Captum needed). A first-order view, cheap and
+  noisier.
+* ``"occlusion"``: the drop of the output when a word's tokens are replaced by
+  the baseline token, one forward pass per word (no Captum needed).
+
+Token scores are summed into words (runs of non-space characters) through the
+fast tokenizer's character offsets, so every score points at a span of the
+text the caller passed. The text's path: ``X`` -> :func:`check_texts` ->
+one window of token ids per text (:func:`_windows`) -> attributions per token
+-> words (:func:`_merge_words`) -> :class:`Explanation`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+METHODS = ("integrated_gradients", "gradient_x_input", "occlusion")
+BASELINES = ("pad", "mask")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class Explanation:
+    """Word scores for one text (or text pair) and one output of the model.
+
+    Attributes
+    ----------
+    text : str
+        The text (the first text of a pair).
+    text_pair : str or None
+        The second text of a pair.
+    words : list of str
+        The words, as they appear in the text(s): runs of non-space characters.
+    offsets : list of (int, int)
+        Character span of each word in its own text (``text[start:end]``).
+    segments : list of int
+        0 for words of ``text``, 1 for words of ``text_pair``.
+    scores : ndarray of shape (n_words,)
+        Contribution of each word to the explained output (positive: pushes
+        it up). Words cut off by ``max_length`` are not listed.
+    prediction : object
+        The estimator's prediction for the text (a class label or a number).
+    target : object
+        The explained output: a class label (classifier) or an output index
+        (regressor).
+    output : float
+        The explained quantity at the text: the target's log-probability
+        (classifier) or the prediction on the scale of ``y`` (regressor).
+    baseline_output : float or None
+        The same quantity at the baseline text (Integrated Gradients and
+        gradient x input); the scores of IG add up to ``output - baseline_output``.
+    method : str
+        The attribution method.
+    delta : float or None
+        Integrated Gradients' convergence error: ``sum(scores) - (output -
+        baseline_output)``, token scores included; None for other methods.
+    truncated : bool
+        True when ``max_length`` cut the text(s): the words past the cut have no
+        score.
+    """
+
+    text: str
+    text_pair: str | None
+    words: list
+    offsets: list
+    segments: list
+    scores: np.ndarray
+    prediction: object
+    target: object
+    output: float
+    baseline_output: float | None
+    method: str
+    delta: float | None = None
+    truncated: bool = False
+    _max_abs: float = field(default=0.0, repr=False)
+
+    def __post_init__(self):
+        self.scores = np.asarray(self.scores, dtype=np.float64)
+        self._max_abs = float(np.abs(self.scores).max()) if len(self.scores) else 0.0
+
+    def top(self, k=5):
+        """The ``k`` words with the largest scores, as ``(word, score)`` pairs."""
+        order = np.argsort(-self.scores, kind="stable")[:k]
+        return [(self.words[i], float(self.scores[i])) for i in order]
+
+    def __str__(self):
+        head = (
+            f"prediction={self.prediction!r} target={self.target!r} "
+            f"output={self.output:.4g} method={self.method}"
+        )
+        if self.delta is not None:
+            head += f" delta={self.delta:.2g}"
+        lines = [head]
+        for segment in sorted(set(self.segments)) or [0]:
+            words = [
+                f"{w}({s:+.3f})"
+                for w, s, g in zip(self.words, self.scores, self.segments)
+                if g == segment
+            ]
+            lines.append(("  " if segment == 0 else "  | ") + " ".join(words))
+        if self.truncated:
+            lines.append("  (truncated at max_length)")
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        head = html.escape(
+            f"prediction={self.prediction!r}, target={self.target!r}, method={self.method}"
+        )
+        parts = [f'<div class="sktransformers-explanation"><div><small>{head}</small></div>']
+        texts = [self.text] if self.text_pair is None else [self.text, self.text_pair]
+        for segment, text in enumerate(texts):
+            parts.append('<div style="line-height:1.8">')
+            cursor = 0
+            for word, (start, end), score, seg in zip(
+                self.words, self.offsets, self.scores, self.segments
+            ):
+                if seg != segment:
+                    continue
+                parts.append(html.escape(text[cursor:start]))
+                parts.append(
+                    f'<span title="{score:+.4f}" style="background-color:'
+                    f'{_colour(score, self._max_abs)};padding:0 2px;border-radius:3px">'
+                    f"{html.escape(word)}</span>"
+                )
+                cursor = end
+            parts.append(html.escape(text[cursor:]) + "</div>")
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def _colour(score, max_abs):
+    """Green for positive, red for negative scores; opacity grows with the magnitude."""
+    alpha = 0.0 if max_abs == 0 else min(abs(score) / max_abs, 1.0) * 0.8
+    rgb = "0,160,0" if score >= 0 else "220,0,0"
+    return f"rgba({rgb},{alpha:.2f})"
+
+
+class Explanations(list):
+    """A list of :class:`Explanation` (one per text) that exports to pandas."""
+
+    def to_frame(self):
+        """One row per word per text.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Columns ``text_index``, ``segment``, ``word_index``, ``word``,
+            ``start``, ``end``, ``score``, ``prediction``, ``target``, ``method``.
+        """
+        import pandas as pd
+
+        rows = []
+        for i, exp in enumerate(self):
+            for j, (word, (start, end), seg, score) in enumerate(
+                zip(exp.words, exp.offsets, exp.segments, exp.scores)
+            ):
+                rows.append(
+                    (i, seg, j, word, start, end, float(score), exp.prediction, exp.target,
+                     exp.method)
+                )
+        columns = ["text_index", "segment", "word_index", "word", "start", "end", "score",
+                   "prediction", "target", "method"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _repr_html_(self):
+        return "<hr>".join(exp._repr_html_() for exp in self)
+
+
+# ----------------------------------------------------------------------
+# The public function
+# ----------------------------------------------------------------------
+def explain(
+    estimator,
+    X,
+    *,
+    target=None,
+    method="integrated_gradients",
+    n_steps=50,
+    baseline="pad",
+    batch_size=None,
+):
+    """Score each word of each text for one output of a fitted estimator.
+
+    Parameters
+    ----------
+    estimator : fitted TransformerClassifier or TransformerRegressor
+    X : texts or text pairs
+        As accepted by the estimator's ``predict``.
+    target : label, int or None, default=None
+        Classifier: the class to explain (a label from ``classes_``); None
+        explains each text's predicted class. Regressor: the output index;
+        None means output 0.
+    method : {"integrated_gradients", "gradient_x_input", "occlusion"}, \
+default="integrated_gradients"
+        How the scores are computed (see the module notes).
+    n_steps : int, default=50
+        Integrated Gradients' number of integration points (Gauss-Legendre).
+    baseline : {"pad", "mask"}, default="pad"
+        The reference text: every token but the special ones replaced by the
+        tokenizer's pad (or mask) token. Also the replacement token for
+        occlusion.
+    batch_size : int or None, default=None
+        Interpolation points (IG) or occluded copies (occlusion) per forward
+        pass; None means all at once (``n_steps``). Lower it to save memory.
+
+    Returns
+    -------
+    explanations : Explanations
+        One :class:`Explanation` per text, in the order of ``X``.
+
+    Notes
+    -----
+    A classifier's explained output is the log-probability of the target
+    class (of the target label for a multi-label classifier), so a positive
+    score is evidence for the class. A regressor's is the prediction on the
+    scale of ``y``. The model runs in float32 and eval mode (no dropout).
+
+    Examples
+    --------
+    >>> from sktransformers import TransformerClassifier
+    >>> X = ["a wonderful film", "dull and far too long", "loved it", "a waste of time"]
+    >>> clf = TransformerClassifier(max_epochs=1, random_state=0).fit(X, [1, 0, 1, 0])
+    >>> exp = explain(clf, ["a wonderful film"], method="gradient_x_input")[0]
+    >>> exp.words
+    ['a', 'wonderful', 'film']
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._data import check_texts
+
+    kind = _kind(estimator)
+    check_is_fitted(estimator, "net_")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {list(BASELINES)}, got {baseline!r}.")
+    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive int, got {n_steps!r}.")
+    if batch_size is not None and (
+        not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
+    texts = check_texts(X)
+    if texts.is_pair != estimator.is_pair_:
+        want = "sentence pairs (2 columns)" if estimator.is_pair_ else "single texts (1 column)"
+        raise ValueError(f"This estimator was fitted on {want}; X does not match.")
+    target_index = _check_target(estimator, kind, target)
+    if method == "integrated_gradients":
+        try:
+            import captum.attr  # noqa: F401
+        except ImportError:
+            raise ImportError(
+                "method='integrated_gradients' needs Captum: pip install 'sktransformers[explain]' "
+                "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
+            ) from None
+
+    import torch
+
+    module = estimator.net_.module_
+    tokenizer = estimator.tokenizer_
+    device = torch.device(estimator.device_)
+    baseline_id = _baseline_token(tokenizer, baseline)
+    was_training = module.training
+    module.eval()
+    out = Explanations()
+    try:
+        for i in range(len(texts)):
+            first = texts.first[i]
+            second = None if texts.second is None else texts.second[i]
+            windows = _windows(tokenizer, first, second, estimator.max_length)
+            # One window per text today; long_texts="chunk" adds windows whose
+            # outputs are averaged, and the same average applies to the scores.
+            token_scores, output, base_output, delta, logits = [], 0.0, 0.0, 0.0, 0.0
+            for enc in windows:
+                _assign_words(enc, first, second)
+                inputs = _tensors(enc, device)
+                target_i = target_index
+                if target_i is None:
+                    with torch.no_grad():
+                        target_i = int(_logits(module, inputs)[0].argmax())
+                fn = _output_fn(module, estimator, kind, target_i)
+                attr, out_x, out_b, d, z = _ATTRIBUTORS[method](
+                    fn, module, inputs, enc, baseline_id, n_steps, batch_size
+                )
+                token_scores.append(attr)
+                output += out_x / len(windows)
+                base_output = None if out_b is None else base_output + out_b / len(windows)
+                delta = None if d is None else delta + d / len(windows)
+                logits = logits + z / len(windows)
+            words, offsets, segments, scores, truncated = _merge_words(
+                windows, [s / len(windows) for s in token_scores], first, second
+            )
+            out.append(
+                Explanation(
+                    text=first,
+                    text_pair=second,
+                    words=words,
+                    offsets=offsets,
+                    segments=segments,
+                    scores=scores,
+                    prediction=_prediction(estimator, kind, logits),
+                    target=_target_name(estimator, kind, target_i),
+                    output=float(output),
+                    baseline_output=None if base_output is None else float(base_output),
+                    method=method,
+                    delta=None if delta is None else float(delta),
+                    truncated=truncated,
+                )
+            )
+    finally:
+        module.train(was_training)
+    return out
+
+
+# ----------------------------------------------------------------------
+# Checks
+# ----------------------------------------------------------------------
+def _kind(estimator):
+    from ._classifier import TransformerClassifier
+    from ._regressor import TransformerRegressor
+
+    if isinstance(estimator, TransformerClassifier):
+        return "classifier"
+    if isinstance(estimator, TransformerRegressor):
+        return "regressor"
+    raise TypeError(
+        "explain works with a TransformerClassifier or a TransformerRegressor, "
+        f"got {type(estimator).__name__}."
+    )
+
+
+def _check_target(estimator, kind, target):
+    """The target's column in the logits, or None for 'the predicted class'."""
+    if kind == "regressor":
+        if target is None:
+            return 0
+        n = estimator.n_outputs_
+        if isinstance(target, (int, np.integer)) and not isinstance(target, bool) and (
+            0 <= target < n
+        ):
+            return int(target)
+        raise ValueError(
+            f"target must be an output index in [0, {n}) for this regressor, got {target!r}."
+        )
+    if target is None:
+        return None
+    classes = estimator.classes_
+    matches = np.flatnonzero(np.asarray([c == target for c in classes], dtype=bool))
+    if len(matches) != 1 or type(target) is bool and classes.dtype != bool:
+        raise ValueError(
+            f"target={target!r} is not one of the classes {classes.tolist()}."
+        )
+    return int(matches[0])
+
+
+def _target_name(estimator, kind, index):
+    if kind == "regressor":
+        return index
+    label = estimator.classes_[index]
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _prediction(estimator, kind, logits):
+    if kind == "regressor":
+        pred = np.asarray(logits, dtype=np.float64) * estimator.y_scale_ + estimator.y_mean_
+        return float(pred[0]) if getattr(estimator, "_y_1d", True) else pred
+    if getattr(estimator, "multilabel_", False):
+        labels = estimator.classes_[np.asarray(logits) > 0]
+        return [c.item() if isinstance(c, np.generic) else c for c in labels]
+    label = estimator.classes_[int(np.argmax(logits))]
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _baseline_token(tokenizer, baseline):
+    token_id = tokenizer.pad_token_id if baseline == "pad" else tokenizer.mask_token_id
+    if token_id is None:
+        raise ValueError(
+            f"baseline={baseline!r} but this tokenizer has no {baseline} token; "
+            f"use baseline={'mask' if baseline == 'pad' else 'pad'!r}."
+        )
+    return token_id
+
+
+# ----------------------------------------------------------------------
+# Tokens
+# ----------------------------------------------------------------------
+def _windows(tokenizer, first, second, max_length):
+    """The token windows of one text: one, truncated to ``max_length``."""
+    enc = tokenizer(
+        first,
+        second,
+        truncation=True,
+        max_length=max_length,
+        return_offsets_mapping=True,
+        return_special_tokens_mask=True,
+    )
+    n_full = len(tokenizer(first, second, truncation=False)["input_ids"])
+    enc["_truncated"] = n_full > len(enc["input_ids"])
+    return [enc]
+
+
+def _tensors(enc, device):
+    import torch
+
+    inputs = {
+        "input_ids": torch.tensor([enc["input_ids"]], device=device),
+        "attention_mask": torch.ones(1, len(enc["input_ids"]), dtype=torch.long, device=device),
+        "special": torch.tensor([enc["special_tokens_mask"]], device=device).bool(),
+    }
+    if "token_type_ids" in enc:
+        inputs["token_type_ids"] = torch.tensor([enc["token_type_ids"]], device=device)
+    return inputs
+
+
+def _word_spans(text):
+    return [] if text is None else [m.span() for m in _WORD.finditer(text)]
+
+
+def _assign_words(enc, first, second):
+    """Store in ``enc["_words"]`` each token's ``(segment, word index)``, None for specials."""
+    starts = [np.asarray([s for s, _ in _word_spans(t)], dtype=np.int64) for t in (first, second)]
+    words = []
+    for (start, end), seg in zip(enc["offset_mapping"], enc.sequence_ids()):
+        if seg is None or end <= start:
+            words.append(None)
+        else:
+            words.append((seg, int(np.searchsorted(starts[seg], start, side="right")) - 1))
+    enc["_words"] = words
+
+
+def _merge_words(windows, token_scores, first, second):
+    """Sum token scores into whitespace-delimited words, located by character offsets."""
+    texts = [first, second]
+    spans = [_word_spans(t) for t in texts]
+    totals = [np.zeros(len(sp)) for sp in spans]
+    seen = [np.zeros(len(sp), dtype=bool) for sp in spans]
+    truncated = False
+    for enc, scores in zip(windows, token_scores):
+        truncated = truncated or bool(enc["_truncated"])
+        for t, word in enumerate(enc["_words"]):
+            if word is not None:
+                seg, w = word
+                totals[seg][w] += scores[t]
+                seen[seg][w] = True
+    words, offsets, segments, scores = [], [], [], []
+    for seg, text in enumerate(texts):
+        for w, (start, end) in enumerate(spans[seg]):
+            if seen[seg][w]:
+                words.append(text[start:end])
+                offsets.append((start, end))
+                segments.append(seg)
+                scores.append(totals[seg][w])
+    return words, offsets, segments, np.asarray(scores), truncated
+
+
+# ----------------------------------------------------------------------
+# The model's output and the attribution methods
+# ----------------------------------------------------------------------
+def _logits(module, inputs, embeds=None):
+    kwargs = {"attention_mask": inputs["attention_mask"]}
+    if "token_type_ids" in inputs:
+        kwargs["token_type_ids"] = inputs["token_type_ids"]
+    out = module(input_ids=inputs["input_ids"], **kwargs)
+    return out.float()
+
+
+def _output_fn(module, estimator, kind, target):
+    """The explained scalar per row, from logits: log-probability or prediction."""
+    import torch
+
+    if kind == "regressor":
+        scale = float(estimator.y_scale_[target])
+        mean = float(estimator.y_mean_[target])
+        return lambda z: z[:, target] * scale + mean
+    if getattr(estimator, "multilabel_", False):
+        return lambda z: torch.nn.functional.logsigmoid(z[:, target])
+    return lambda z: torch.log_softmax(z, dim=-1)[:, target]
+
+
+def _forward(module, inputs):
+    """A forward function over ``n`` copies of the text, for Captum."""
+
+    def forward(input_ids):
+        kwargs = {"attention_mask": inputs["attention_mask"].expand(len(input_ids), -1)}
+        if "token_type_ids" in inputs:
+            kwargs["token_type_ids"] = inputs["token_type_ids"].expand(len(input_ids), -1)
+        return module(input_ids=input_ids, **kwargs).float()
+
+    return forward
+
+
+def _baseline_ids(inputs, baseline_id):
+    import torch
+
+    return torch.where(
+        inputs["special"], inputs["input_ids"], torch.full_like(inputs["input_ids"], baseline_id)
+    )
+
+
+def _integrated_gradients(fn, module, inputs, enc, baseline_id, n_steps, batch_size):
+    import torch
+    from captum.attr import LayerIntegratedGradients
+
+    forward = _forward(module, inputs)
+    layer = module.backbone.get_input_embeddings()
+    lig = LayerIntegratedGradients(lambda ids: fn(forward(ids)), layer)
+    base = _baseline_ids(inputs, baseline_id)
+    attr, delta = lig.attribute(
+        inputs["input_ids"],
+        baselines=base,
+        n_steps=n_steps,
+        internal_batch_size=batch_size or n_steps,
+        return_convergence_delta=True,
+    )
+    with torch.no_grad():
+        z = forward(inputs["input_ids"])
+        out_x = float(fn(z)[0])
+        out_b = float(fn(forward(base))[0])
+    scores = attr.sum(-1)[0].detach().double().cpu().numpy()
+    return scores, out_x, out_b, float(delta[0]), z[0].cpu().numpy()
+
+
+def _gradient_x_input(fn, module, inputs, enc, baseline_id, n_steps, batch_size):
+    import torch
+
+    layer = module.backbone.get_input_embeddings()
+    captured = {}
+
+    def hook(_module, _args, output):
+        output.retain_grad()
+        captured["embeds"] = output
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        with torch.enable_grad():
+            z = _logits(module, inputs)
+            out = fn(z)[0]
+            out.backward()
+    finally:
+        handle.remove()
+    embeds = captured["embeds"]
+    scores = (embeds.grad * embeds).sum(-1)[0].detach().double().cpu().numpy()
+    scores[inputs["special"][0].cpu().numpy()] = 0.0
+    module.zero_grad(set_to_none=True)
+    return scores, out.item(), None, None, z[0].detach().cpu().numpy()
+
+
+def _occlusion(fn, module, inputs, enc, baseline_id, n_steps, batch_size):
+    """Replace all tokens of one word at a time; the word's score (on its first token) is the drop."""
+    import torch
+
+    ids = inputs["input_ids"][0]
+    groups = {}
+    for t, word in enumerate(enc["_words"]):
+        if word is not None:
+            groups.setdefault(word, []).append(t)
+    groups = list(groups.values())
+    forward = _forward(module, inputs)
+    scores = np.zeros(len(ids))
+    with torch.no_grad():
+        z = _logits(module, inputs)
+        out_x = float(fn(z)[0])
+        step = batch_size or 64
+        for start in range(0, len(groups), step):
+            chunk = groups[start:start + step]
+            batch = ids.repeat(len(chunk), 1)
+            for row, tokens in enumerate(chunk):
+                batch[row, tokens] = baseline_id
+            drops = out_x - fn(forward(batch)).double().cpu().numpy()
+            for tokens, drop in zip(chunk, drops):
+                scores[tokens[0]] = drop
+    return scores, out_x, None, None, z[0].cpu().numpy()
+
+
+_ATTRIBUTORS = {
+    "integrated_gradients": _integrated_gradients,
+    "gradient_x_input": _gradient_x_input,
+    "occlusion": _occlusion,
+}

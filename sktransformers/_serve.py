@@ -1,0 +1,644 @@
+"""``sktransformers serve``: a saved estimator or an ONNX export over HTTP (FastAPI + uvicorn).
+
+Endpoints: ``POST /predict``, ``POST /transform`` (embedders), ``GET
+/healthz`` (the process answers), ``GET /readyz`` (the model is loaded) and
+``GET /metrics`` (Prometheus text format).
+
+Concurrent requests are gathered by a :class:`MicroBatcher` into one model
+call (at most ``max_batch_size`` texts, waiting at most ``max_wait_ms`` for
+more after the first); the model runs in one worker thread, so the event
+loop keeps accepting requests while it computes. Client mistakes (malformed
+JSON, wrong types, unknown fields, empty lists, too many texts, texts too
+long) are answered 4xx with a JSON body ``{"error": message, "problems":
+[...]}``; the server never answers 5xx to them.
+
+Install with ``pip install "sktransformers[serve]"`` (add ``[onnx]`` to
+serve ONNX exports).
+"""
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger("sktransformers.serve")
+
+ENV_CONFIG = "SKTRANSFORMERS_SERVE_CONFIG"
+ONNX_FILE = "sktransformers_onnx.json"
+ESTIMATOR_FILE = "sktransformers.json"
+_KINDS = {
+    "TransformerClassifier": "classifier",
+    "TransformerRegressor": "regressor",
+    "TransformerEmbedder": "embedder",
+    "TransformerTokenClassifier": "token_classifier",
+}
+
+
+def _import_serving():
+    try:
+        import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            'sktransformers serve needs fastapi, uvicorn and prometheus_client: '
+            'pip install "sktransformers[serve]".'
+        ) from None
+
+
+def _cpu_count():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------
+# The model behind the server: an ONNX export or a saved estimator
+# ----------------------------------------------------------------------
+def check_model_directory(directory):
+    """Which kind of directory ``directory`` is: "onnx" or "estimator" (else a ValueError)."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise ValueError(f"{os.fspath(directory)!r} is not a directory.")
+    if (path / ONNX_FILE).is_file():
+        return "onnx"
+    if (path / ESTIMATOR_FILE).is_file():
+        return "estimator"
+    raise ValueError(
+        f"{os.fspath(directory)!r} has neither {ONNX_FILE} (written by export_onnx) nor "
+        f"{ESTIMATOR_FILE} (written by save_pretrained)."
+    )
+
+
+@dataclass
+class ServedModel:
+    """A loaded model and what the server says about it."""
+
+    model: object
+    name: str
+    kind: str
+    runtime: str
+    version: str
+    is_pair: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def wrap(cls, model, name=None):
+        """Describe an in-memory model: a fitted estimator or an ONNX runtime model."""
+        from . import __version__
+
+        if hasattr(model, "session") and hasattr(model, "config"):  # sktransformers.onnx
+            return cls(model, name or model.config.get("estimator"), model.kind, "onnx",
+                       model.version or __version__, bool(model.is_pair_),
+                       {"precision": model.precision})
+        kind = _KINDS.get(type(model).__name__)
+        if kind is None:
+            raise TypeError(f"Cannot serve a {type(model).__name__}.")
+        return cls(model, name or type(model).__name__, kind, "torch", __version__,
+                   bool(getattr(model, "is_pair_", False)))
+
+    def predict(self, texts):
+        """Per-text JSON-ready predictions for a list of texts or of (a, b) pairs."""
+        m = self.model
+        if self.kind == "classifier":
+            proba = np.asarray(m.predict_proba(texts))
+            classes = [_json_scalar(c) for c in np.asarray(m.classes_).tolist()]
+            if getattr(m, "multilabel_", False):
+                threshold = float(getattr(m, "threshold", 0.5))
+                return [
+                    {"labels": [c for c, p in zip(classes, row) if p >= threshold],
+                     "probabilities": dict(zip(map(str, classes), map(float, row)))}
+                    for row in proba
+                ]
+            return [
+                {"label": classes[int(row.argmax())],
+                 "probabilities": dict(zip(map(str, classes), map(float, row)))}
+                for row in proba
+            ]
+        if self.kind == "regressor":
+            values = np.asarray(m.predict(texts), dtype=np.float64)
+            if values.ndim == 1:
+                return [{"value": float(v)} for v in values]
+            return [{"values": [float(v) for v in row]} for row in values]
+        if self.kind == "token_classifier":
+            entities = m.predict_entities(texts)
+            tags = m.predict(texts)
+            return [
+                {"tags": [str(t) for t in row_tags],
+                 "entities": [{**e, "score": float(e["score"])} for e in row_entities]}
+                for row_tags, row_entities in zip(tags, entities)
+            ]
+        raise _ClientError(404, "This model is an embedder: use POST /transform.")
+
+    def transform(self, texts):
+        if self.kind != "embedder":
+            raise _ClientError(404, f"This model is a {self.kind}: use POST /predict.")
+        return [{"embedding": row.tolist()}
+                for row in np.asarray(self.model.transform(texts), dtype=np.float32)]
+
+
+def _json_scalar(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def load_model(directory, *, threads=None, precision=None):
+    """Load a directory written by ``export_onnx`` or ``save_pretrained``."""
+    kind = check_model_directory(directory)
+    if kind == "onnx":
+        from . import onnx
+
+        return ServedModel.wrap(onnx.load(directory, threads=threads, precision=precision))
+    import sktransformers
+
+    meta = json.loads((Path(directory) / ESTIMATOR_FILE).read_text(encoding="utf-8"))
+    name = meta.get("estimator")
+    if name not in _KINDS:
+        raise ValueError(f"{directory!r} holds a {name}; the server serves {sorted(_KINDS)}.")
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    estimator = getattr(sktransformers, name).from_pretrained(directory)
+    return ServedModel.wrap(estimator)
+
+
+# ----------------------------------------------------------------------
+# Micro-batching
+# ----------------------------------------------------------------------
+class _ClientError(Exception):
+    def __init__(self, status, message, problems=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = problems or [message]
+
+
+@dataclass
+class _Item:
+    key: tuple
+    texts: list
+    future: asyncio.Future
+
+
+class MicroBatcher:
+    """Gather concurrent requests into one model call.
+
+    The first waiting request opens a batch; requests with the same
+    endpoint and input shape (single texts or pairs) join it until it holds
+    ``max_batch_size`` texts or ``max_wait_ms`` have passed. The model runs
+    in ``executor`` (one thread), and requests that arrive meanwhile form the
+    next batch. A batch that fails is retried request by request, so one bad
+    request cannot fail the others. With ``max_batch_size=1`` every request
+    is its own model call.
+    """
+
+    def __init__(self, run, *, max_batch_size, max_wait_ms, executor, on_batch=None):
+        self.run = run  # run(key, texts) -> list of results, one per text
+        self.max_batch_size = int(max_batch_size)
+        self.max_wait = float(max_wait_ms) / 1000.0
+        self.executor = executor
+        self.on_batch = on_batch
+        self._queue = None
+        self._task = None
+        self._carry = None
+
+    @property
+    def enabled(self):
+        return self.max_batch_size > 1
+
+    def start(self):
+        if self.enabled:
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self):
+        """Finish every queued request, then stop."""
+        if self._task is None:
+            return
+        await self._queue.put(None)
+        await self._task
+        self._task = None
+
+    async def submit(self, key, texts):
+        loop = asyncio.get_running_loop()
+        if not self.enabled:
+            return await self._call(loop, key, texts)
+        future = loop.create_future()
+        await self._queue.put(_Item(key, texts, future))
+        return await future
+
+    async def _call(self, loop, key, texts):
+        if self.on_batch is not None:
+            self.on_batch(len(texts))
+        return await loop.run_in_executor(self.executor, self.run, key, texts)
+
+    async def _next(self, timeout):
+        if self._carry is not None:
+            item, self._carry = self._carry, None
+            return item
+        if timeout is None:
+            return await self._queue.get()
+        if timeout <= 0:
+            return self._queue.get_nowait()  # QueueEmpty when nothing waits
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    async def _loop(self):
+        loop = asyncio.get_running_loop()
+        stopping = False  # after stop(): serve what is queued without waiting, then return
+        while True:
+            if stopping and self._carry is None and self._queue.empty():
+                return
+            first = await self._next(0 if stopping else None)
+            if first is None:
+                stopping = True
+                continue
+            batch, n = [first], len(first.texts)
+            deadline = loop.time() + self.max_wait
+            while n < self.max_batch_size:
+                try:
+                    item = await self._next(0 if stopping else deadline - loop.time())
+                except (asyncio.TimeoutError, asyncio.QueueEmpty):
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                if item.key != first.key or n + len(item.texts) > self.max_batch_size:
+                    self._carry = item
+                    break
+                batch.append(item)
+                n += len(item.texts)
+            await self._execute(loop, batch)
+
+    async def _execute(self, loop, batch):
+        texts = [t for item in batch for t in item.texts]
+        try:
+            results = await self._call(loop, batch[0].key, texts)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0].future, error=exc)
+                return
+            for item in batch:  # find the request at fault; the others still get answers
+                try:
+                    _settle(item.future, await self._call(loop, item.key, item.texts))
+                except Exception as single_exc:
+                    _settle(item.future, error=single_exc)
+            return
+        start = 0
+        for item in batch:
+            _settle(item.future, results[start : start + len(item.texts)])
+            start += len(item.texts)
+
+
+def _settle(future, result=None, error=None):
+    if future.done():  # the client went away
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+# ----------------------------------------------------------------------
+# Request checks
+# ----------------------------------------------------------------------
+def check_request_texts(texts, *, max_texts, max_chars):
+    """Validate ``texts`` of a request body; return (texts, is_pair) or raise _ClientError."""
+    if not isinstance(texts, list):
+        raise _ClientError(422, f'"texts" must be a list, got {type(texts).__name__}.')
+    if not texts:
+        raise _ClientError(422, '"texts" is empty: send at least one text.')
+    if len(texts) > max_texts:
+        raise _ClientError(
+            413, f'"texts" has {len(texts)} items; this server takes at most {max_texts} per '
+            "request. Split the request."
+        )
+    problems = []
+    pair = isinstance(texts[0], list)
+    for i, item in enumerate(texts):
+        if isinstance(item, str):
+            if pair:
+                problems.append(f"texts[{i}]: a single text in a request of pairs")
+            elif len(item) > max_chars:
+                problems.append(
+                    f"texts[{i}]: {len(item)} characters; the limit is {max_chars} per text"
+                )
+        elif isinstance(item, list):
+            if not pair:
+                problems.append(f"texts[{i}]: a pair in a request of single texts")
+            elif len(item) != 2 or not all(isinstance(t, str) for t in item):
+                problems.append(f"texts[{i}]: a pair must be [text, text] (two strings)")
+            elif max(len(item[0]), len(item[1])) > max_chars:
+                problems.append(f"texts[{i}]: a text over {max_chars} characters")
+        else:
+            kind = "null" if item is None else type(item).__name__
+            problems.append(f"texts[{i}]: expected a string or a [text, text] pair, got {kind}")
+        if len(problems) >= 10:
+            break
+    if problems:
+        too_long = all("characters" in p for p in problems)
+        raise _ClientError(413 if too_long else 422, "; ".join(problems), problems)
+    return ([tuple(item) for item in texts] if pair else texts), pair
+
+
+def _describe_validation_errors(errors):
+    """A readable message for FastAPI's request validation errors: (status, message, problems)."""
+    problems = []
+    status = 422
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+        where = ".".join(loc) or "body"
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            status = 400
+            problems.append(f"malformed JSON: {error.get('msg', '')}"
+                            f" ({error.get('ctx', {}).get('error', 'cannot parse')})")
+        elif kind == "extra_forbidden":
+            problems.append(f'unknown field "{where}"; the body takes only "texts"')
+        elif kind == "missing" and where == "body":
+            status = 400
+            problems.append('empty request body; send JSON such as {"texts": ["a text"]}')
+        elif kind == "missing":
+            problems.append(f'missing field "{where}"')
+        else:
+            problems.append(f"{where}: {error.get('msg', kind)}")
+    return status, "; ".join(problems) or "invalid request", problems
+
+
+# ----------------------------------------------------------------------
+# The app
+# ----------------------------------------------------------------------
+@dataclass
+class ServeConfig:
+    """Everything the app needs (also passed to uvicorn's workers as JSON)."""
+
+    directory: str | None = None
+    max_batch_size: int = 32
+    max_wait_ms: float = 5.0
+    max_texts: int = 256
+    max_chars: int = 10_000
+    threads: int | None = None
+    precision: str | None = None
+
+    def check(self):
+        for name in ("max_batch_size", "max_texts", "max_chars"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r}; expected a positive int.")
+        if not (isinstance(self.max_wait_ms, (int, float)) and 0 <= self.max_wait_ms < math.inf):
+            raise ValueError(f"max_wait_ms={self.max_wait_ms!r}; expected a number >= 0.")
+        return self
+
+
+def create_app(model=None, config=None, **options):
+    """The FastAPI app serving ``model``.
+
+    Parameters
+    ----------
+    model : str, path-like, ServedModel, fitted estimator or ONNX runtime model
+        A directory (loaded in the background at startup: ``/readyz``
+        answers 503 until it is ready) or a model already in memory.
+    config : ServeConfig, optional
+    **options
+        Fields of :class:`ServeConfig` (``max_batch_size``, ``max_wait_ms``,
+        ``max_texts``, ``max_chars``, ``threads``, ``precision``).
+
+    Returns
+    -------
+    app : fastapi.FastAPI
+    """
+    _import_serving()
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        CollectorRegistry,
+        Counter,
+        Gauge,
+        Histogram,
+        generate_latest,
+    )
+    from pydantic import BaseModel, ConfigDict
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from . import __version__
+
+    config = ServeConfig(**{**(config or ServeConfig()).__dict__, **options})
+    if isinstance(model, (str, os.PathLike)):
+        config.directory = os.fspath(model)
+        check_model_directory(config.directory)
+        model = None
+    config.check()
+
+    registry = CollectorRegistry()
+    requests_total = Counter(
+        "sktransformers_requests", "HTTP requests by endpoint and status code.",
+        ["endpoint", "status"], registry=registry,
+    )
+    latency = Histogram(
+        "sktransformers_request_duration_seconds", "Request latency by endpoint.", ["endpoint"],
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        registry=registry,
+    )
+    batch_sizes = Histogram(
+        "sktransformers_batch_size", "Texts per model call (after micro-batching).",
+        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), registry=registry,
+    )
+    model_info = Gauge(
+        "sktransformers_model_info", "The model served (value 1).",
+        ["name", "kind", "runtime", "version", "sktransformers_version"], registry=registry,
+    )
+    ready = Gauge("sktransformers_model_ready", "1 once the model is loaded.", registry=registry)
+    state = {"model": None, "error": None}
+    executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sktransformers-model")
+
+    def run(key, texts):
+        endpoint, _ = key
+        served = state["model"]
+        return served.predict(texts) if endpoint == "predict" else served.transform(texts)
+
+    batcher = MicroBatcher(
+        run, max_batch_size=config.max_batch_size, max_wait_ms=config.max_wait_ms,
+        executor=executor, on_batch=batch_sizes.observe,
+    )
+
+    def set_model(served):
+        state["model"] = served
+        model_info.labels(served.name, served.kind, served.runtime, served.version,
+                          __version__).set(1)
+        ready.set(1)
+        logger.info("serving %s (%s, %s runtime)", served.name, served.kind, served.runtime)
+
+    async def load_in_background():
+        try:
+            served = await asyncio.get_running_loop().run_in_executor(
+                executor, lambda: load_model(config.directory, threads=config.threads,
+                                             precision=config.precision)
+            )
+        except Exception as exc:  # reported by /readyz and /healthz
+            logger.exception("could not load %s", config.directory)
+            state["error"] = f"{type(exc).__name__}: {exc}"
+            return
+        set_model(served)
+
+    if model is not None:
+        set_model(model if isinstance(model, ServedModel) else ServedModel.wrap(model))
+
+    @asynccontextmanager
+    async def lifespan(app):
+        batcher.start()
+        loader = None
+        if state["model"] is None:
+            loader = asyncio.get_running_loop().create_task(load_in_background())
+        try:
+            yield
+        finally:
+            # uvicorn has finished the in-flight requests by now; drain what is queued.
+            if loader is not None and not loader.done():
+                loader.cancel()
+            await batcher.stop()
+            executor.shutdown(wait=True)
+
+    app = FastAPI(
+        title="sktransformers", version=__version__, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+    app.state.config = config
+    app.state.batcher = batcher
+    app.state.registry = registry
+
+    class TextsRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        texts: list
+
+    def error(status, message, problems=None):
+        return JSONResponse({"error": message, "problems": problems or [message]},
+                            status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request, exc):
+        status, message, problems = _describe_validation_errors(exc.errors())
+        return error(status, message, problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request, exc):
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def on_error(request, exc):  # a bug of ours, never the client's
+        logger.exception("internal error on %s", request.url.path)
+        return error(500, f"internal error: {type(exc).__name__}")
+
+    known = {"/predict", "/transform", "/healthz", "/readyz", "/metrics"}
+    max_body = config.max_texts * (2 * 6 * config.max_chars + 16) + 4096
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        endpoint = request.url.path if request.url.path in known else "other"
+        start = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            response = error(413, f"request body of {length} bytes is over this server's "
+                                  f"limit of {max_body} bytes")
+        else:
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # a bug of ours, never the client's
+                logger.exception("internal error on %s", request.url.path)
+                response = error(500, f"internal error: {type(exc).__name__}")
+        requests_total.labels(endpoint, str(response.status_code)).inc()
+        latency.labels(endpoint).observe(time.perf_counter() - start)
+        return response
+
+    async def answer(endpoint, body):
+        served = state["model"]
+        if served is None:
+            return error(503, "the model is still loading" if state["error"] is None
+                         else f"the model failed to load: {state['error']}")
+        try:
+            texts, pair = check_request_texts(
+                body.texts, max_texts=config.max_texts, max_chars=config.max_chars
+            )
+            if endpoint == "predict" and served.kind == "embedder":
+                raise _ClientError(404, "This model is an embedder: use POST /transform.")
+            if endpoint == "transform" and served.kind != "embedder":
+                raise _ClientError(404, f"This model is a {served.kind}: use POST /predict.")
+            if served.kind == "token_classifier" and pair:
+                raise _ClientError(422, "A token classifier takes single texts, not pairs.")
+            if served.kind not in ("embedder", "token_classifier") and pair != served.is_pair:
+                want = "[text, text] pairs" if served.is_pair else "single texts (strings)"
+                raise _ClientError(422, f"This model was fitted on {want}.")
+            results = await batcher.submit((endpoint, pair), texts)
+        except _ClientError as exc:
+            return error(exc.status, exc.message, exc.problems)
+        key = "predictions" if endpoint == "predict" else "embeddings"
+        if endpoint == "transform":
+            results = [r["embedding"] for r in results]
+        return JSONResponse({"model": served.name, key: results})
+
+    @app.post("/predict")
+    async def predict(body: TextsRequest):
+        """Labels and probabilities (classifier), values (regressor), tags and entities."""
+        return await answer("predict", body)
+
+    @app.post("/transform")
+    async def transform(body: TextsRequest):
+        """Embeddings (embedders only)."""
+        return await answer("transform", body)
+
+    @app.get("/healthz")
+    async def healthz():
+        if state["error"] is not None:
+            return error(503, f"the model failed to load: {state['error']}")
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz():
+        served = state["model"]
+        if served is None:
+            return error(503, "the model is still loading" if state["error"] is None
+                         else f"the model failed to load: {state['error']}")
+        return {"status": "ready", "model": served.name, "kind": served.kind,
+                "runtime": served.runtime, "version": served.version}
+
+    @app.get("/metrics")
+    async def metrics():
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def app_from_env():
+    """App factory for uvicorn (``--workers``); configured by ``$SKTRANSFORMERS_SERVE_CONFIG``."""
+    config = ServeConfig(**json.loads(os.environ[ENV_CONFIG]))
+    return create_app(config.directory, config)
+
+
+def serve(directory, *, host="127.0.0.1", port=8000, workers=1, log_level="info",
+          graceful_timeout=30.0, **options):
+    """Run the server (blocking) with uvicorn; see ``sktransformers serve --help``."""
+    _import_serving()
+    import uvicorn
+
+    check_model_directory(directory)
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r}; expected a positive int.")
+    config = ServeConfig(directory=os.path.abspath(os.fspath(directory)), **options)
+    if config.threads is None:  # the workers share the cores
+        config.threads = max(1, _cpu_count() // workers)
+    config.check()
+    os.environ[ENV_CONFIG] = json.dumps(config.__dict__)
+    uvicorn.run(
+        "sktransformers._serve:app_from_env", factory=True, host=host, port=port,
+        workers=workers, log_level=log_level, timeout_graceful_shutdown=graceful_timeout,
+    )

@@ -1,0 +1,747 @@
+"""Task objects: what differs between kinds of targets, in one place per kind.
+
+A task owns the checking and encoding of its targets, the size and level
+(one output per text, or one per token) of its head, its loss, the decoding
+of the head's outputs, its validation score and the JSON it saves. The
+engine (:mod:`sktransformers._base`) trains any list of tasks on one
+backbone; the estimators are thin front ends that build their tasks from
+``y``:
+
+============================  ===========================  =====================
+task                          estimator(s)                 head output
+============================  ===========================  =====================
+:class:`ClassificationTask`   TransformerClassifier,       one logit per class
+                              MultiTaskTransformer
+:class:`MultiLabelTask`       TransformerClassifier        one logit per label
+                              (2-D indicator ``y``)
+:class:`RegressionTask`       TransformerRegressor,        one value per output
+                              MultiTaskTransformer
+:class:`TaggingTask`          TransformerTokenClassifier   one logit per tag, per
+                                                           token
+============================  ===========================  =====================
+
+A new kind of task is one new class here (plus its estimator front end).
+
+Encoded targets: a text-level task encodes ``y`` as an array with one row
+per text (int64 class indices with -1 where a label is missing;
+float32 values with NaN where missing); the tagging task as one int64 array
+of tag indices per text, one entry per word. :meth:`Task.row_targets` maps
+them to the rows the model sees (windows of long texts, and sub-word
+positions for tags, -100 where a position carries no label).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TEXT = "text"
+TOKEN = "token"
+IGNORE = -100
+
+
+def _json_labels(values):
+    from ._persistence import to_json_value
+
+    return {
+        "values": to_json_value(values),
+        "dtype": values.dtype.str if values.dtype != object else "object",
+    }
+
+
+def _labels_from_json(entry):
+    dtype = object if entry["dtype"] == "object" else np.dtype(entry["dtype"])
+    return np.asarray(entry["values"], dtype=dtype)
+
+
+class Task:
+    """Base class of the task kinds; see the module docstring."""
+
+    kind = None
+    level = TEXT
+
+    def __init__(self, name="default"):
+        self.name = name
+
+    @property
+    def key(self):
+        """Name of the task's head in the model."""
+        return str(self.name)
+
+    @property
+    def head_size(self):
+        raise NotImplementedError
+
+    def encode(self, y):
+        """Encoded targets of the texts (see the module docstring)."""
+        raise NotImplementedError
+
+    def labelled(self, encoded):
+        """Boolean array: which texts carry a label for this task."""
+        if encoded.dtype.kind == "f":
+            return ~np.isnan(encoded).all(axis=tuple(range(1, encoded.ndim)))
+        return encoded >= 0
+
+    def row_targets(self, encoded, enc):
+        """Targets of the model's rows (``enc`` is the :class:`~._data.Encoded` input)."""
+        return encoded[enc.docs()]
+
+    def loss(self, output, target):
+        """``(sum of losses, count)`` over the labelled entries of a batch (no host sync)."""
+        raise NotImplementedError
+
+    def validation_score(self, output, target):
+        """Score of the outputs of the validation rows; None when nothing can be scored."""
+        raise NotImplementedError
+
+    def to_json(self):
+        return {"kind": self.kind, "name": self.name}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_device_cache", None)
+        return state
+
+    def _on_device(self, name, values, like):
+        """``values`` as a float tensor on ``like``'s device, cached per device."""
+        import torch
+
+        cache = self.__dict__.setdefault("_device_cache", {})
+        hit = cache.get((name, like.device))
+        if hit is None:
+            hit = torch.as_tensor(np.asarray(values), dtype=torch.float32, device=like.device)
+            cache[(name, like.device)] = hit
+        return hit
+
+
+# ----------------------------------------------------------------------
+# Classification (binary and multi-class)
+# ----------------------------------------------------------------------
+def check_labels(y, *, allow_missing=False, what="y"):
+    """1-D labels as given (ints made float by NaNs back to int); clear errors."""
+    if y is None:
+        raise ValueError(f"{what} is None; one label per text is needed.")
+    raw = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if isinstance(raw, (list, tuple)) and len({isinstance(v, str) for v in raw}) > 1:
+        # np.asarray would silently turn ["pos", 1] into the strings ["pos", "1"].
+        raw = np.asarray(raw, dtype=object)
+    y = np.asarray(raw)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"{what} must be 1-dimensional (one label per text), got shape {y.shape}.")
+    if len(y) == 0:
+        raise ValueError(f"{what} is empty.")
+    missing = np.asarray(pd.isna(y), dtype=bool)
+    if missing.any() and not allow_missing:
+        raise ValueError(
+            f"{what} has {int(missing.sum())} missing labels (None/NaN), first at row "
+            f"{int(np.flatnonzero(missing)[0])}; drop those rows first."
+        )
+    return y, missing
+
+
+def _normalise_labels(values):
+    """Class labels as given; integral floats (ints turned float by NaN) back to int."""
+    values = np.asarray(values)
+    if values.dtype == object:
+        kinds = {type(v) for v in values}
+        numeric = all(issubclass(k, (int, float, np.number)) and not issubclass(k, bool)
+                      for k in kinds)
+        if len(kinds) > 1 and not numeric:
+            raise TypeError(f"mixes label types {sorted(k.__name__ for k in kinds)}.")
+        if numeric and kinds:
+            values = values.astype(np.float64)
+    if values.dtype.kind == "f" and len(values) and np.all(np.mod(values, 1) == 0):
+        values = values.astype(np.int64)
+    return values
+
+
+class ClassificationTask(Task):
+    """One label per text among ``classes``; softmax outputs, cross-entropy loss.
+
+    Parameters
+    ----------
+    classes : ndarray
+        Sorted class labels.
+    class_weight : ndarray or None
+        Weight of each class in the loss (torch's weighted mean).
+    """
+
+    kind = "classification"
+
+    def __init__(self, classes, class_weight=None, name="default"):
+        super().__init__(name)
+        self.classes = np.asarray(classes)
+        self.class_weight = None if class_weight is None else np.asarray(class_weight, float)
+
+    @classmethod
+    def from_targets(cls, y, *, classes=None, class_weight=None, name="default",
+                     allow_missing=False):
+        """Check labels (and ``classes``/``class_weight``) and build the task."""
+        from sklearn.utils.multiclass import check_classification_targets
+
+        y, missing = check_labels(y, allow_missing=allow_missing)
+        labelled = y[~missing]
+        try:
+            labelled = _normalise_labels(labelled)
+        except TypeError as exc:
+            raise TypeError(f"y {exc}" if name == "default" else f"Task {name!r} {exc}") from None
+        where = "" if name == "default" else f"Classification task {name!r}: "
+        if len(labelled) == 0:
+            raise ValueError(f"{where}no labelled row (every entry is missing).")
+        check_classification_targets(labelled)
+        seen = np.unique(labelled)
+        if classes is None:
+            all_classes = seen
+        else:
+            all_classes = np.unique(np.asarray(classes))
+            unknown = ~np.isin(seen, all_classes)
+            if unknown.any():
+                raise ValueError(
+                    f"{where}y has labels that are not in classes={all_classes.tolist()}: "
+                    f"{seen[unknown].tolist()}."
+                )
+        if len(all_classes) < 2:
+            raise ValueError(
+                f"{where or 'TransformerClassifier '}needs at least 2 classes, but y has only "
+                f"{len(all_classes)}: {all_classes.tolist()}."
+            )
+        weights = None
+        if class_weight is not None:
+            weights = _class_weights(class_weight, all_classes, labelled)
+        return cls(all_classes, weights, name=name)
+
+    @property
+    def head_size(self):
+        return len(self.classes)
+
+    def encode(self, y, allow_missing=False):
+        y, missing = check_labels(y, allow_missing=allow_missing)
+        out = np.full(len(y), -1, dtype=np.int64)
+        labels = _normalise_labels(y[~missing])
+        known = np.isin(labels, self.classes)
+        if not known.all():
+            raise ValueError(
+                f"y has labels not seen in the first fit: {np.unique(labels[~known]).tolist()}"
+                f"; the classes are {self.classes.tolist()}."
+            )
+        out[~missing] = np.searchsorted(self.classes, labels)
+        return out
+
+    def loss(self, output, target):
+        import torch
+
+        mask = target >= 0
+        safe = torch.where(mask, target, torch.zeros_like(target))
+        per_row = torch.nn.functional.cross_entropy(output.float(), safe, reduction="none")
+        weight = mask.to(per_row.dtype)
+        if self.class_weight is not None:
+            weight = weight * self._on_device("class_weight", self.class_weight, output)[safe]
+        return (per_row * weight).sum(), weight.sum()
+
+    def probabilities(self, output):
+        z = output - output.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def decode(self, output):
+        return self.classes[np.asarray(output).argmax(axis=1)]
+
+    def validation_score(self, output, target):
+        mask = target >= 0
+        if not mask.any():
+            return None
+        return float((output[mask].argmax(axis=1) == target[mask]).mean())
+
+    def to_json(self):
+        return {
+            **super().to_json(),
+            "classes": _json_labels(self.classes),
+            "class_weight": None if self.class_weight is None else self.class_weight.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(_labels_from_json(data["classes"]), data.get("class_weight"),
+                   name=data.get("name", "default"))
+
+
+def _class_weights(class_weight, classes, labels):
+    from sklearn.utils.class_weight import compute_class_weight
+
+    if isinstance(class_weight, dict):
+        unknown = [k for k in class_weight if k not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight names labels that are not classes: {unknown}; the classes are "
+                f"{classes.tolist()}."
+            )
+    if class_weight == "balanced":
+        absent = classes[~np.isin(classes, labels)]
+        if len(absent):
+            raise ValueError(
+                f"class_weight='balanced' needs every class in y, but {absent.tolist()} "
+                "(named in classes=) never occurs. Pass class_weight as a dict instead."
+            )
+    return compute_class_weight(class_weight, classes=classes, y=labels)
+
+
+# ----------------------------------------------------------------------
+# Multi-label classification
+# ----------------------------------------------------------------------
+def is_multilabel(y):
+    """Whether ``y`` is a 2-D indicator matrix (dense, DataFrame or sparse)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(y):
+        return True
+    if isinstance(y, pd.DataFrame):
+        return y.shape[1] > 1 or False
+    arr = np.asarray(y) if not isinstance(y, (list, tuple)) else None
+    if arr is None:
+        if not y or not isinstance(y[0], (list, tuple, np.ndarray)):
+            return False
+        try:
+            arr = np.asarray(y)
+        except ValueError:
+            return False
+    return arr.ndim == 2 and arr.shape[1] > 1
+
+
+def check_indicator(y):
+    """A dense float (n, n_labels) 0/1 matrix and the column names (or None)."""
+    import scipy.sparse as sp
+
+    names = None
+    if isinstance(y, pd.DataFrame):
+        names = [str(c) for c in y.columns]
+        values = y.to_numpy()
+    elif sp.issparse(y):
+        values = y.toarray()
+    else:
+        values = np.asarray(y)
+    if values.ndim != 2:
+        raise ValueError(f"A multi-label y must be 2-dimensional, got shape {values.shape}.")
+    if values.shape[0] == 0:
+        raise ValueError("y is empty.")
+    try:
+        values = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "A multi-label y must hold 0/1 indicators (one column per label)."
+        ) from None
+    if np.isnan(values).any():
+        raise ValueError("A multi-label y has missing values (NaN); use 0 or 1 for each label.")
+    if not np.isin(values, (0.0, 1.0)).all():
+        raise ValueError(
+            "A multi-label y must hold only 0 and 1 (one column per label); for several "
+            "targets of other kinds use MultiTaskTransformer."
+        )
+    return values, names
+
+
+class MultiLabelTask(Task):
+    """Several 0/1 labels per text; sigmoid outputs, binary cross-entropy.
+
+    Parameters
+    ----------
+    n_labels : int
+    label_names : list of str or None
+        Column names of a DataFrame ``y``.
+    pos_weight : ndarray or None
+        Weight of the positive entries of each label in the loss (rare labels).
+    """
+
+    kind = "multilabel"
+
+    def __init__(self, n_labels, label_names=None, pos_weight=None, name="default"):
+        super().__init__(name)
+        self.n_labels = int(n_labels)
+        self.label_names = None if label_names is None else list(label_names)
+        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, float)
+
+    @classmethod
+    def from_targets(cls, y, *, class_weight=None, name="default"):
+        values, names = check_indicator(y)
+        n_labels = values.shape[1]
+        pos_weight = None
+        if class_weight == "balanced":
+            positives = values.sum(axis=0)
+            negatives = len(values) - positives
+            pos_weight = np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
+        elif isinstance(class_weight, dict):
+            pos_weight = np.ones(n_labels)
+            keys = names or list(range(n_labels))
+            for label, weight in class_weight.items():
+                if label not in keys:
+                    raise ValueError(
+                        f"class_weight names label {label!r}, which is not a column of y "
+                        f"(the labels are {keys})."
+                    )
+                pos_weight[keys.index(label)] = float(weight)
+        return cls(n_labels, names, pos_weight, name=name)
+
+    @property
+    def head_size(self):
+        return self.n_labels
+
+    def encode(self, y):
+        values, _ = check_indicator(y)
+        if values.shape[1] != self.n_labels:
+            raise ValueError(
+                f"y has {values.shape[1]} labels; the model was fitted with {self.n_labels}."
+            )
+        return values.astype(np.float32)
+
+    def loss(self, output, target):
+        import torch
+
+        mask = ~torch.isnan(target)
+        safe = torch.where(mask, target, torch.zeros_like(target))
+        pos_weight = None
+        if self.pos_weight is not None:
+            pos_weight = self._on_device("pos_weight", self.pos_weight, output)
+        per_entry = torch.nn.functional.binary_cross_entropy_with_logits(
+            output.float(), safe, reduction="none", pos_weight=pos_weight
+        )
+        m = mask.to(per_entry.dtype)
+        return (per_entry * m).sum(), m.sum()
+
+    def probabilities(self, output):
+        return 1.0 / (1.0 + np.exp(-np.asarray(output, dtype=np.float64)))
+
+    def decode(self, output, threshold=0.5):
+        return (self.probabilities(output) >= threshold).astype(np.int64)
+
+    def validation_score(self, output, target):
+        """Subset accuracy (every label right), scikit-learn's multi-label ``score``."""
+        keep = ~np.isnan(target).any(axis=1)
+        if not keep.any():
+            return None
+        predicted = output[keep] >= 0.0
+        return float((predicted == (target[keep] > 0.5)).all(axis=1).mean())
+
+    def to_json(self):
+        return {
+            **super().to_json(),
+            "n_labels": self.n_labels,
+            "label_names": self.label_names,
+            "pos_weight": None if self.pos_weight is None else self.pos_weight.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(data["n_labels"], data.get("label_names"), data.get("pos_weight"),
+                   name=data.get("name", "default"))
+
+
+# ----------------------------------------------------------------------
+# Regression
+# ----------------------------------------------------------------------
+def check_numeric(y, what="y", allow_missing=False):
+    try:
+        values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be numeric for regression.") from None
+    if values.ndim not in (1, 2):
+        raise ValueError(f"{what} must be 1- or 2-dimensional, got shape {values.shape}.")
+    if len(values) == 0:
+        raise ValueError(f"{what} is empty.")
+    bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(
+            f"{what} contains {'infinite' if allow_missing else 'NaN or infinite'} values; "
+            "regression needs finite targets."
+        )
+    return values
+
+
+class RegressionTask(Task):
+    """One or several numbers per text, standardised; squared-error loss.
+
+    Parameters
+    ----------
+    y_mean, y_scale : ndarray of shape (n_outputs,)
+        Standardisation of the targets (predictions are mapped back).
+    """
+
+    kind = "regression"
+
+    def __init__(self, y_mean, y_scale, name="default"):
+        super().__init__(name)
+        self.y_mean = np.atleast_1d(np.asarray(y_mean, dtype=np.float64))
+        self.y_scale = np.atleast_1d(np.asarray(y_scale, dtype=np.float64))
+
+    @classmethod
+    def from_targets(cls, y, *, name="default", allow_missing=False):
+        values = check_numeric(y, allow_missing=allow_missing)
+        values = values.reshape(len(values), -1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.nanmean(values, axis=0)
+            scale = np.nanstd(values, axis=0)
+        if np.isnan(mean).any():
+            raise ValueError(
+                f"Regression task {name!r} has no labelled row (every entry is missing)."
+            )
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            raise ValueError(
+                "y is too large to standardise in float64 (its mean or spread overflows); "
+                "rescale the targets (e.g. divide by a constant) first."
+            )
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(mean, scale, name=name)
+
+    @property
+    def n_outputs(self):
+        return len(self.y_mean)
+
+    @property
+    def head_size(self):
+        return self.n_outputs
+
+    def encode(self, y, allow_missing=False):
+        values = check_numeric(y, allow_missing=allow_missing).reshape(len(y), -1)
+        if values.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"y has {values.shape[1]} outputs; the model was fitted with {self.n_outputs}."
+            )
+        return ((values - self.y_mean) / self.y_scale).astype(np.float32)
+
+    def loss(self, output, target):
+        import torch
+
+        mask = ~torch.isnan(target)
+        safe = torch.where(mask, target, torch.zeros_like(target))
+        m = mask.to(torch.float32)
+        return (((output.float() - safe) ** 2) * m).sum(), m.sum()
+
+    def decode(self, output):
+        return np.asarray(output, dtype=np.float64) * self.y_scale + self.y_mean
+
+    def validation_score(self, output, target):
+        from sklearn.metrics import r2_score
+
+        keep = ~np.isnan(target).any(axis=1)
+        if keep.sum() < 2:
+            return None
+        return float(r2_score(target[keep], output[keep]))
+
+    def to_json(self):
+        return {**super().to_json(), "y_mean": self.y_mean.tolist(),
+                "y_scale": self.y_scale.tolist()}
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(data["y_mean"], data["y_scale"], name=data.get("name", "default"))
+
+
+# ----------------------------------------------------------------------
+# Token tagging (named-entity recognition)
+# ----------------------------------------------------------------------
+def check_tags(y, words):
+    """One list of tags per text, as long as its words; clear errors naming the row."""
+    if y is None:
+        raise ValueError("y is None; TransformerTokenClassifier needs one tag list per text.")
+    if isinstance(y, (str, bytes)):
+        raise TypeError("y must be a list of tag lists (one tag per word), not a string.")
+    rows = list(y.tolist() if hasattr(y, "tolist") and not isinstance(y, list) else y)
+    if len(rows) != len(words):
+        raise ValueError(
+            f"X and y have different lengths: {len(words)} texts but {len(rows)} tag lists."
+        )
+    out = []
+    for i, (tags, row_words) in enumerate(zip(rows, words)):
+        if isinstance(tags, str) or not hasattr(tags, "__len__"):
+            raise TypeError(
+                f"y row {i} is {tags!r}; each entry of y must be a list of tags, one per word."
+            )
+        tags = list(tags)
+        if len(tags) != len(row_words):
+            raise ValueError(
+                f"Row {i}: {len(row_words)} words but {len(tags)} tags; every word needs "
+                f"exactly one tag (a string text is split on whitespace: {row_words[:8]}...)."
+            )
+        for j, tag in enumerate(tags):
+            if tag is None or (isinstance(tag, float) and np.isnan(tag)):
+                raise ValueError(f"y row {i}, word {j} has a missing tag.")
+        out.append(tags)
+    return out
+
+
+class TaggingTask(Task):
+    """One tag per word (IOB2 for entities): a head on every token.
+
+    The loss is computed on each word's first sub-word; other positions
+    (later sub-words, special tokens, padding) carry no label.
+
+    Parameters
+    ----------
+    classes : ndarray
+        Sorted tags.
+    """
+
+    kind = "tagging"
+    level = TOKEN
+
+    def __init__(self, classes, name="default"):
+        super().__init__(name)
+        self.classes = np.asarray(classes)
+
+    @classmethod
+    def from_targets(cls, tags, *, classes=None, name="default"):
+        seen = {t for row in tags for t in row}
+        kinds = {type(t) for t in seen}
+        if len(kinds) > 1:
+            raise TypeError(f"y mixes tag types {sorted(k.__name__ for k in kinds)}.")
+        seen = np.unique(np.asarray(sorted(seen)))
+        if classes is None:
+            all_classes = seen
+        else:
+            all_classes = np.unique(np.asarray(classes))
+            unknown = ~np.isin(seen, all_classes)
+            if unknown.any():
+                raise ValueError(
+                    f"y has tags that are not in classes={all_classes.tolist()}: "
+                    f"{seen[unknown].tolist()}."
+                )
+        if len(all_classes) < 2:
+            raise ValueError(
+                f"TransformerTokenClassifier needs at least 2 distinct tags, but y has only "
+                f"{all_classes.tolist()}."
+            )
+        return cls(all_classes, name=name)
+
+    @property
+    def head_size(self):
+        return len(self.classes)
+
+    def encode(self, tags):
+        out = []
+        for i, row in enumerate(tags):
+            row = np.asarray(row)
+            known = np.isin(row, self.classes)
+            if not known.all():
+                raise ValueError(
+                    f"y row {i} has tags not seen in the first fit: "
+                    f"{np.unique(row[~known]).tolist()}; the tags are {self.classes.tolist()}."
+                )
+            out.append(np.searchsorted(self.classes, row).astype(np.int64))
+        return out
+
+    def labelled(self, encoded):
+        return np.ones(len(encoded), dtype=bool)
+
+    def row_targets(self, encoded, enc):
+        rows = []
+        for r, doc in enumerate(enc.docs()):
+            index = enc.word_index[r]
+            rows.append(np.where(index >= 0, encoded[doc][np.maximum(index, 0)], IGNORE))
+        return rows
+
+    def loss(self, output, target):
+        import torch
+
+        mask = target != IGNORE
+        safe = torch.where(mask, target, torch.zeros_like(target))
+        per_token = torch.nn.functional.cross_entropy(
+            output.float().transpose(1, 2), safe, reduction="none"
+        )
+        m = mask.to(per_token.dtype)
+        return (per_token * m).sum(), m.sum()
+
+    def probabilities(self, output):
+        output = np.asarray(output, dtype=np.float64)
+        z = output - output.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def words_from_rows(self, rows, enc, n_words):
+        """Per text, the (n_words, n_tags) outputs read at each word's first sub-word.
+
+        A word seen in several windows is read from the window where it sits
+        farthest from the window's edges (the most context on both sides).
+        A word with no sub-word at all (rare: characters the tokenizer
+        drops) gets zero logits (uniform probabilities).
+        """
+        n_tags = self.head_size
+        out = [np.zeros((n, n_tags), dtype=np.float32) for n in n_words]
+        best = [np.full(n, -1, dtype=np.int64) for n in n_words]
+        for r, doc in enumerate(enc.docs()):
+            index = enc.word_index[r]
+            positions = np.flatnonzero(index >= 0)
+            if not len(positions):
+                continue
+            length = len(index)
+            centrality = np.minimum(positions, length - 1 - positions)
+            words = index[positions]
+            better = centrality > best[doc][words]
+            out[doc][words[better]] = rows[r][positions[better]]
+            best[doc][words[better]] = centrality[better]
+        return out, best
+
+    def validation_score(self, output, target):
+        """Entity F1 over the validation windows (strict IOB2), read at first sub-words."""
+        true_rows, pred_rows = [], []
+        for out, tgt in zip(output, target):
+            keep = tgt != IGNORE
+            if keep.any():
+                true_rows.append(self.classes[tgt[keep]].tolist())
+                pred_rows.append(self.classes[out[keep].argmax(axis=-1)].tolist())
+        if not true_rows:
+            return None
+        return entity_f1(true_rows, pred_rows)
+
+    def to_json(self):
+        return {**super().to_json(), "classes": _json_labels(self.classes)}
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(_labels_from_json(data["classes"]), name=data.get("name", "default"))
+
+
+def entity_spans(tags):
+    """Entities of one tag sequence as ``(type, start, end)`` (end exclusive), strict IOB2.
+
+    An entity starts at ``B-X`` and runs over the ``I-X`` that follow; an
+    ``I-X`` that does not continue an entity of type X starts none (strict
+    mode, as ``seqeval``'s ``mode="strict", scheme=IOB2``).
+    """
+    spans = []
+    kind, start = None, None
+    for i, tag in enumerate(list(tags) + ["O"]):
+        tag = str(tag)
+        prefix, _, label = tag.partition("-")
+        if kind is not None and not (prefix == "I" and label == kind):
+            spans.append((kind, start, i))
+            kind, start = None, None
+        if prefix == "B" and label:
+            kind, start = label, i
+    return spans
+
+
+def entity_f1(y_true, y_pred):
+    """Micro entity F1 of tag sequences, strict IOB2 (equal to seqeval's strict mode)."""
+    true, pred = set(), set()
+    for i, (t, p) in enumerate(zip(y_true, y_pred)):
+        true.update((i, *span) for span in entity_spans(t))
+        pred.update((i, *span) for span in entity_spans(p))
+    hits = len(true & pred)
+    if not true or not pred or not hits:
+        return 0.0
+    precision, recall = hits / len(pred), hits / len(true)
+    return 2 * precision * recall / (precision + recall)
+
+
+TASK_KINDS = {
+    cls.kind: cls for cls in (ClassificationTask, MultiLabelTask, RegressionTask, TaggingTask)
+}
+
+
+def task_from_json(data):
+    """Rebuild a task from its :meth:`Task.to_json`."""
+    try:
+        kind = TASK_KINDS[data["kind"]]
+    except KeyError:
+        raise ValueError(f"Unknown task kind {data.get('kind')!r} in a saved model.") from None
+    return kind.from_json(data)

@@ -1,0 +1,282 @@
+"""TransformerTokenClassifier: one tag per word (named-entity recognition)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseTransformerEstimator
+from ._data import check_words, encode_words
+from ._hub import DEFAULT_MODEL
+from ._tasks import TaggingTask, check_tags, entity_f1, entity_spans
+
+
+class TransformerTokenClassifier(BaseTransformerEstimator):
+    """Fine-tune a Hugging Face transformer to tag every word of a text (NER).
+
+    Each text is a list of words (pre-split, as in CoNLL files) or a string
+    (split on whitespace, character offsets kept); ``y`` has one tag per
+    word, e.g. IOB2 entity tags (``B-PER``, ``I-PER``, ``O``). Words are
+    split into sub-words inside: the loss is computed on each word's first
+    sub-word and predictions are read back there. A sentence longer than
+    ``max_length`` sub-words is split into overlapping windows (``stride``
+    sub-words shared), and each word is read from the window where it has
+    the most context: every input word gets exactly one tag; nothing is
+    truncated.
+
+    Parameters
+    ----------
+    model : str, path-like or FittedBackbone, default="sentence-transformers/all-MiniLM-L6-v2"
+        A Hugging Face model id or directory, a directory written by any
+        estimator's ``save_pretrained``, or ``estimator.backbone()``.
+    max_length : int, default=128
+        Sub-words per window (special tokens included).
+    stride : int, default=32
+        Sub-words shared by consecutive windows of a long sentence.
+    batch_size, predict_batch_size, max_epochs, lr, weight_decay, warmup_ratio, \
+max_grad_norm, early_stopping, patience, dropout, num_layers, freeze, lora, device, \
+precision, gradient_accumulation_steps, compile, checkpoint_dir, trust_remote_code, \
+callbacks, random_state, verbose
+        As in :class:`TransformerClassifier`.
+    validation_fraction : float or None, default=None
+        Share of the sentences held out to record ``valid_loss`` and
+        ``valid_score`` (entity F1 on the held-out windows) each epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_tags,)
+        The tags.
+    net_, tokenizer_, history_, device_
+        As in :class:`TransformerClassifier`.
+
+    See Also
+    --------
+    TransformerClassifier : one label per text.
+
+    Examples
+    --------
+    >>> from sktransformers import TransformerTokenClassifier
+    >>> X = [["Ada", "Lovelace", "lived", "in", "London"], ["Paris", "is", "big"]]
+    >>> y = [["B-PER", "I-PER", "O", "O", "B-LOC"], ["B-LOC", "O", "O"]]
+    >>> ner = TransformerTokenClassifier(max_epochs=1, random_state=0).fit(X, y)
+    >>> [len(tags) for tags in ner.predict(["Grace Hopper visited Rome today"])]
+    [5]
+    """
+
+    _always_windows = True
+    _FITTED = ("classes_",)
+
+    def __init__(
+        self,
+        model=DEFAULT_MODEL,
+        *,
+        max_length=128,
+        stride=32,
+        batch_size=32,
+        predict_batch_size=None,
+        max_epochs=3,
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.06,
+        max_grad_norm=1.0,
+        validation_fraction=None,
+        early_stopping=False,
+        patience=2,
+        dropout=None,
+        num_layers=None,
+        freeze=None,
+        lora=None,
+        device="auto",
+        precision="auto",
+        gradient_accumulation_steps=1,
+        compile=False,
+        checkpoint_dir=None,
+        trust_remote_code=False,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+    ):
+        # Not BaseTransformerEstimator.__init__: no pooling or long_texts here.
+        self.model = model
+        self.max_length = max_length
+        self.stride = stride
+        self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.max_grad_norm = max_grad_norm
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.dropout = dropout
+        self.num_layers = num_layers
+        self.freeze = freeze
+        self.lora = lora
+        self.device = device
+        self.precision = precision
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.compile = compile
+        self.checkpoint_dir = checkpoint_dir
+        self.trust_remote_code = trust_remote_code
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # Engine hooks
+    # ------------------------------------------------------------------
+    def _check_X(self, X, *, fitted=False):
+        words = check_words(X)
+        if fitted:
+            self._check_fitted_max_length()
+        return words
+
+    def _encode_inputs(self, inputs):
+        return encode_words(self.tokenizer_, inputs.words, self.max_length, self.stride)
+
+    def _build_tasks(self, y, inputs, *, classes=None):
+        tags = check_tags(y, inputs.words)
+        return [TaggingTask.from_targets(tags, classes=classes)], {}
+
+    def _encode_targets(self, tasks, y, inputs):
+        return {tasks[0].key: tasks[0].encode(check_tags(y, inputs.words))}
+
+    def _set_fitted(self, tasks, extra):
+        self.classes_ = tasks[0].classes
+
+    # ------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------
+    def fit(self, X, y):
+        """Fine-tune the model on texts ``X`` and their tags ``y``.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+            Texts as strings (split on whitespace) or as lists of words.
+        y : sequence of lists
+            One tag per word of each text.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, epochs=self.max_epochs)
+
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch on ``X, y``, starting from the current weights.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+        y : sequence of lists of tags
+        classes : array-like, default=None
+            All tags, when the first call's ``y`` may not hold every one.
+
+        Returns
+        -------
+        self : object
+        """
+        first = "net_" not in self.__dict__
+        return self._fit(X, y, epochs=1, classes=classes, first_call=first)
+
+    def _word_outputs(self, X):
+        outputs = self._task_outputs(X)
+        return outputs[self._tasks[0].key]
+
+    def predict_proba(self, X):
+        """Tag probabilities of every word.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+
+        Returns
+        -------
+        probas : list of ndarray of shape (n_words, n_tags)
+            One array per text; columns ordered as ``classes_``.
+        """
+        task = self._tasks[0] if "net_" in self.__dict__ else None
+        logits = self._word_outputs(X)
+        return [task.probabilities(rows) for rows in logits]
+
+    def predict(self, X):
+        """One tag per word.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+
+        Returns
+        -------
+        tags : list of list
+            For each text, as many tags as it has words.
+        """
+        return [self.classes_[p.argmax(axis=1)].tolist() for p in self.predict_proba(X)]
+
+    def predict_entities(self, X):
+        """Entities with character offsets, as the transformers NER pipeline gives them.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+            For lists of words, offsets refer to the words joined by single
+            spaces.
+
+        Returns
+        -------
+        entities : list of list of dict
+            For each text, ``{"entity", "start", "end", "text", "score"}``
+            for every entity (strict IOB2 spans): its type, character span,
+            text, and the mean over its words of the predicted tag's
+            probability.
+        """
+        check_is_fitted(self, "net_")
+        inputs = check_words(X)
+        probas = self.predict_proba(X)
+        results = []
+        for i, proba in enumerate(probas):
+            best = proba.argmax(axis=1)
+            tags = self.classes_[best]
+            entities = []
+            for kind, start, end in entity_spans(tags):
+                a, b = inputs.offsets[i][start][0], inputs.offsets[i][end - 1][1]
+                entities.append({
+                    "entity": kind,
+                    "start": int(a),
+                    "end": int(b),
+                    "text": inputs.texts[i][a:b],
+                    "score": float(proba[np.arange(start, end), best[start:end]].mean()),
+                })
+            results.append(entities)
+        return results
+
+    def score(self, X, y, sample_weight=None):
+        """Entity-level micro F1 (strict IOB2 spans), as seqeval's ``f1_score``.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+        y : sequence of lists of tags
+        sample_weight : None
+            Not supported (entity F1 has no per-text weights); must be None.
+
+        Returns
+        -------
+        score : float
+        """
+        if sample_weight is not None:
+            raise ValueError("TransformerTokenClassifier.score takes no sample_weight.")
+        tags = check_tags(y, check_words(X).words)
+        return entity_f1(tags, self.predict(X))
+
+    def __sklearn_tags__(self):
+        tags = BaseEstimator.__sklearn_tags__(self)
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.required = True
+        tags.non_deterministic = False
+        return tags
