@@ -368,7 +368,7 @@ def arm_long(cfg):
     t_train, c_train = timed_fit(est, X, y, cfg)
     t_pred, pred = best_time(lambda: est.predict(X_dev), 1, cfg["device"])
     tok = AutoTokenizer.from_pretrained(cfg["model"])
-    lengths = [len(ids) - 2 for ids in tok(X_dev)["input_ids"]]
+    lengths = [len(ids) - 2 for ids in tok(X_dev, verbose=False)["input_ids"]]
     # The windows the tokenizer makes of each text (what "chunk" reads).
     windows = np.bincount(tok(
         X_dev, truncation=True, max_length=cfg["max_length"], stride=cfg["stride"],

@@ -100,7 +100,9 @@ numpydoc_xref_aliases = {
     "skorch.History": ":obj:`skorch.History <skorch.history.History>`",
     "Callback": ":obj:`Callback <skorch.callbacks.Callback>`",
     "skorch.callbacks.Callback": ":obj:`skorch.callbacks.Callback`",
-    "PreTrainedTokenizerBase": ":obj:`PreTrainedTokenizerBase <transformers.PreTrainedTokenizerBase>`",
+    "PreTrainedTokenizerBase": (
+        ":obj:`PreTrainedTokenizerBase <transformers.PreTrainedTokenizerBase>`"
+    ),
     "transformers.PreTrainedTokenizerBase": ":obj:`transformers.PreTrainedTokenizerBase`",
     "transformers.PretrainedConfig": ":obj:`transformers.PretrainedConfig`",
     "transformers.PreTrainedModel": ":obj:`transformers.PreTrainedModel`",

@@ -1,13 +1,23 @@
-"""scikit-learn estimators that fine-tune Hugging Face transformers."""
+"""scikit-learn estimators that fine-tune Hugging Face transformers.
 
-from ._classifier import TransformerClassifier
-from ._embedder import TransformerEmbedder
-from ._multitask import MultiTaskTransformer
-from ._regressor import TransformerRegressor
-from ._token_classifier import TransformerTokenClassifier
-from ._transfer import FittedBackbone
+The estimators are imported on first use (PEP 562 ``__getattr__``), so that
+``sktransformers.onnx``, the ONNX runtime, imports neither torch nor
+transformers.
+"""
 
-__version__ = "0.1.0"
+import importlib
+
+__version__ = "0.2.0"
+
+_LAZY = {
+    "FittedBackbone": "._transfer",
+    "MultiTaskTransformer": "._multitask",
+    "TransformerClassifier": "._classifier",
+    "TransformerEmbedder": "._embedder",
+    "TransformerRegressor": "._regressor",
+    "TransformerTokenClassifier": "._token_classifier",
+    "export_onnx": "._onnx_export",
+}
 
 __all__ = [
     "FittedBackbone",
@@ -17,4 +27,17 @@ __all__ = [
     "TransformerRegressor",
     "TransformerTokenClassifier",
     "__version__",
+    "export_onnx",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

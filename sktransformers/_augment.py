@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._data import TextInput, check_texts
+from ._data import check_texts
 
 METHODS = ("synonym", "embedding", "swap", "delete", "insert")
 
@@ -105,14 +105,15 @@ class TextAugmenter(BaseEstimator):
     ----------
     sampling_strategy_ : dict
         New texts generated per class in the last ``fit_resample`` (every
-        class when ``sampling_strategy`` is None).
+        class when ``sampling_strategy`` is None; empty for continuous
+        targets, which are copied along with their texts).
 
     Examples
     --------
     >>> from sktransformers import TextAugmenter
     >>> aug = TextAugmenter(methods=("synonym",), p=0.3, random_state=0)
     >>> X_res, y_res = aug.fit_resample(["a great film", "a dull story"], [1, 0])
-    >>> len(X_res), list(y_res)
+    >>> len(X_res), y_res.tolist()
     (4, [1, 0, 1, 0])
     >>> X_res[:2]
     ['a great film', 'a dull story']
@@ -211,30 +212,35 @@ class TextAugmenter(BaseEstimator):
         methods = self._check_params()
         texts = check_texts(X)
         y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
-        if y_arr.ndim != 1 or len(y_arr) != len(texts):
+        # Several targets per text (regression, multi-task) are copied along
+        # with their text; oversampling classes needs one label per text.
+        ndim_ok = y_arr.ndim == 1 or (y_arr.ndim == 2 and self.sampling_strategy is None)
+        if not ndim_ok or len(y_arr) != len(texts):
             raise ValueError(
                 f"y must be 1-dimensional with one label per text: {len(texts)} texts, "
                 f"y of shape {y_arr.shape}."
             )
         rng = _generator(self.random_state)
         rows = self._rows_to_augment(y_arr, rng)
-        new = self._augment_rows(texts, rows, methods, rng)
-        out_texts = TextInput(
-            texts.first + new.first,
-            None if texts.second is None else texts.second + new.second,
-        )
+        new_first, new_second = self._augment_rows(texts, rows, methods, rng)
+        out_first = texts.first + new_first
+        out_second = None if texts.second is None else texts.second + new_second
         y_res = np.concatenate([y_arr, y_arr[rows]]) if len(rows) else y_arr.copy()
-        return _like(X, out_texts), _like_y(y, y_res)
+        return _like(X, out_first, out_second), _like_y(y, y_res)
 
     def _rows_to_augment(self, y, rng):
         """Row indices to augment (a row may appear several times)."""
-        classes, counts = np.unique(y, return_counts=True)
         if self.sampling_strategy is None:
             rows = np.repeat(np.arange(len(y)), self.n_aug)
-            self.sampling_strategy_ = {
-                _plain(c): int(k) * self.n_aug for c, k in zip(classes, counts)
-            }
+            if y.ndim == 1 and y.dtype.kind not in "fc":
+                classes, counts = np.unique(y, return_counts=True)
+                self.sampling_strategy_ = {
+                    _plain(c): int(k) * self.n_aug for c, k in zip(classes, counts)
+                }
+            else:  # continuous targets: no classes to count
+                self.sampling_strategy_ = {}
             return rows
+        classes, counts = np.unique(y, return_counts=True)
         wanted = _n_new_per_class(self.sampling_strategy, classes, counts)
         self.sampling_strategy_ = {_plain(c): n for c, n in wanted.items()}
         rows = []
@@ -259,7 +265,7 @@ class TextAugmenter(BaseEstimator):
         second = None
         if texts.second is not None:
             second = [self._edit(texts.second[i], methods, table, neighbours, rng) for i in rows]
-        return TextInput(first, second)
+        return first, second
 
     def augment(self, texts, *, random_state=None):
         """One augmented version of each text (texts the methods cannot change come back as is).
@@ -419,9 +425,9 @@ def _n_new_per_class(strategy, classes, counts):
     return {c: int(n_max - k) if c in chosen else 0 for c, k in zip(classes, counts)}
 
 
-def _like(X, texts):
-    """``texts`` in the container kind of the caller's ``X``."""
-    columns = [texts.first] + ([texts.second] if texts.second is not None else [])
+def _like(X, first, second):
+    """Texts (and second texts of pairs) in the container kind of the caller's ``X``."""
+    columns = [first] + ([second] if second is not None else [])
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         import pandas as pd
 
@@ -429,15 +435,18 @@ def _like(X, texts):
     if hasattr(X, "iloc"):
         import pandas as pd
 
-        return pd.Series(texts.first, name=X.name)
+        return pd.Series(first, name=X.name)
     if isinstance(X, np.ndarray):
+        out = np.empty((len(first), len(columns)) if X.ndim == 2 else len(first), dtype=object)
         if X.ndim == 2:
-            return np.array(list(zip(*columns)) if len(columns) == 2 else
-                            [[t] for t in texts.first], dtype=object)
-        return np.array(texts.first, dtype=object)
-    if texts.second is not None:
-        return list(zip(texts.first, texts.second))
-    return list(texts.first)
+            for j, column in enumerate(columns):
+                out[:, j] = column
+        else:
+            out[:] = first
+        return out
+    if second is not None:
+        return list(zip(first, second))
+    return list(first)
 
 
 def _like_y(y, y_res):
@@ -500,8 +509,8 @@ def augment_training_set(augmenter, X, y, random_state=None):
     augmenter : TextAugmenter
         Used as configured (``n_aug``, ``sampling_strategy``...); not modified.
     X : TextInput or texts
-        A :class:`~sktransformers._data.TextInput` (returned as one) or
-        anything ``fit_resample`` accepts.
+        The validated texts of ``check_texts`` (returned in the same form)
+        or anything ``fit_resample`` accepts.
     y : array-like
         Labels (or targets), one per text.
     random_state : int or None, default=None
@@ -516,8 +525,8 @@ def augment_training_set(augmenter, X, y, random_state=None):
     aug = clone(augmenter)
     if random_state is not None:
         aug.set_params(random_state=random_state)
-    if isinstance(X, TextInput):
-        raw = list(zip(X.first, X.second)) if X.is_pair else list(X.first)
+    if hasattr(X, "first") and hasattr(X, "second"):  # validated texts (check_texts)
+        raw = list(zip(X.first, X.second)) if X.second is not None else list(X.first)
         X_res, y_res = aug.fit_resample(raw, np.asarray(y))
         return check_texts(X_res), y_res
     return aug.fit_resample(X, y)

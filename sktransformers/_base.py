@@ -632,6 +632,16 @@ class BaseTransformerEstimator(BaseEstimator):
 
         return save(self, directory)
 
+    def export_onnx(self, directory, *, quantize=None, opset=None):
+        """Write this fitted estimator as ONNX (``quantize="int8"`` adds an int8 graph).
+
+        See :func:`sktransformers.export_onnx`; load the directory with
+        :func:`sktransformers.onnx.load`, which needs no torch.
+        """
+        from ._onnx_export import export_onnx
+
+        return export_onnx(self, directory, quantize=quantize, opset=opset)
+
     @classmethod
     def from_pretrained(cls, directory, **params):
         """Load an estimator written by :meth:`save_pretrained`.

@@ -299,6 +299,8 @@ def encode(tokenizer, texts, max_length, *, chunk=False, stride=0, chunk_size=40
     """
     if texts.second is not None and any(s is None for s in texts.second):
         return _encode_mixed(tokenizer, texts, max_length, chunk, stride, chunk_size)
+    if chunk and texts.second is not None:
+        texts = _cap_first_texts(tokenizer, texts, max_length, stride)
     input_ids, token_type_ids, docs = [], [], []
     wants_types = _wants_types(tokenizer)
     for start in range(0, len(texts), chunk_size):
@@ -324,6 +326,21 @@ def encode(tokenizer, texts, max_length, *, chunk=False, stride=0, chunk_size=40
             docs.extend(start + d for d in out["overflow_to_sample_mapping"])
     doc = np.asarray(docs, dtype=np.int64) if chunk else None
     return Encoded(input_ids, token_type_ids if wants_types else None, doc)
+
+
+def _cap_first_texts(tokenizer, texts, max_length, stride):
+    """Windowing a pair moves over its second text; the first must leave it room.
+
+    A first text longer than ``min(max_length // 2, max_length - stride - 4)``
+    tokens is cut there (at a token boundary, by character offsets).
+    """
+    limit = max(1, min(max_length // 2, max_length - int(stride) - 4))
+    out = tokenizer(texts.first, add_special_tokens=False, truncation=True, max_length=limit,
+                    return_offsets_mapping=True, return_attention_mask=False)
+    first = []
+    for text, offsets, full in zip(texts.first, out["offset_mapping"], out["input_ids"]):
+        first.append(text[: offsets[-1][1]] if len(full) >= limit and offsets else text)
+    return TextInput(first, texts.second)
 
 
 def _encode_mixed(tokenizer, texts, max_length, chunk, stride, chunk_size):

@@ -193,6 +193,67 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             vectors = vectors / np.maximum(norms, 1e-12)
         return np.asarray(vectors, dtype=np.float32)
 
+    def save_pretrained(self, directory):
+        """Write the backbone, the tokenizer and the parameters (safetensors + JSON).
+
+        Written atomically (a temporary sibling directory moved into place).
+        The directory is also a Hugging Face model directory, so it works as
+        ``model=`` for any estimator; ``from_pretrained`` (or
+        ``sktransformers._persistence.load``) reads it back fitted.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Created if missing; ``~`` is expanded.
+
+        Returns
+        -------
+        directory : pathlib.Path
+        """
+        from ._persistence import save_embedder
+
+        check_is_fitted(self, "module_")
+        return save_embedder(self, directory)
+
+    @classmethod
+    def from_pretrained(cls, directory, **params):
+        """Load an embedder written by :meth:`save_pretrained`, fitted.
+
+        Only safetensors and JSON are read; no code runs unless
+        ``trust_remote_code=True`` is passed.
+
+        Parameters
+        ----------
+        directory : str or path-like
+        **params
+            Parameters to override (for example ``device="cpu"``).
+
+        Returns
+        -------
+        embedder : fitted TransformerEmbedder
+        """
+        from ._persistence import load
+
+        return load(directory, cls, **params)
+
+    @classmethod
+    def _from_saved(cls, directory, meta, params):
+        from ._persistence import saved_params
+
+        est = cls(**saved_params(cls, meta, params))
+        est.model = str(directory)
+        return est.fit()
+
+    def export_onnx(self, directory, *, quantize=None, opset=None):
+        """Write this fitted estimator as ONNX (``quantize="int8"`` adds an int8 graph).
+
+        See :func:`sktransformers.export_onnx`; load the directory with
+        :func:`sktransformers.onnx.load`, which needs no torch.
+        """
+        from ._onnx_export import export_onnx
+
+        return export_onnx(self, directory, quantize=quantize, opset=opset)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True

@@ -65,61 +65,49 @@ def _linear_head_class(name):
     return getattr(linear_model, name, None) or getattr(svm, name)
 
 
-class _Siamese:
-    """Namespace for the torch pieces, built lazily (torch imports stay out of import time)."""
+class SiameseEncoder(torch.nn.Module):
+    """Encode the distinct texts of a batch once; cosine similarity of each pair.
 
-    @staticmethod
-    def module(backbone, pooling):
-        import torch
+    ``left`` and ``right`` index the rows of ``input_ids`` that form each pair.
+    """
 
+    def __init__(self, backbone, pooling):
+        super().__init__()
+        self.backbone = backbone
+        self.pooling = pooling
+
+    def forward(self, input_ids, attention_mask, left, right, token_type_ids=None):
         from ._modules import pool
 
-        class SiameseEncoder(torch.nn.Module):
-            """Encode the distinct texts of a batch once; cosine similarity of each pair."""
-
-            def __init__(self, backbone, pooling):
-                super().__init__()
-                self.backbone = backbone
-                self.pooling = pooling
-
-            def forward(self, input_ids, attention_mask, left, right, token_type_ids=None):
-                kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
-                if token_type_ids is not None:
-                    kwargs["token_type_ids"] = token_type_ids
-                hidden = self.backbone(**kwargs).last_hidden_state
-                vectors = pool(hidden, attention_mask, self.pooling)
-                return torch.nn.functional.cosine_similarity(vectors[left], vectors[right])
-
-        return SiameseEncoder(backbone, pooling)
+        kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            kwargs["token_type_ids"] = token_type_ids
+        hidden = self.backbone(**kwargs).last_hidden_state
+        vectors = pool(hidden, attention_mask, self.pooling)
+        return torch.nn.functional.cosine_similarity(vectors[left], vectors[right])
 
 
-def _pair_criterion(loss, margin):
-    import torch
+class CosineSimilarityLoss(torch.nn.Module):
+    """Mean squared error between cosine similarity and the 0/1 pair label (SetFit's loss)."""
 
-    class CosineSimilarityLoss(torch.nn.Module):
-        """Mean squared error between cosine similarity and the pair label (SetFit's loss)."""
+    def forward(self, similarity, target):
+        return torch.nn.functional.mse_loss(similarity, target)
 
-        def forward(self, similarity, target):
-            return torch.nn.functional.mse_loss(similarity, target)
 
-    class ContrastiveLoss(torch.nn.Module):
-        """Hadsell et al.: pull similar pairs together, push dissimilar ones past ``margin``.
+class ContrastiveLoss(torch.nn.Module):
+    """Hadsell et al.: pull similar pairs together, push dissimilar ones past ``margin``.
 
-        Distance is cosine distance, as in sentence-transformers' ContrastiveLoss.
-        """
+    The distance is the cosine distance, as in sentence-transformers' ContrastiveLoss.
+    """
 
-        def __init__(self, margin):
-            super().__init__()
-            self.margin = margin
+    def __init__(self, margin=0.5):
+        super().__init__()
+        self.margin = margin
 
-        def forward(self, similarity, target):
-            distance = 1.0 - similarity
-            push = torch.relu(self.margin - distance)
-            return 0.5 * (target * distance.pow(2) + (1 - target) * push.pow(2)).mean()
-
-    if loss == "cosine":
-        return CosineSimilarityLoss()
-    return ContrastiveLoss(margin)
+    def forward(self, similarity, target):
+        distance = 1.0 - similarity
+        push = torch.relu(self.margin - distance)
+        return 0.5 * (target * distance.pow(2) + (1 - target) * push.pow(2)).mean()
 
 
 class _PairDataset(torch.utils.data.Dataset):
@@ -549,8 +537,10 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             optimizer_kwargs["optimizer__fused"] = True
         generator = torch.Generator().manual_seed(seed)
         net = NeuralNet(
-            _Siamese.module(self.backbone_, self.pooling),
-            criterion=_pair_criterion(self.loss, self.margin),
+            SiameseEncoder(self.backbone_, self.pooling),
+            criterion=(
+                CosineSimilarityLoss() if self.loss == "cosine" else ContrastiveLoss(self.margin)
+            ),
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             batch_size=self.batch_size,
@@ -586,13 +576,13 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     def _embed_encoded(self, encoded):
         import torch
 
-        from ._data import eval_order, in_caller_order
         from ._inference_linears import inference_pass
         from ._modules import pool
         from ._threads import thread_budget
 
-        lengths = encoded.lengths
-        order = eval_order(lengths)
+        lengths = np.fromiter((len(ids) for ids in encoded.input_ids), dtype=np.int64,
+                              count=len(encoded.input_ids))
+        order = np.argsort(-lengths, kind="stable")  # longest first: memory peaks early
         bs = self.predict_batch_size
         pad = self._pad_id()
         outputs = []
@@ -607,7 +597,9 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
                 if self.normalize:
                     vectors = torch.nn.functional.normalize(vectors, dim=1)
                 outputs.append(vectors.cpu())
-        return in_caller_order(torch.cat(outputs).numpy(), lengths)
+        embeddings = np.empty((len(order), outputs[0].shape[1]), dtype=np.float32)
+        embeddings[order] = torch.cat(outputs).numpy()
+        return embeddings
 
     def transform(self, X):
         """Embeddings of ``X`` from the tuned encoder (what the head sees).

@@ -26,7 +26,10 @@ import time
 from skorch.callbacks import PrintLog as _SkorchPrintLog
 from skorch.callbacks import ProgressBar as _SkorchProgressBar
 
-__all__ = ["PrintLog", "ProgressBar", "is_terminal", "print_callbacks"]
+__all__ = [
+    "PrintLog", "ProgressBar", "is_terminal", "net_print_params", "print_callbacks",
+    "quiet_loading",
+]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -169,3 +172,13 @@ def net_print_params():
     ``verbose > 0``).
     """
     return {"callbacks__print_log": PrintLog()}
+
+
+def quiet_loading(verbose):
+    """Whether to silence transformers' loading bars and reports at this ``verbose``.
+
+    Always at ``verbose=0``; at ``verbose > 0`` too when standard error is
+    neither a terminal nor a notebook, where the bars are carriage-return
+    debris (for ``_hub.quiet_transformers(quiet_loading(self.verbose))``).
+    """
+    return not verbose or not (in_notebook() or is_terminal(sys.stderr))

@@ -238,6 +238,34 @@ def save(estimator, directory):
     return write_atomically(directory, write)
 
 
+def save_embedder(embedder, directory):
+    """Write a fitted :class:`~sktransformers.TransformerEmbedder`, atomically.
+
+    The same layout as :func:`save` without heads: the backbone (a Hugging
+    Face model directory, so it also works as ``model=``), the tokenizer,
+    and ``sktransformers.json`` with the parameters and an empty task list.
+    """
+    from . import __version__, _hub
+    from ._peft import save_backbone
+
+    payload = {
+        "format": FORMAT,
+        "estimator": type(embedder).__name__,
+        "sktransformers_version": __version__,
+        "params": _params_json(embedder),
+        "tasks": [],
+    }
+    text = json.dumps(payload, indent=2, sort_keys=True)  # fails before any file is written
+
+    def write(tmp):
+        with _hub.quiet_transformers():
+            save_backbone(embedder.module_.backbone, tmp)
+        embedder.tokenizer_.save_pretrained(tmp)
+        (tmp / ESTIMATOR_FILE).write_text(text, encoding="utf-8")
+
+    return write_atomically(directory, write)
+
+
 def estimator_class(name):
     """The estimator class saved under ``name``."""
     import sktransformers

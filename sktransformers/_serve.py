@@ -113,9 +113,10 @@ class ServedModel:
             classes = [_json_scalar(c) for c in np.asarray(m.classes_).tolist()]
             if getattr(m, "multilabel_", False):
                 threshold = float(getattr(m, "threshold", 0.5))
+                names = getattr(m, "label_names_", None) or classes
                 return [
-                    {"labels": [c for c, p in zip(classes, row) if p >= threshold],
-                     "probabilities": dict(zip(map(str, classes), map(float, row)))}
+                    {"labels": [c for c, p in zip(names, row) if p >= threshold],
+                     "probabilities": dict(zip(map(str, names), map(float, row)))}
                     for row in proba
                 ]
             return [

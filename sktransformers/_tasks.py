@@ -477,13 +477,13 @@ class RegressionTask(Task):
     def from_targets(cls, y, *, name="default", allow_missing=False):
         values = check_numeric(y, allow_missing=allow_missing)
         values = values.reshape(len(values), -1)
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean = np.nanmean(values, axis=0)
-            scale = np.nanstd(values, axis=0)
-        if np.isnan(mean).any():
+        if np.isnan(values).all(axis=0).any():
             raise ValueError(
                 f"Regression task {name!r} has no labelled row (every entry is missing)."
             )
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.nanmean(values, axis=0)
+            scale = np.nanstd(values, axis=0)
         if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
             raise ValueError(
                 "y is too large to standardise in float64 (its mean or spread overflows); "

@@ -34,14 +34,24 @@ def _describe(value):
     return f"{value!r} (type {type(value).__name__})"
 
 
+def _check_encodable(text, where, i):
+    """A lone surrogate (e.g. from a bad decode) cannot reach the Rust tokenizer."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"X has invalid Unicode at {where}row {i}, character {exc.start}: "
+            f"{text[exc.start:exc.end]!r} is a lone surrogate, not a character. Decode the "
+            "source with errors='replace' or fix the text."
+        ) from None
+    return text
+
+
 def _check_column(values, where):
     out = []
     for i, value in enumerate(values):
-        if isinstance(value, str):
-            out.append(value)
-            continue
-        if isinstance(value, np.str_):
-            out.append(str(value))
+        if isinstance(value, (str, np.str_)):
+            out.append(_check_encodable(str(value), where, i))
             continue
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         if missing or type(value).__name__ in ("NAType", "NaTType"):
@@ -144,7 +154,7 @@ def check_words(X):
     all_words, all_offsets, texts = [], [], []
     for i, row in enumerate(rows):
         if isinstance(row, (str, np.str_)):
-            row = str(row)
+            row = _check_encodable(str(row), "", i)
             words, offsets, pos = [], [], 0
             for word in row.split():
                 start = row.index(word, pos)
@@ -156,11 +166,15 @@ def check_words(X):
         elif isinstance(row, (list, tuple, np.ndarray)):
             words = list(row)
             for j, word in enumerate(words):
-                if not isinstance(word, (str, np.str_)) or not str(word):
+                if not isinstance(word, (str, np.str_)):
                     raise TypeError(
-                        f"X row {i}, word {j} is {_describe(word)}; words must be non-empty "
-                        "strings."
+                        f"X row {i}, word {j} is {_describe(word)}; words must be strings."
                     )
+                if not str(word) or str(word).isspace():
+                    raise ValueError(
+                        f"X row {i}, word {j} is empty or blank; every word needs a character."
+                    )
+                _check_encodable(str(word), "", i)
             words = [str(w) for w in words]
             all_offsets.append(None)
             texts.append(None)

@@ -94,3 +94,57 @@ def test_embeds_with_a_fine_tuned_backbone(tiny_model_dir, sentiment_data, tmp_p
     with torch.no_grad():
         features = module.embed(**inputs).numpy()
     np.testing.assert_allclose(by_object[:4], features, rtol=1e-4, atol=1e-5)
+
+
+def test_save_pretrained_round_trip(tiny_model_dir, sentiment_data, tmp_path):
+    import json
+
+    from sktransformers import _persistence
+
+    X, y = sentiment_data
+    with pytest.raises(Exception, match="not fitted"):
+        TransformerEmbedder(tiny_model_dir).save_pretrained(tmp_path / "unfitted")
+    emb = TransformerEmbedder(tiny_model_dir, pooling="cls", normalize=True, max_length=16,
+                              batch_size=8).fit()
+    path = emb.save_pretrained(tmp_path / "emb")
+    meta = json.loads((path / "sktransformers.json").read_text())
+    assert meta["format"] == _persistence.FORMAT and meta["estimator"] == "TransformerEmbedder"
+    assert meta["params"]["pooling"] == "cls" and "model" not in meta["params"]
+    assert not (path / _persistence.HEADS_FILE).exists()
+    assert not list(tmp_path.glob(".emb.*"))  # no temporary directory left behind
+
+    # from_pretrained and the generic loader (the one the HTTP server uses) agree
+    for loaded in (TransformerEmbedder.from_pretrained(path), _persistence.load(path)):
+        assert type(loaded) is TransformerEmbedder
+        assert loaded.get_params()["pooling"] == "cls" and loaded.max_length == 16
+        assert loaded.n_features_out_ == 32
+        np.testing.assert_array_equal(loaded.transform(X), emb.transform(X))
+    # overrides, and the wrong class is refused
+    plain = TransformerEmbedder.from_pretrained(path, normalize=False, device="cpu")
+    assert plain.normalize is False and plain.device_ == "cpu"
+    np.testing.assert_allclose(np.linalg.norm(plain.transform(X[:3]), axis=1) > 0, True)
+    with pytest.raises(ValueError, match="TransformerEmbedder"):
+        TransformerClassifier.from_pretrained(path)
+    with pytest.raises(ValueError, match="Unknown parameters"):
+        TransformerEmbedder.from_pretrained(path, heads=2)
+
+    # saving again over the directory replaces it (atomically) and still loads
+    TransformerEmbedder(tiny_model_dir).fit().save_pretrained(path)
+    assert TransformerEmbedder.from_pretrained(path).pooling == "mean"
+
+    # the directory is a Hugging Face model directory: model= for a classifier
+    clf = TransformerClassifier(path, max_epochs=1, batch_size=16, random_state=0,
+                                device="cpu").fit(X, y)
+    assert clf.predict(X[:4]).shape == (4,)
+
+
+def test_save_pretrained_keeps_a_fine_tuned_backbone(tiny_model_dir, sentiment_data, tmp_path):
+    X, y = sentiment_data
+    clf = TransformerClassifier(
+        tiny_model_dir, max_epochs=1, batch_size=16, lr=5e-3, random_state=0, device="cpu"
+    ).fit(X, y)
+    emb = TransformerEmbedder(clf.backbone()).fit()  # model= is an object: not saved as JSON
+    loaded = TransformerEmbedder.from_pretrained(emb.save_pretrained(tmp_path / "tuned"))
+    np.testing.assert_allclose(loaded.transform(X), emb.transform(X), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(loaded.transform(X),
+                           TransformerEmbedder(tiny_model_dir).fit().transform(X))

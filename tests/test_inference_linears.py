@@ -121,7 +121,7 @@ def test_short_inputs_and_compile_are_not_prepared(tiny_model_dir, passes):
                                 random_state=0).fit(TEXTS, Y)
     est.predict(TEXTS[:4])  # a few dozen tokens: preparing would cost more than it saves
     assert passes == []
-    est.net_.compile = True  # compiled graphs keep their own kernels
+    est.net_.compile_model = True  # compiled graphs keep their own kernels
     with est.net_.inference_kernels(_dataset(est)):
         pass
     assert passes == []

@@ -19,7 +19,7 @@ def test_windows_overlap_by_stride_and_cover_the_text(tiny_model_dir):
     whole = tok(LONG, add_special_tokens=False)["input_ids"]
     enc = encode(tok, TextInput([LONG, "short"]), 16, chunk=True, stride=4)
     windows = [ids[1:-1] for ids, d in zip(enc.input_ids, enc.doc) if d == 0]
-    assert all(len(ids) + 2 <= 16 for ids in enc.input_ids)
+    assert all(len(ids) <= 16 for ids in enc.input_ids)
     assert windows[0] == whole[:14]
     assert windows[1][:4] == windows[0][-4:]  # stride tokens shared
     covered = windows[0] + [t for w in windows[1:] for t in w[4:]]
@@ -51,10 +51,10 @@ def test_classifier_averages_window_logits(tiny_model_dir):
 
 
 def test_chunk_reads_evidence_past_max_length(tiny_model_dir):
-    filler = " ".join(["plain words here"] * 12)
+    filler = " ".join(["plain words here"] * 5)  # 15 tokens: the first window is all filler
     X = [filler + " excellent", filler + " terrible"] * 12
     y = [1, 0] * 12
-    kw = dict(max_length=16, stride=4, max_epochs=6, lr=2e-3, batch_size=8, random_state=0)
+    kw = dict(max_length=16, stride=4, max_epochs=10, lr=2e-3, batch_size=8, random_state=0)
     chunk = TransformerClassifier(tiny_model_dir, long_texts="chunk", **kw).fit(X, y)
     trunc = TransformerClassifier(tiny_model_dir, long_texts="truncate", **kw).fit(X, y)
     assert chunk.score(X, y) == 1.0

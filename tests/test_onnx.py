@@ -268,6 +268,8 @@ def test_errors(classifier, classifier_dir, tmp_path, tiny_model_dir):
         model.predict([("a", "b")])
     with pytest.raises(ValueError, match="different lengths"):
         model.score(TEXTS, LABELS[:3])
+    with pytest.raises(ValueError, match="lone surrogate"):
+        model.predict(["bad \udc80 text"])
 
 
 def test_runtime_never_imports_torch(classifier_dir):

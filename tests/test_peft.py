@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from sktransformers import MultiTaskTransformer, TransformerClassifier, TransformerRegressor
-from sktransformers._peft import LORA_DIR, load_backbone
+from sktransformers._hub import load_backbone_with_adapter
+from sktransformers._peft import LORA_DIR
 
 X = ["a great film", "wonderful acting", "i loved it", "a terrible film", "awful acting",
      "i hated it"] * 4
@@ -95,7 +96,7 @@ def test_lora_round_trip_and_directory_as_model(tiny_model_dir, tmp_path):
     assert not np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
     # model=directory: the adapter is merged into the weights of the new backbone
-    merged = load_backbone(str(path), None, False)
+    merged = load_backbone_with_adapter(str(path), None, False)
     assert not hasattr(merged, "peft_config")
     snapshot = clf.backbone().state_dict  # the in-memory transfer merges the same way
     for key, value in merged.state_dict().items():

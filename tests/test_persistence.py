@@ -9,6 +9,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from skorch.callbacks import Callback
@@ -284,3 +285,43 @@ def test_trust_remote_code_stays_false(fitted_clf, tmp_path, monkeypatch):
     seen.clear()
     TransformerClassifier(directory, **FAST).fit(TEXTS, ["pos", "neg"] * 4)
     assert seen and not any(seen)
+
+
+def _as_format_1(directory, fitted):
+    """Rewrite a saved directory's JSON the way sktransformers 0.1 wrote it."""
+    path = directory / "sktransformers.json"
+    meta = json.loads(path.read_text())
+    legacy = {k: meta[k] for k in ("estimator", "sktransformers_version", "params", "is_pair")}
+    path.write_text(json.dumps({**legacy, "format": 1, "fitted": fitted}))
+
+
+def test_format_1_directories_still_load(tiny_model_dir, tmp_path):
+    from sktransformers import MultiTaskTransformer, TransformerRegressor
+
+    X = ["a great film", "awful acting", "i loved it", "truly boring"] * 2
+    clf = TransformerClassifier(tiny_model_dir, max_epochs=1, random_state=0).fit(
+        X, ["pos", "neg", "pos", "neg"] * 2)
+    d = clf.save_pretrained(tmp_path / "clf")
+    _as_format_1(d, {"classes": ["neg", "pos"], "classes_dtype": "<U3", "class_weight": None})
+    np.testing.assert_allclose(TransformerClassifier.from_pretrained(d).predict_proba(X),
+                               clf.predict_proba(X), atol=1e-6)
+
+    reg = TransformerRegressor(tiny_model_dir, max_epochs=1, random_state=0).fit(
+        X, np.arange(8.0))
+    d = reg.save_pretrained(tmp_path / "reg")
+    _as_format_1(d, {"n_outputs": 1, "y_mean": reg.y_mean_.tolist(),
+                     "y_scale": reg.y_scale_.tolist(), "y_1d": True})
+    np.testing.assert_allclose(TransformerRegressor.from_pretrained(d).predict(X),
+                               reg.predict(X), atol=1e-5)
+
+    Y = pd.DataFrame({"s": ["pos", "neg"] * 4, "r": np.arange(8.0) + 0.5})
+    mt = MultiTaskTransformer(tiny_model_dir, max_epochs=1, random_state=0).fit(X, Y)
+    d = mt.save_pretrained(tmp_path / "mt")
+    _as_format_1(d, {
+        "tasks": ["s", "r"], "kinds": ["classification", "regression"],
+        "classes": {"s": {"values": ["neg", "pos"], "dtype": "<U3"}},
+        "y_mean": {"r": mt.y_mean_["r"]}, "y_scale": {"r": mt.y_scale_["r"]},
+        "task_weights": [1.0, 1.0], "y_frame": True,
+    })
+    loaded = MultiTaskTransformer.from_pretrained(d)
+    pd.testing.assert_frame_equal(loaded.predict(X), mt.predict(X), atol=1e-5)

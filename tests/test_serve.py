@@ -116,6 +116,30 @@ def test_pairs_regression_and_embeddings(tiny_model_dir):
         assert r.status_code == 404 and "/transform" in r.json()["error"]
 
 
+def test_multilabel_and_token_classification(tiny_model_dir):
+    import pandas as pd
+
+    from sktransformers import TransformerTokenClassifier
+
+    Y = pd.DataFrame({"joy": [1, 0, 1, 0, 1, 0], "anger": [0, 1, 0, 1, 1, 0]})
+    clf = TransformerClassifier(tiny_model_dir, threshold=0.5, **FAST).fit(TEXTS, Y)
+    with TestClient(create_app(clf)) as c:
+        rows = c.post("/predict", json={"texts": TEXTS}).json()["predictions"]
+    proba = clf.predict_proba(TEXTS)
+    for row, p in zip(rows, proba):
+        assert row["probabilities"] == pytest.approx({"joy": p[0], "anger": p[1]}, abs=1e-6)
+        assert row["labels"] == [n for n, q in zip(["joy", "anger"], p) if q >= 0.5]
+    ner = TransformerTokenClassifier(tiny_model_dir, max_epochs=1, device="cpu", random_state=0)
+    ner.fit([["Ada", "Lovelace", "lived", "in", "London"]], [["B-PER", "I-PER", "O", "O", "B-LOC"]])
+    text = "Grace Hopper visited Rome"
+    with TestClient(create_app(ner)) as c:
+        row = c.post("/predict", json={"texts": [text]}).json()["predictions"][0]
+        assert c.post("/predict", json={"texts": [["a", "b"]]}).status_code == 422
+    assert row["tags"] == ner.predict([text])[0]
+    expected = ner.predict_entities([text])[0]
+    assert [e["text"] for e in row["entities"]] == [e["text"] for e in expected]
+
+
 BAD_REQUESTS = [
     ('{"texts": ["a", ', 400, "malformed JSON"),
     ("", 400, "empty request body"),
