@@ -82,7 +82,7 @@ def load_data(args):
         texts, labels, test_size=0.2, random_state=0
     )
     if args.train_size and args.train_size < len(X_train):
-        X_train, Y_train = X_train[: args.train_size], Y_train[: args.train_size]
+        X_train, Y_train = X_train.iloc[: args.train_size], Y_train.iloc[: args.train_size]
     return name, X_train, X_test, Y_train, Y_test
 
 

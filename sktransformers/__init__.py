@@ -10,7 +10,12 @@ import importlib
 __version__ = "0.2.0"
 
 _LAZY = {
+    "Explanation": "._explain",
+    "Explanations": "._explain",
+    "FewShotClassifier": "._fewshot",
     "FittedBackbone": "._transfer",
+    "TextAugmenter": "._augment",
+    "TextSelfTrainingClassifier": "._self_training",
     "MultiTaskTransformer": "._multitask",
     "TransformerClassifier": "._classifier",
     "TransformerEmbedder": "._embedder",
@@ -20,7 +25,12 @@ _LAZY = {
 }
 
 __all__ = [
+    "Explanation",
+    "Explanations",
+    "FewShotClassifier",
     "FittedBackbone",
+    "TextAugmenter",
+    "TextSelfTrainingClassifier",
     "MultiTaskTransformer",
     "TransformerClassifier",
     "TransformerEmbedder",

@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _hub
+from . import _hub, _logging
 from ._data import EncodedDataset, check_same_length, check_texts, encode, mean_by_doc
 from ._runtime import PRECISIONS, check_device, resolve_runtime
 from ._tasks import TOKEN
@@ -287,7 +287,7 @@ class BaseTransformerEstimator(BaseEstimator):
 
     def _build_net(self, module, tasks):
         import torch
-        from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+        from skorch.callbacks import EarlyStopping, GradientNormClipping
 
         from ._callbacks import WarmupLinearSchedule
         from ._distributed import resolve_net_class
@@ -315,8 +315,7 @@ class BaseTransformerEstimator(BaseEstimator):
             from ._checkpoint import EpochCheckpoint
 
             callbacks.append(("checkpoint", EpochCheckpoint(self)))
-        if self.verbose:
-            callbacks.append(("progress", ProgressBar()))
+        callbacks.extend(_logging.print_callbacks(self.verbose))
         for i, cb in enumerate(self.callbacks or []):
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", copy.deepcopy(cb)))
 
@@ -355,8 +354,13 @@ class BaseTransformerEstimator(BaseEstimator):
             gradient_accumulation_steps=self.gradient_accumulation_steps,
             compile_model=self.compile,
             verbose=self.verbose,
+            **_logging.net_print_params(),
             **optimizer_kwargs,
         )
+        from .tracking import estimator_params
+
+        # The tracking callbacks log these next to the metrics.
+        net.estimator_params_ = estimator_params(self)
         # Only parameters that train go to the optimizer (freeze, LoRA).
         return net.initialize()
 
@@ -437,7 +441,7 @@ class BaseTransformerEstimator(BaseEstimator):
             self._fingerprint = print_
             self._seed = self._derive_seed()
             torch.manual_seed(self._seed)
-            with _hub.quiet_transformers(not self.verbose):
+            with _hub.quiet_transformers(_logging.quiet_loading(self.verbose)):
                 if resume is None:
                     tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
                 else:
@@ -683,7 +687,7 @@ class BaseTransformerEstimator(BaseEstimator):
         else:
             tasks, extra = est._legacy_tasks(meta["fitted"])
         est._seed = est._derive_seed()
-        with _hub.quiet_transformers(not est.verbose):
+        with _hub.quiet_transformers(_logging.quiet_loading(est.verbose)):
             config = _hub.load_config(str(directory), est.trust_remote_code)
             _check_max_length(est.max_length, config)
             est.tokenizer_ = _hub.load_tokenizer(str(directory), est.trust_remote_code)

@@ -4,24 +4,32 @@
 :class:`~sktransformers.TransformerClassifier` or
 :class:`~sktransformers.TransformerRegressor`:
 
-* ``"integrated_gradients"`` (default; needs ``pip install sktransformers[explain]``
+* ``"integrated_gradients"`` (default; needs ``pip install -e ".[explain]" (from a checkout)``
   for Captum): Integrated Gradients over the word-embedding layer (Captum's
   ``LayerIntegratedGradients``), from a baseline text in which every token but
   the special ones (``[CLS]``, ``[SEP]``, ...) is replaced by ``[PAD]`` (or
   ``[MASK]``). The scores of a text add up to the output at the text minus the
   output at the baseline (completeness); ``Explanation.delta`` says how far the
   numerical integral is from that.
-* ``"gradient_x_input"``: the gradient of the output times the word embeddings,
-  one backward pass per text (no Captum needed). A first-order view, cheap and
-  noisier.
+* ``"gradient_x_input"``: the gradient of the output at the text times the
+  difference between the text's and the baseline's word embeddings, one
+  backward pass per text (no Captum needed): the first-order estimate of what
+  IG integrates, cheap and noisier.
 * ``"occlusion"``: the drop of the output when a word's tokens are replaced by
   the baseline token, one forward pass per word (no Captum needed).
 
 Token scores are summed into words (runs of non-space characters) through the
 fast tokenizer's character offsets, so every score points at a span of the
 text the caller passed. The text's path: ``X`` -> :func:`check_texts` ->
-one window of token ids per text (:func:`_windows`) -> attributions per token
--> words (:func:`_merge_words`) -> :class:`Explanation`.
+the token windows the estimator reads (:func:`_windows`: one, or with
+``long_texts="chunk"`` the overlapping windows whose logits it averages; all
+windows of a text are interpolated together, so completeness holds for the
+averaged output) -> attributions per token -> words (:func:`_merge_words`) ->
+:class:`Explanation`.
+
+A token-level estimator (``TransformerTokenClassifier``) would reuse all of
+this with an output function that picks one word's logits (its first token,
+as the estimator decodes) and a ``target=(word_index, tag)``.
 """
 
 from __future__ import annotations
@@ -206,7 +214,9 @@ def explain(
         As accepted by the estimator's ``predict``.
     target : label, int or None, default=None
         Classifier: the class to explain (a label from ``classes_``); None
-        explains each text's predicted class. Regressor: the output index;
+        explains each text's predicted class. Multi-label classifier: a label
+        index or a name from ``label_names_``; None takes the most probable
+        label. Regressor: the output index;
         None means output 0.
     method : {"integrated_gradients", "gradient_x_input", "occlusion"}, \
 default="integrated_gradients"
@@ -269,7 +279,7 @@ default="integrated_gradients"
             import captum.attr  # noqa: F401
         except ImportError:
             raise ImportError(
-                "method='integrated_gradients' needs Captum: pip install 'sktransformers[explain]' "
+                "method='integrated_gradients' needs Captum: pip install captum "
                 "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
             ) from None
 
@@ -286,28 +296,20 @@ default="integrated_gradients"
         for i in range(len(texts)):
             first = texts.first[i]
             second = None if texts.second is None else texts.second[i]
-            windows = _windows(tokenizer, first, second, estimator.max_length)
-            # One window per text today; long_texts="chunk" adds windows whose
-            # outputs are averaged, and the same average applies to the scores.
-            token_scores, output, base_output, delta, logits = [], 0.0, 0.0, 0.0, 0.0
-            for enc in windows:
-                _assign_words(enc, first, second)
-                inputs = _tensors(enc, device)
-                target_i = target_index
-                if target_i is None:
-                    with torch.no_grad():
-                        target_i = int(_logits(module, inputs)[0].argmax())
-                fn = _output_fn(module, estimator, kind, target_i)
-                attr, out_x, out_b, d, z = _ATTRIBUTORS[method](
-                    fn, module, inputs, enc, baseline_id, n_steps, batch_size
-                )
-                token_scores.append(attr)
-                output += out_x / len(windows)
-                base_output = None if out_b is None else base_output + out_b / len(windows)
-                delta = None if d is None else delta + d / len(windows)
-                logits = logits + z / len(windows)
+            windows = _windows(estimator, first, second)
+            for window in windows:
+                _assign_words(window, first, second)
+            inputs = _tensors(windows, tokenizer, device)
+            target_i = target_index
+            if target_i is None:
+                with torch.no_grad():
+                    target_i = int(_doc_logits(module, inputs, inputs["input_ids"])[0].argmax())
+            fn = _output_fn(module, estimator, kind, target_i)
+            attr, output, base_output, delta, logits = _ATTRIBUTORS[method](
+                fn, module, inputs, windows, baseline_id, n_steps, batch_size
+            )
             words, offsets, segments, scores, truncated = _merge_words(
-                windows, [s / len(windows) for s in token_scores], first, second
+                windows, attr, first, second
             )
             out.append(
                 Explanation(
@@ -363,18 +365,25 @@ def _check_target(estimator, kind, target):
         )
     if target is None:
         return None
+    names = getattr(estimator, "label_names_", None)
+    if getattr(estimator, "multilabel_", False) and names is not None and target in list(names):
+        return list(names).index(target)
     classes = estimator.classes_
     matches = np.flatnonzero(np.asarray([c == target for c in classes], dtype=bool))
     if len(matches) != 1 or type(target) is bool and classes.dtype != bool:
-        raise ValueError(
-            f"target={target!r} is not one of the classes {classes.tolist()}."
-        )
+        choices = classes.tolist()
+        if getattr(estimator, "multilabel_", False) and names is not None:
+            choices = f"{choices} (label names {list(names)})"
+        raise ValueError(f"target={target!r} is not one of the classes {choices}.")
     return int(matches[0])
 
 
 def _target_name(estimator, kind, index):
     if kind == "regressor":
         return index
+    names = getattr(estimator, "label_names_", None)
+    if getattr(estimator, "multilabel_", False) and names is not None:
+        return names[index]
     label = estimator.classes_[index]
     return label.item() if isinstance(label, np.generic) else label
 
@@ -384,8 +393,9 @@ def _prediction(estimator, kind, logits):
         pred = np.asarray(logits, dtype=np.float64) * estimator.y_scale_ + estimator.y_mean_
         return float(pred[0]) if getattr(estimator, "_y_1d", True) else pred
     if getattr(estimator, "multilabel_", False):
-        labels = estimator.classes_[np.asarray(logits) > 0]
-        return [c.item() if isinstance(c, np.generic) else c for c in labels]
+        # As predict: a 0/1 indicator per label at the estimator's threshold.
+        proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+        return (proba >= getattr(estimator, "threshold", 0.5)).astype(np.int64)
     label = estimator.classes_[int(np.argmax(logits))]
     return label.item() if isinstance(label, np.generic) else label
 
@@ -403,31 +413,80 @@ def _baseline_token(tokenizer, baseline):
 # ----------------------------------------------------------------------
 # Tokens
 # ----------------------------------------------------------------------
-def _windows(tokenizer, first, second, max_length):
-    """The token windows of one text: one, truncated to ``max_length``."""
+def _windows(estimator, first, second):
+    """The token windows the estimator reads for one text, with character offsets.
+
+    One window truncated to ``max_length``; with ``long_texts="chunk"``, the
+    overlapping windows of ``_data.encode`` (same tokenizer arguments), whose
+    logits the estimator averages.
+    """
+    tokenizer = estimator.tokenizer_
+    max_length = estimator.max_length
+    chunk = getattr(estimator, "long_texts", "truncate") == "chunk"
+    kwargs = {"truncation": True}
+    capped = False
+    if chunk:
+        stride = int(getattr(estimator, "stride", 0))
+        kwargs = {"return_overflowing_tokens": True, "stride": stride,
+                  "truncation": "only_second" if second is not None else True}
+        if second is not None:
+            from types import SimpleNamespace
+
+            from ._data import _cap_first_texts
+
+            cut = _cap_first_texts(
+                tokenizer, SimpleNamespace(first=[first], second=[second]), max_length, stride
+            ).first[0]
+            capped = len(cut) < len(first)
+            first = cut
     enc = tokenizer(
-        first,
-        second,
-        truncation=True,
-        max_length=max_length,
-        return_offsets_mapping=True,
-        return_special_tokens_mask=True,
+        [first], None if second is None else [second], max_length=max_length,
+        return_offsets_mapping=True, return_special_tokens_mask=True, **kwargs,
     )
-    n_full = len(tokenizer(first, second, truncation=False)["input_ids"])
-    enc["_truncated"] = n_full > len(enc["input_ids"])
-    return [enc]
+    n_windows = len(enc["input_ids"])
+    windows = []
+    for w in range(n_windows):
+        window = {
+            "input_ids": enc["input_ids"][w],
+            "special_tokens_mask": enc["special_tokens_mask"][w],
+            "offset_mapping": enc["offset_mapping"][w],
+            "sequence_ids": enc.sequence_ids(w),
+        }
+        if "token_type_ids" in enc:
+            window["token_type_ids"] = enc["token_type_ids"][w]
+        windows.append(window)
+    if chunk:
+        truncated = capped
+    else:
+        full = tokenizer(first, second, truncation=False)["input_ids"]
+        truncated = len(full) > len(windows[0]["input_ids"])
+    windows[0]["_truncated"] = truncated
+    return windows
 
 
-def _tensors(enc, device):
+def _tensors(windows, tokenizer, device):
+    """The windows of one text as a padded (n_windows, length) batch."""
     import torch
 
+    length = max(len(w["input_ids"]) for w in windows)
+    pad = tokenizer.pad_token_id or 0
+
+    def padded(key, fill):
+        return torch.tensor(
+            [w[key] + [fill] * (length - len(w[key])) for w in windows], device=device
+        )
+
     inputs = {
-        "input_ids": torch.tensor([enc["input_ids"]], device=device),
-        "attention_mask": torch.ones(1, len(enc["input_ids"]), dtype=torch.long, device=device),
-        "special": torch.tensor([enc["special_tokens_mask"]], device=device).bool(),
+        "input_ids": padded("input_ids", pad),
+        "attention_mask": torch.tensor(
+            [[1] * len(w["input_ids"]) + [0] * (length - len(w["input_ids"])) for w in windows],
+            device=device,
+        ),
+        # Padding counts as special: the baseline keeps it, and it gets no score.
+        "special": padded("special_tokens_mask", 1).bool(),
     }
-    if "token_type_ids" in enc:
-        inputs["token_type_ids"] = torch.tensor([enc["token_type_ids"]], device=device)
+    if "token_type_ids" in windows[0]:
+        inputs["token_type_ids"] = padded("token_type_ids", 0)
     return inputs
 
 
@@ -435,28 +494,26 @@ def _word_spans(text):
     return [] if text is None else [m.span() for m in _WORD.finditer(text)]
 
 
-def _assign_words(enc, first, second):
-    """Store in ``enc["_words"]`` each token's ``(segment, word index)``, None for specials."""
+def _assign_words(window, first, second):
+    """Each token's ``(segment, word index)`` in ``window["_words"]``; None for specials."""
     starts = [np.asarray([s for s, _ in _word_spans(t)], dtype=np.int64) for t in (first, second)]
     words = []
-    for (start, end), seg in zip(enc["offset_mapping"], enc.sequence_ids()):
+    for (start, end), seg in zip(window["offset_mapping"], window["sequence_ids"]):
         if seg is None or end <= start:
             words.append(None)
         else:
             words.append((seg, int(np.searchsorted(starts[seg], start, side="right")) - 1))
-    enc["_words"] = words
+    window["_words"] = words
 
 
 def _merge_words(windows, token_scores, first, second):
-    """Sum token scores into whitespace-delimited words, located by character offsets."""
+    """Sum token scores (one row per window) into whitespace-delimited words."""
     texts = [first, second]
     spans = [_word_spans(t) for t in texts]
     totals = [np.zeros(len(sp)) for sp in spans]
     seen = [np.zeros(len(sp), dtype=bool) for sp in spans]
-    truncated = False
-    for enc, scores in zip(windows, token_scores):
-        truncated = truncated or bool(enc["_truncated"])
-        for t, word in enumerate(enc["_words"]):
+    for window, scores in zip(windows, token_scores):
+        for t, word in enumerate(window["_words"]):
             if word is not None:
                 seg, w = word
                 totals[seg][w] += scores[t]
@@ -469,18 +526,24 @@ def _merge_words(windows, token_scores, first, second):
                 offsets.append((start, end))
                 segments.append(seg)
                 scores.append(totals[seg][w])
-    return words, offsets, segments, np.asarray(scores), truncated
+    return words, offsets, segments, np.asarray(scores), bool(windows[0]["_truncated"])
 
 
 # ----------------------------------------------------------------------
 # The model's output and the attribution methods
 # ----------------------------------------------------------------------
-def _logits(module, inputs, embeds=None):
-    kwargs = {"attention_mask": inputs["attention_mask"]}
+def _doc_logits(module, inputs, ids):
+    """Logits of ``m`` copies of the text from ids of shape (m * n_windows, length).
+
+    The windows of each copy are averaged, as the estimator does for long texts.
+    """
+    k = inputs["input_ids"].shape[0]
+    m = ids.shape[0] // k
+    kwargs = {"attention_mask": inputs["attention_mask"].repeat(m, 1)}
     if "token_type_ids" in inputs:
-        kwargs["token_type_ids"] = inputs["token_type_ids"]
-    out = module(input_ids=inputs["input_ids"], **kwargs)
-    return out.float()
+        kwargs["token_type_ids"] = inputs["token_type_ids"].repeat(m, 1)
+    logits = module(input_ids=ids, **kwargs).float()
+    return logits.reshape(m, k, -1).mean(1)
 
 
 def _output_fn(module, estimator, kind, target):
@@ -496,18 +559,6 @@ def _output_fn(module, estimator, kind, target):
     return lambda z: torch.log_softmax(z, dim=-1)[:, target]
 
 
-def _forward(module, inputs):
-    """A forward function over ``n`` copies of the text, for Captum."""
-
-    def forward(input_ids):
-        kwargs = {"attention_mask": inputs["attention_mask"].expand(len(input_ids), -1)}
-        if "token_type_ids" in inputs:
-            kwargs["token_type_ids"] = inputs["token_type_ids"].expand(len(input_ids), -1)
-        return module(input_ids=input_ids, **kwargs).float()
-
-    return forward
-
-
 def _baseline_ids(inputs, baseline_id):
     import torch
 
@@ -516,78 +567,89 @@ def _baseline_ids(inputs, baseline_id):
     )
 
 
-def _integrated_gradients(fn, module, inputs, enc, baseline_id, n_steps, batch_size):
+def _integrated_gradients(fn, module, inputs, windows, baseline_id, n_steps, batch_size):
     import torch
     from captum.attr import LayerIntegratedGradients
 
-    forward = _forward(module, inputs)
+    k = inputs["input_ids"].shape[0]
+
+    def forward(ids):
+        # Captum sends whole steps of k windows (step-major); each window's row
+        # carries 1/k of its copy's output so that the rows of a step sum to it.
+        out = fn(_doc_logits(module, inputs, ids))
+        return out.repeat_interleave(k) / k
+
     layer = module.backbone.get_input_embeddings()
-    lig = LayerIntegratedGradients(lambda ids: fn(forward(ids)), layer)
+    lig = LayerIntegratedGradients(forward, layer)
     base = _baseline_ids(inputs, baseline_id)
-    attr, delta = lig.attribute(
+    attr = lig.attribute(
         inputs["input_ids"],
         baselines=base,
         n_steps=n_steps,
-        internal_batch_size=batch_size or n_steps,
-        return_convergence_delta=True,
+        internal_batch_size=(batch_size or n_steps) * k,  # whole steps per pass
     )
     with torch.no_grad():
-        z = forward(inputs["input_ids"])
+        z = _doc_logits(module, inputs, inputs["input_ids"])
         out_x = float(fn(z)[0])
-        out_b = float(fn(forward(base))[0])
-    scores = attr.sum(-1)[0].detach().double().cpu().numpy()
-    return scores, out_x, out_b, float(delta[0]), z[0].cpu().numpy()
+        out_b = float(fn(_doc_logits(module, inputs, base))[0])
+    scores = attr.sum(-1).detach().double().cpu().numpy()
+    delta = float(scores.sum()) - (out_x - out_b)
+    return scores, out_x, out_b, delta, z[0].cpu().numpy()
 
 
-def _gradient_x_input(fn, module, inputs, enc, baseline_id, n_steps, batch_size):
+def _gradient_x_input(fn, module, inputs, windows, baseline_id, n_steps, batch_size):
+    """(embeddings - baseline embeddings) . gradient at the text: one backward pass."""
     import torch
 
     layer = module.backbone.get_input_embeddings()
     captured = {}
 
     def hook(_module, _args, output):
-        output.retain_grad()
-        captured["embeds"] = output
+        # A leaf of its own, so frozen embeddings (freeze=...) get a gradient too.
+        captured["embeds"] = output.detach().requires_grad_()
+        return captured["embeds"]
 
     handle = layer.register_forward_hook(hook)
     try:
         with torch.enable_grad():
-            z = _logits(module, inputs)
+            z = _doc_logits(module, inputs, inputs["input_ids"])
             out = fn(z)[0]
-            out.backward()
+            # autograd.grad, not backward: the parameters' .grad stay untouched.
+            (grad,) = torch.autograd.grad(out, captured["embeds"])
     finally:
         handle.remove()
-    embeds = captured["embeds"]
-    scores = (embeds.grad * embeds).sum(-1)[0].detach().double().cpu().numpy()
-    scores[inputs["special"][0].cpu().numpy()] = 0.0
-    module.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        base = layer(_baseline_ids(inputs, baseline_id))
+        scores = ((captured["embeds"] - base) * grad).sum(-1).double().cpu().numpy()
     return scores, out.item(), None, None, z[0].detach().cpu().numpy()
 
 
-def _occlusion(fn, module, inputs, enc, baseline_id, n_steps, batch_size):
-    """Replace all tokens of one word at a time; the word's score (on its first token) is the drop."""
+def _occlusion(fn, module, inputs, windows, baseline_id, n_steps, batch_size):
+    """Replace all tokens of one word at a time; the drop is the score (on its first token)."""
     import torch
 
-    ids = inputs["input_ids"][0]
+    ids = inputs["input_ids"]
+    k = ids.shape[0]
     groups = {}
-    for t, word in enumerate(enc["_words"]):
-        if word is not None:
-            groups.setdefault(word, []).append(t)
+    for w, window in enumerate(windows):
+        for t, word in enumerate(window["_words"]):
+            if word is not None:
+                groups.setdefault(word, []).append((w, t))
     groups = list(groups.values())
-    forward = _forward(module, inputs)
-    scores = np.zeros(len(ids))
+    scores = np.zeros(tuple(ids.shape))
     with torch.no_grad():
-        z = _logits(module, inputs)
+        z = _doc_logits(module, inputs, ids)
         out_x = float(fn(z)[0])
-        step = batch_size or 64
+        step = max(1, (batch_size or 64) // k)
         for start in range(0, len(groups), step):
             chunk = groups[start:start + step]
-            batch = ids.repeat(len(chunk), 1)
-            for row, tokens in enumerate(chunk):
-                batch[row, tokens] = baseline_id
-            drops = out_x - fn(forward(batch)).double().cpu().numpy()
-            for tokens, drop in zip(chunk, drops):
-                scores[tokens[0]] = drop
+            batch = ids.repeat(len(chunk), 1, 1)
+            for row, positions in enumerate(chunk):
+                for w, t in positions:
+                    batch[row, w, t] = baseline_id
+            drops = out_x - fn(_doc_logits(module, inputs, batch.reshape(-1, ids.shape[1])))
+            for positions, drop in zip(chunk, drops.double().cpu().numpy()):
+                scores[positions[0]] = drop
     return scores, out_x, None, None, z[0].cpu().numpy()
 
 
@@ -596,3 +658,45 @@ _ATTRIBUTORS = {
     "gradient_x_input": _gradient_x_input,
     "occlusion": _occlusion,
 }
+
+
+# ----------------------------------------------------------------------
+# Faithfulness (ERASER comprehensiveness)
+# ----------------------------------------------------------------------
+def delete_words(explanation, indices):
+    """The text with the words at ``indices`` removed (the rest joined by single spaces)."""
+    if explanation.text_pair is not None:
+        raise ValueError("delete_words works on single texts, not pairs.")
+    drop = set(int(i) for i in indices)
+    return " ".join(w for i, w in enumerate(explanation.words) if i not in drop)
+
+
+def comprehensiveness(estimator, explanations, ks=(1, 2, 3, 4, 5), random_state=0):
+    """Mean drop of the explained class's probability after deleting words (ERASER).
+
+    For each ``k``: delete the ``k`` highest-scored words of each text, and
+    separately ``k`` words drawn at random (``random_state``), and average the
+    drop of the probability of the explained class (``Explanation.target``)
+    over the texts. A text with fewer than ``k`` words loses all of them.
+
+    Returns
+    -------
+    result : dict
+        ``{"k": [...], "top": [...], "random": [...]}``, one mean drop per k.
+    """
+    rng = np.random.RandomState(random_state)
+    classes = list(estimator.classes_)
+    base_texts = [" ".join(exp.words) for exp in explanations]
+    columns = [classes.index(exp.target) for exp in explanations]
+    rows = np.arange(len(explanations))
+    p0 = estimator.predict_proba(base_texts)[rows, columns]
+    result = {"k": list(ks), "top": [], "random": []}
+    for k in ks:
+        top, rand = [], []
+        for exp in explanations:
+            n = len(exp.words)
+            top.append(delete_words(exp, np.argsort(-exp.scores, kind="stable")[:k]))
+            rand.append(delete_words(exp, rng.permutation(n)[: min(k, n)]))
+        result["top"].append(float(np.mean(p0 - estimator.predict_proba(top)[rows, columns])))
+        result["random"].append(float(np.mean(p0 - estimator.predict_proba(rand)[rows, columns])))
+    return result

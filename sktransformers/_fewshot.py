@@ -134,7 +134,6 @@ class _PairCollator:
         self.pad_token_id = int(pad_token_id)
 
     def __call__(self, indices):
-        import torch
 
         ds = self.dataset
         indices = np.asarray(indices)
@@ -148,7 +147,6 @@ class _PairCollator:
 
 
 def _pad(encoded, rows, pad_token_id):
-    import torch
 
     lengths = [len(encoded.input_ids[i]) for i in rows]
     width = max(lengths)
@@ -242,6 +240,12 @@ def _check_labels(y, n_texts):
             + ". Add examples of it or drop it."
         )
     return y, np.searchsorted(classes, y)
+
+
+def _resolve_device(device):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
 
 
 def _head_has(attr):
@@ -437,8 +441,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         self._validate_params()
         if self.device != "auto":
-            import torch
-
             try:
                 device = torch.device(self.device)
             except RuntimeError:
@@ -469,8 +471,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        import torch
-
         self._check_params()
         texts = self._check_X(X)
         y, codes = _check_labels(y, len(texts))
@@ -483,9 +483,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
         self.tokenizer_ = tokenizer
         self.is_pair_ = texts.is_pair
-        self.device_ = "cuda" if self.device == "auto" and torch.cuda.is_available() else (
-            "cpu" if self.device == "auto" else self.device
-        )
+        self.device_ = _resolve_device(self.device)
         self.backbone_ = backbone.to(self.device_)
         encoded = encode(tokenizer, texts, self.max_length)
         self.history_ = None
@@ -514,7 +512,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
 
     def _train_pairs(self, encoded, left, right, label, seed):
         """Contrastive stage: a skorch net over pair indices; returns its history."""
-        import torch
         from skorch import NeuralNet
         from skorch.callbacks import GradientNormClipping, LRScheduler, ProgressBar
 
@@ -574,7 +571,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     # Embedding and prediction
     # ------------------------------------------------------------------
     def _embed_encoded(self, encoded):
-        import torch
 
         from ._inference_linears import inference_pass
         from ._modules import pool
@@ -686,7 +682,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "backbone_" in self.__dict__:
-            import torch
 
             if str(self.device_).startswith("cuda") and torch.cuda.is_available():
                 self.backbone_.to(self.device_)
@@ -787,7 +782,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         -------
         estimator : fitted FewShotClassifier
         """
-        import torch
         from safetensors.numpy import load_file
 
         directory = str(directory)
@@ -813,9 +807,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         source = _hub.resolve_model(directory)
         with _hub.quiet_transformers(not est.verbose):
             est.tokenizer_, backbone = _hub.load_parts(source, est.trust_remote_code)
-        est.device_ = "cuda" if est.device == "auto" and torch.cuda.is_available() else (
-            "cpu" if est.device == "auto" else est.device
-        )
+        est.device_ = _resolve_device(est.device)
         est.backbone_ = backbone.to(est.device_).eval()
         est.is_pair_ = meta["is_pair"]
         est.history_ = None

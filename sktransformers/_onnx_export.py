@@ -44,7 +44,7 @@ def _import_onnx_tools():
         import onnxruntime  # noqa: F401
     except ImportError:
         raise ImportError(
-            'export_onnx needs onnx and onnxruntime: pip install "sktransformers[onnx]".'
+            'export_onnx needs onnx and onnxruntime: pip install -e ".[onnx]" (from a checkout).'
         ) from None
 
 

@@ -100,7 +100,8 @@ def import_peft():
         import peft
     except ImportError:
         raise ImportError(
-            "lora needs the peft library: pip install \"sktransformers[peft]\"."
+            "lora needs the peft library: pip install peft "
+            "(or pip install -e '.[peft]' from a checkout)."
         ) from None
     return peft
 

@@ -208,7 +208,7 @@ def save(estimator, directory):
     """Write a fitted estimator of the engine (see the module docstring)."""
     from safetensors.torch import save_file
 
-    from . import __version__, _hub
+    from . import __version__, _hub, _logging
     from ._distributed import is_main_process
     from ._peft import save_backbone
 
@@ -228,7 +228,7 @@ def save(estimator, directory):
     module = estimator.net_.module_
 
     def write(tmp):
-        with _hub.quiet_transformers(not estimator.verbose):
+        with _hub.quiet_transformers(_logging.quiet_loading(estimator.verbose)):
             save_backbone(module.backbone, tmp)
         estimator.tokenizer_.save_pretrained(tmp)
         heads = {k: v.detach().cpu().contiguous() for k, v in module.heads.state_dict().items()}

@@ -12,7 +12,7 @@ JSON, wrong types, unknown fields, empty lists, too many texts, texts too
 long) are answered 4xx with a JSON body ``{"error": message, "problems":
 [...]}``; the server never answers 5xx to them.
 
-Install with ``pip install "sktransformers[serve]"`` (add ``[onnx]`` to
+Install with ``pip install -e ".[serve]" (from a checkout)`` (add ``[onnx]`` to
 serve ONNX exports).
 """
 
@@ -49,7 +49,7 @@ def _import_serving():
     except ImportError:
         raise ImportError(
             'sktransformers serve needs fastapi, uvicorn and prometheus_client: '
-            'pip install "sktransformers[serve]".'
+            'pip install -e ".[serve]" (from a checkout).'
         ) from None
 
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._text_input import entity_f1, entity_spans  # noqa: F401  (part of the tagging task)
+
 TEXT = "text"
 TOKEN = "token"
 IGNORE = -100
@@ -191,17 +193,7 @@ class ClassificationTask(Task):
         if len(labelled) == 0:
             raise ValueError(f"{where}no labelled row (every entry is missing).")
         check_classification_targets(labelled)
-        seen = np.unique(labelled)
-        if classes is None:
-            all_classes = seen
-        else:
-            all_classes = np.unique(np.asarray(classes))
-            unknown = ~np.isin(seen, all_classes)
-            if unknown.any():
-                raise ValueError(
-                    f"{where}y has labels that are not in classes={all_classes.tolist()}: "
-                    f"{seen[unknown].tolist()}."
-                )
+        all_classes = _all_classes(np.unique(labelled), classes, f"{where}y has labels")
         if len(all_classes) < 2:
             raise ValueError(
                 f"{where or 'TransformerClassifier '}needs at least 2 classes, but y has only "
@@ -241,9 +233,7 @@ class ClassificationTask(Task):
         return (per_row * weight).sum(), weight.sum()
 
     def probabilities(self, output):
-        z = output - output.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(output)
 
     def decode(self, output):
         return self.classes[np.asarray(output).argmax(axis=1)]
@@ -265,6 +255,27 @@ class ClassificationTask(Task):
     def from_json(cls, data):
         return cls(_labels_from_json(data["classes"]), data.get("class_weight"),
                    name=data.get("name", "default"))
+
+
+def _all_classes(seen, classes, what):
+    """``classes`` (sorted) when given, after checking it covers ``seen``; else ``seen``."""
+    if classes is None:
+        return seen
+    all_classes = np.unique(np.asarray(classes))
+    unknown = ~np.isin(seen, all_classes)
+    if unknown.any():
+        raise ValueError(
+            f"{what} that are not in classes={all_classes.tolist()}: {seen[unknown].tolist()}."
+        )
+    return all_classes
+
+
+def softmax(logits):
+    """Probabilities over the last axis, computed stably in float64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _class_weights(class_weight, classes, labels):
@@ -594,17 +605,7 @@ class TaggingTask(Task):
         kinds = {type(t) for t in seen}
         if len(kinds) > 1:
             raise TypeError(f"y mixes tag types {sorted(k.__name__ for k in kinds)}.")
-        seen = np.unique(np.asarray(sorted(seen)))
-        if classes is None:
-            all_classes = seen
-        else:
-            all_classes = np.unique(np.asarray(classes))
-            unknown = ~np.isin(seen, all_classes)
-            if unknown.any():
-                raise ValueError(
-                    f"y has tags that are not in classes={all_classes.tolist()}: "
-                    f"{seen[unknown].tolist()}."
-                )
+        all_classes = _all_classes(np.unique(np.asarray(sorted(seen))), classes, "y has tags")
         if len(all_classes) < 2:
             raise ValueError(
                 f"TransformerTokenClassifier needs at least 2 distinct tags, but y has only "
@@ -651,10 +652,7 @@ class TaggingTask(Task):
         return (per_token * m).sum(), m.sum()
 
     def probabilities(self, output):
-        output = np.asarray(output, dtype=np.float64)
-        z = output - output.max(axis=-1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=-1, keepdims=True)
+        return softmax(output)
 
     def words_from_rows(self, rows, enc, n_words):
         """Per text, the (n_words, n_tags) outputs read at each word's first sub-word.
@@ -698,39 +696,6 @@ class TaggingTask(Task):
     @classmethod
     def from_json(cls, data):
         return cls(_labels_from_json(data["classes"]), name=data.get("name", "default"))
-
-
-def entity_spans(tags):
-    """Entities of one tag sequence as ``(type, start, end)`` (end exclusive), strict IOB2.
-
-    An entity starts at ``B-X`` and runs over the ``I-X`` that follow; an
-    ``I-X`` that does not continue an entity of type X starts none (strict
-    mode, as ``seqeval``'s ``mode="strict", scheme=IOB2``).
-    """
-    spans = []
-    kind, start = None, None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        tag = str(tag)
-        prefix, _, label = tag.partition("-")
-        if kind is not None and not (prefix == "I" and label == kind):
-            spans.append((kind, start, i))
-            kind, start = None, None
-        if prefix == "B" and label:
-            kind, start = label, i
-    return spans
-
-
-def entity_f1(y_true, y_pred):
-    """Micro entity F1 of tag sequences, strict IOB2 (equal to seqeval's strict mode)."""
-    true, pred = set(), set()
-    for i, (t, p) in enumerate(zip(y_true, y_pred)):
-        true.update((i, *span) for span in entity_spans(t))
-        pred.update((i, *span) for span in entity_spans(p))
-    hits = len(true & pred)
-    if not true or not pred or not hits:
-        return 0.0
-    precision, recall = hits / len(pred), hits / len(true)
-    return 2 * precision * recall / (precision + recall)
 
 
 TASK_KINDS = {

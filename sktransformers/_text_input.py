@@ -1,15 +1,15 @@
-"""Torch-free validation of texts and pairs: what the ONNX runtime and the server share.
+"""Checking what users pass as texts, torch-free.
 
-:func:`check_texts` accepts what the estimators accept (a list, tuple, numpy
-array or pandas Series of str; a one-column DataFrame or (n, 1) array; a
-two-column DataFrame, an (n, 2) array or a list of 2-tuples for sentence
-pairs) and fails with the same messages, but imports neither torch nor
-pandas: the ONNX runtime (:mod:`sktransformers.onnx`) must run without them.
+Shared by the estimators (through :mod:`sktransformers._data`) and by the
+ONNX runtime (:mod:`sktransformers.onnx`), which must not import torch: one
+set of rules and error messages for single texts, sentence pairs and word
+lists, and the entity spans of IOB2 tag sequences.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +29,19 @@ class TextInput:
     def is_pair(self):
         return self.second is not None
 
+    def take(self, indices):
+        first = [self.first[i] for i in indices]
+        second = None if self.second is None else [self.second[i] for i in indices]
+        return TextInput(first, second)
+
 
 def _describe(value):
     return f"{value!r} (type {type(value).__name__})"
+
+
+def _is_pandas_na(value):
+    # pd.NA / pd.NaT: the missing values of "string" and datetime columns.
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def _check_encodable(text, where, i):
@@ -47,18 +57,24 @@ def _check_encodable(text, where, i):
     return text
 
 
-def _check_column(values, where):
+def _check_column(values, where, allow_missing=False):
     out = []
     for i, value in enumerate(values):
-        if isinstance(value, (str, np.str_)):
-            out.append(_check_encodable(str(value), where, i))
+        if isinstance(value, str):
+            out.append(_check_encodable(value, where, i))
             continue
         missing = value is None or (isinstance(value, float) and math.isnan(value))
-        if missing or type(value).__name__ in ("NAType", "NaTType"):
+        if missing or _is_pandas_na(value):
+            if allow_missing:  # a single text in a frame of pairs (allow_mixed)
+                out.append(None)
+                continue
             raise ValueError(
                 f"X contains a missing value at {where}row {i}: {_describe(value)}. "
                 "Every text must be a string; drop or fill missing texts first."
             )
+        if isinstance(value, np.str_):
+            out.append(_check_encodable(str(value), where, i))
+            continue
         raise TypeError(
             f"X must contain strings, but {where}row {i} is {_describe(value)}. "
             "Convert the column to str first if the values are meant as text."
@@ -66,57 +82,64 @@ def _check_column(values, where):
     return out
 
 
-def _columns(X):
-    if hasattr(X, "iloc") and hasattr(X, "columns"):  # pandas DataFrame
-        return [X.iloc[:, j].tolist() for j in range(X.shape[1])]
-    if hasattr(X, "iloc"):  # pandas Series
-        return [X.tolist()]
-    if isinstance(X, (list, tuple)):
-        if len(X) and all(isinstance(item, (tuple, list, np.ndarray)) for item in X):
-            widths = {len(item) for item in X}
-            if len(widths) != 1:
-                raise ValueError(
-                    "X mixes rows of different lengths; sentence pairs must all have "
-                    "exactly 2 texts."
-                )
-            width = widths.pop()
-            return [[item[j] for item in X] for j in range(width)]
-        if any(isinstance(item, (tuple, list, np.ndarray)) for item in X):
-            raise ValueError(
-                "X mixes single texts and pairs; pass either strings or 2-item pairs."
-            )
-        return [list(X)]
-    if hasattr(X, "__array__"):
-        arr = np.asarray(X, dtype=object)
-        if arr.ndim == 0:
-            raise TypeError("X must be a collection of texts, got a scalar.")
-        if arr.ndim == 1:
-            return [arr.tolist()]
-        if arr.ndim == 2:
-            return [arr[:, j].tolist() for j in range(arr.shape[1])]
-        raise ValueError(f"X must be 1- or 2-dimensional, got {arr.ndim} dimensions.")
-    raise TypeError(
-        f"X must be a list, array, pandas Series or DataFrame of texts, got {type(X).__name__}."
-    )
+def check_texts(X, *, allow_pairs=True, allow_mixed=False):
+    """Validate ``X`` and return a :class:`TextInput`.
 
+    Accepted: a list, tuple, numpy array or pandas Series of str (single
+    texts); a one-column DataFrame or (n, 1) array (single texts); a
+    two-column DataFrame, an (n, 2) array or a list of 2-tuples (sentence
+    pairs).
 
-def check_texts(X, *, allow_pairs=True):
-    """Validate ``X`` and return a :class:`TextInput` (same rules as the estimators).
-
-    Examples
-    --------
-    >>> check_texts(["a text", "another"]).first
-    ['a text', 'another']
-    >>> check_texts([("premise", "hypothesis")]).second
-    ['hypothesis']
+    With ``allow_mixed=True`` single texts and pairs may be mixed: in two
+    columns, a missing second text (None/NaN) marks a single text (its
+    ``second`` entry is None); a list may mix strings and 2-tuples.
     """
+    if allow_mixed and isinstance(X, (list, tuple)):
+        if any(isinstance(item, (tuple, list, np.ndarray)) for item in X) and not all(
+            isinstance(item, (tuple, list, np.ndarray)) for item in X
+        ):
+            X = [(item, None) if isinstance(item, (str, np.str_)) else item for item in X]
     if X is None:
         raise ValueError("X is None; expected a list of texts or of text pairs.")
-    if isinstance(X, (str, bytes)):
+    if isinstance(X, str):
         raise TypeError(
             "X must be a collection of texts, not a single string; wrap it in a list: [text]."
         )
-    columns = _columns(X)
+    if hasattr(X, "iloc") and hasattr(X, "columns"):  # pandas DataFrame
+        n_columns = X.shape[1]
+        columns = [X.iloc[:, j].tolist() for j in range(n_columns)]
+    elif hasattr(X, "iloc"):  # pandas Series
+        columns = [X.tolist()]
+    else:
+        if hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+            arr = np.asarray(X, dtype=object)
+        elif isinstance(X, (list, tuple)):
+            arr = np.empty(len(X), dtype=object)
+            for i, item in enumerate(X):
+                arr[i] = item
+            if len(X) and all(isinstance(item, (tuple, list, np.ndarray)) for item in X):
+                widths = {len(item) for item in X}
+                if len(widths) != 1:
+                    raise ValueError(
+                        "X mixes rows of different lengths; sentence pairs must all "
+                        "have exactly 2 texts."
+                    )
+                arr = np.empty((len(X), widths.pop()), dtype=object)
+                for i, item in enumerate(X):
+                    arr[i, :] = list(item)
+        else:
+            raise TypeError(
+                "X must be a list, array, pandas Series or DataFrame of texts, "
+                f"got {type(X).__name__}."
+            )
+        if arr.ndim == 0:
+            raise TypeError("X must be a collection of texts, got a scalar.")
+        if arr.ndim == 1:
+            columns = [arr.tolist()]
+        elif arr.ndim == 2:
+            columns = [arr[:, j].tolist() for j in range(arr.shape[1])]
+        else:
+            raise ValueError(f"X must be 1- or 2-dimensional, got {arr.ndim} dimensions.")
     if len(columns) == 0 or len(columns[0]) == 0:
         raise ValueError("X is empty: at least one text is needed.")
     if len(columns) > 2 or (len(columns) == 2 and not allow_pairs):
@@ -126,61 +149,130 @@ def check_texts(X, *, allow_pairs=True):
         raise ValueError(f"X has {len(columns)} columns; expected {expected}.")
     if len(columns) == 1:
         return TextInput(_check_column(columns[0], ""))
-    first = _check_column(columns[0], "column 0, ")
-    return TextInput(first, _check_column(columns[1], "column 1, "))
+    second = _check_column(columns[1], "column 1, ", allow_missing=allow_mixed)
+    if allow_mixed and all(s is None for s in second):
+        second = None
+    return TextInput(_check_column(columns[0], "column 0, "), second)
+
+
+
+# ----------------------------------------------------------------------
+# Word-level input (token classification)
+# ----------------------------------------------------------------------
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class WordInput:
+    """Texts as words: ``words[i]`` the words of text ``i``, ``offsets[i]`` their
+    ``(start, end)`` character spans in ``texts[i]``.
+
+    A string is split on whitespace and keeps its own offsets; a list of
+    words is taken as is, with offsets into the words joined by single spaces.
+    """
+
+    words: list
+    offsets: list
+    texts: list
+
+    def __len__(self):
+        return len(self.words)
+
+    def __iter__(self):
+        # ``words, offsets, texts = check_words(X)`` unpacks like a tuple.
+        return iter((self.words, self.offsets, self.texts))
+
+    def take(self, indices):
+        return WordInput(
+            [self.words[i] for i in indices],
+            [self.offsets[i] for i in indices],
+            [self.texts[i] for i in indices],
+        )
 
 
 def check_words(X):
-    """Validate token-classification input: texts (str) or pre-split word lists.
-
-    Returns ``(words, offsets, texts)``: per row the list of words, their
-    ``(start, end)`` character offsets (None for pre-split input) and the
-    text (None for pre-split input).
-
-    Examples
-    --------
-    >>> words, offsets, _ = check_words(["Ada  Lovelace"])
-    >>> words, offsets
-    ([['Ada', 'Lovelace']], [[(0, 3), (5, 13)]])
-    """
-    if X is None or isinstance(X, (str, bytes)):
+    """Validate token-classification input: a sequence of word lists or strings."""
+    if X is None:
+        raise ValueError("X is None; expected a list of texts (strings or lists of words).")
+    if isinstance(X, str):
         raise TypeError(
-            "X must be a collection of texts or of word lists, not "
-            f"{'None' if X is None else 'a single string'}; wrap it in a list."
+            "X must be a collection of texts, not a single string; wrap it in a list: [text]."
         )
-    rows = X.tolist() if hasattr(X, "tolist") else list(X)
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        if X.shape[1] != 1:
+            raise ValueError(f"X has {X.shape[1]} columns; expected one column of texts.")
+        X = X.iloc[:, 0]
+    rows = X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else list(X)
     if not rows:
         raise ValueError("X is empty: at least one text is needed.")
-    all_words, all_offsets, texts = [], [], []
+    words, offsets, texts = [], [], []
     for i, row in enumerate(rows):
         if isinstance(row, (str, np.str_)):
-            row = _check_encodable(str(row), "", i)
-            words, offsets, pos = [], [], 0
-            for word in row.split():
-                start = row.index(word, pos)
-                pos = start + len(word)
-                words.append(word)
-                offsets.append((start, pos))
-            all_offsets.append(offsets)
-            texts.append(row)
+            text = _check_encodable(str(row), "", i)
+            spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+            row_words = [text[a:b] for a, b in spans]
         elif isinstance(row, (list, tuple, np.ndarray)):
-            words = list(row)
-            for j, word in enumerate(words):
+            row_words = []
+            for j, word in enumerate(row):
                 if not isinstance(word, (str, np.str_)):
                     raise TypeError(
                         f"X row {i}, word {j} is {_describe(word)}; words must be strings."
                     )
-                if not str(word) or str(word).isspace():
+                word = _check_encodable(str(word), "", i)
+                if not word or word.isspace():
                     raise ValueError(
                         f"X row {i}, word {j} is empty or blank; every word needs a character."
                     )
-                _check_encodable(str(word), "", i)
-            words = [str(w) for w in words]
-            all_offsets.append(None)
-            texts.append(None)
+                row_words.append(word)
+            spans, position = [], 0
+            for word in row_words:
+                spans.append((position, position + len(word)))
+                position += len(word) + 1
+            text = " ".join(row_words)
         else:
-            raise TypeError(f"X row {i} is {_describe(row)}; expected a string or a list of words.")
-        if not words:
-            raise ValueError(f"X row {i} has no words; every sentence needs at least one.")
-        all_words.append(words)
-    return all_words, all_offsets, texts
+            raise TypeError(
+                f"X row {i} is {_describe(row)}; each text must be a string or a list of words."
+            )
+        if not row_words:
+            raise ValueError(f"X row {i} is an empty sentence: it has no words.")
+        words.append(row_words)
+        offsets.append(spans)
+        texts.append(text)
+    return WordInput(words, offsets, texts)
+
+
+
+# ----------------------------------------------------------------------
+# Entities of IOB2 tag sequences
+# ----------------------------------------------------------------------
+def entity_spans(tags):
+    """Entities of one tag sequence as ``(type, start, end)`` (end exclusive), strict IOB2.
+
+    An entity starts at ``B-X`` and runs over the ``I-X`` that follow; an
+    ``I-X`` that does not continue an entity of type X starts none (strict
+    mode, as ``seqeval``'s ``mode="strict", scheme=IOB2``).
+    """
+    spans = []
+    kind, start = None, None
+    for i, tag in enumerate(list(tags) + ["O"]):
+        tag = str(tag)
+        prefix, _, label = tag.partition("-")
+        if kind is not None and not (prefix == "I" and label == kind):
+            spans.append((kind, start, i))
+            kind, start = None, None
+        if prefix == "B" and label:
+            kind, start = label, i
+    return spans
+
+
+def entity_f1(y_true, y_pred):
+    """Micro entity F1 of tag sequences, strict IOB2 (equal to seqeval's strict mode)."""
+    true, pred = set(), set()
+    for i, (t, p) in enumerate(zip(y_true, y_pred)):
+        true.update((i, *span) for span in entity_spans(t))
+        pred.update((i, *span) for span in entity_spans(p))
+    hits = len(true & pred)
+    if not true or not pred or not hits:
+        return 0.0
+    precision, recall = hits / len(pred), hits / len(true)
+    return 2 * precision * recall / (precision + recall)

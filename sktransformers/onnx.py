@@ -15,7 +15,7 @@ methods::
 
 Texts are tokenized once, sorted by length and run in batches padded to
 their own longest text, as the estimators do. Install with
-``pip install "sktransformers[onnx]"``.
+``pip install -e ".[onnx]" (from a checkout)``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._text_input import check_texts, check_words
+from ._text_input import check_texts, check_words, entity_f1, entity_spans
 
 __all__ = [
     "OnnxClassifier",
@@ -54,7 +54,8 @@ def _import_onnxruntime():
         import onnxruntime
     except ImportError:
         raise ImportError(
-            'The ONNX runtime needs onnxruntime and tokenizers: pip install "sktransformers[onnx]".'
+            "The ONNX runtime needs onnxruntime and tokenizers: "
+            "pip install -e '.[onnx]' (from a checkout)."
         ) from None
     return onnxruntime
 
@@ -396,6 +397,7 @@ class OnnxEmbedder(OnnxModel):
         return self
 
     def fit_transform(self, X, y=None):
+        """Same as :meth:`transform`: nothing is fitted."""
         return self.transform(X)
 
 
@@ -486,7 +488,7 @@ class OnnxTokenClassifier(OnnxModel):
             results.append([
                 {"entity": label, "start": off[a][0], "end": off[b - 1][1],
                  "text": text[off[a][0] : off[b - 1][1]], "score": float(scores[a:b].mean())}
-                for label, a, b in iob2_spans(tags)
+                for label, a, b in entity_spans(tags)
             ])
         return results
 
@@ -495,33 +497,4 @@ class OnnxTokenClassifier(OnnxModel):
         pred = self.predict(X)
         if len(y) != len(pred):
             raise ValueError(f"X and y have different lengths: {len(pred)} texts but {len(y)}.")
-        true_spans = {(i, *s) for i, tags in enumerate(y) for s in iob2_spans(list(tags))}
-        pred_spans = {(i, *s) for i, tags in enumerate(pred) for s in iob2_spans(tags)}
-        hits = len(true_spans & pred_spans)
-        if not hits:
-            return 0.0
-        precision, recall = hits / len(pred_spans), hits / len(true_spans)
-        return 2 * precision * recall / (precision + recall)
-
-
-def iob2_spans(tags):
-    """Strict IOB2 entity spans ``(label, start, end)`` (``end`` exclusive).
-
-    An entity starts at ``B-X`` and continues over ``I-X``; an ``I-X`` that
-    does not continue a ``B-X``/``I-X`` run starts no entity (seqeval's
-    strict mode).
-
-    Examples
-    --------
-    >>> iob2_spans(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"])
-    [('PER', 0, 2), ('LOC', 4, 5)]
-    """
-    spans, label, start = [], None, None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, _, name = str(tag).partition("-")
-        if label is not None and not (prefix == "I" and name == label):
-            spans.append((label, start, i))
-            label = None
-        if prefix == "B":
-            label, start = name, i
-    return spans
+        return entity_f1([list(tags) for tags in y], pred)

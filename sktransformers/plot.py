@@ -1,4 +1,4 @@
-"""Plots of fitted estimators (``pip install sktransformers[plot]`` for matplotlib).
+"""Plots of fitted estimators (``pip install -e '.[plot]' (from a checkout)`` for matplotlib).
 
 :class:`HistoryDisplay` draws the per-epoch training record of any fitted
 estimator of the package, following scikit-learn's Display convention
@@ -21,7 +21,7 @@ def _import_pyplot():
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError(
-            "Plotting needs matplotlib: pip install 'sktransformers[plot]'."
+            "Plotting needs matplotlib: pip install -e '.[plot]' (from a checkout)."
         ) from None
     return plt
 
@@ -151,7 +151,10 @@ class HistoryDisplay:
         epochs = np.asarray([row.get("epoch", i + 1) for i, row in enumerate(rows)])
         keys = list(dict.fromkeys(k for row in rows for k in row))
         loss_keys = [k for k in keys if k in ("train_loss", "valid_loss")]
-        score_keys = [k for k in keys if k == "valid_score" or k.startswith("valid_score_")]
+        score_keys = [
+            k for k in keys
+            if (k == "valid_score" or k.startswith("valid_score_")) and not k.endswith("_best")
+        ]
         self.lines_ = {}
         for target_ax, names in ((loss_ax, loss_keys), (score_ax, score_keys)):
             for key in names:

@@ -1,8 +1,8 @@
 """Experiment tracking: per-epoch metrics and the estimator's parameters.
 
 skorch's logging callbacks work in any estimator's ``callbacks=``; this
-module adds what they lack for sktransformers (``pip install
-sktransformers[tracking]`` for TensorBoard and MLflow):
+module adds what they lack for sktransformers (``pip install -e
+".[tracking]"`` for TensorBoard and MLflow):
 
 * :class:`TensorBoard` takes a log directory instead of a ``SummaryWriter``
   and opens the writer when training starts, so the estimator can still be
@@ -32,7 +32,7 @@ from numbers import Number
 from skorch.callbacks import Callback
 from skorch.callbacks.logging import filter_log_keys
 
-__all__ = ["TensorBoard", "MlflowLogger", "estimator_params", "log_params"]
+__all__ = ["TensorBoard", "MlflowLogger", "estimator_params", "log_params", "tensorboard_tag"]
 
 # The attribute of the skorch net through which the estimator hands its
 # parameters to the callbacks (set by the estimator when it builds the net).
@@ -128,7 +128,7 @@ def _import(name, what):
         return importlib.import_module(name)
     except ImportError:
         raise ImportError(
-            f"{what} logging needs {name}: pip install 'sktransformers[tracking]'."
+            f"{what} logging needs {name}: pip install -e '.[tracking]' (from a checkout)."
         ) from None
 
 

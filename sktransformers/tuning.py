@@ -1,4 +1,4 @@
-"""Hyper-parameter tuning with Optuna (``pip install "sktransformers[optuna]"``).
+"""Hyper-parameter tuning with Optuna (``pip install -e ".[optuna]" (from a checkout)``).
 
 Three ways to tune an estimator, from the least to the most code:
 
@@ -40,7 +40,7 @@ from skorch.callbacks import Callback
 
 __all__ = ["OptunaPruningCallback", "default_search_space", "tune"]
 
-_EXTRA_HINT = 'Install it with: pip install "sktransformers[optuna]"'
+_EXTRA_HINT = 'Install it with: pip install -e ".[optuna]" (from a checkout)'
 
 
 def _import_optuna():
@@ -74,7 +74,7 @@ class OptunaPruningCallback(Callback):
 
     The estimator (and scikit-learn's ``clone``) copy their callbacks; every
     copy of this callback reports to the same trial and shares the
-    :attr:`pruned` flag with the instance you created. Pickling an estimator
+    ``pruned`` flag with the instance you created. Pickling an estimator
     drops the trial (a trial belongs to its study's storage): the unpickled
     callback does nothing, and neither does it once the trial has finished
     (training the returned estimator further is fine).
@@ -330,7 +330,7 @@ def tune(
         inspected with ``optuna-dashboard``, and a few processes on one
         machine can share it. A PostgreSQL URL
         (``"postgresql://user:password@host:5432/db"``, needs
-        ``sktransformers[postgres]``) lets workers on several machines share
+        ``pip install -e ".[postgres]"``) lets workers on several machines share
         one study: start each with the same ``study_name`` and
         ``load_if_exists=True``. Workers may start at the same moment on a
         new database: a worker that loses the race to create Optuna's tables

@@ -8,6 +8,7 @@ there, or not at all (a link to a package index the project is not on).
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import re
 import zlib
@@ -79,3 +80,26 @@ def test_example_docstring_is_a_gallery_title(path):
         f"{path.name}: the docstring must start with a title underlined with '='"
     )
     assert len(lines[1].strip()) >= len(lines[0].strip()), f"{path.name}: underline too short"
+
+
+@pytest.mark.parametrize("module_name", [
+    "sktransformers", "sktransformers.onnx", "sktransformers.tuning", "sktransformers.plot",
+    "sktransformers.tracking", "sktransformers.datasets",
+])
+def test_every_public_name_is_on_the_api_page(module_name):
+    """A name in a public module's ``__all__`` gets an API page (data constants aside)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # an optional module whose extra is missing
+        pytest.skip(f"{module_name}: {exc}")
+    api = (DOCS / "api.rst").read_text(encoding="utf-8")
+    sections = re.split(r"^\.\. currentmodule:: ", api, flags=re.M)
+    listed = set()
+    for section in sections[1:]:
+        current, body = section.split("\n", 1)
+        listed |= {f"{current.strip()}.{name}"
+                   for name in re.findall(r"^   (\w+)$", body, flags=re.M)}
+    public = [name for name in getattr(module, "__all__", [])
+              if not name.startswith("_") and callable(getattr(module, name))]
+    missing = [name for name in public if f"{module_name}.{name}" not in listed]
+    assert not missing, f"not in docs/api.rst: {module_name}.{', '.join(missing)}"

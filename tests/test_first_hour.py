@@ -117,10 +117,10 @@ _FIT = textwrap.dedent("""
     clf = TransformerClassifier(model=sys.argv[1], max_epochs=3, device="cpu",
                                 validation_fraction=0.25, verbose=verbose).fit(X, y)
     clf.predict(X)
+    with tempfile.TemporaryDirectory() as folder:
+        clf.save_pretrained(folder)
+        TransformerClassifier.from_pretrained(folder).predict_proba(X)
     if not verbose:
-        with tempfile.TemporaryDirectory() as folder:
-            clf.save_pretrained(folder)
-            TransformerClassifier.from_pretrained(folder).predict_proba(X)
         TransformerEmbedder(model=sys.argv[1], device="cpu").fit_transform(X)
 """)
 
@@ -139,7 +139,7 @@ def _run_to_file(tmp_path, model, verbose):
 def test_verbose_log_written_to_a_file_is_plain(tmp_path, tiny_model_dir):
     log = _run_to_file(tmp_path, tiny_model_dir, verbose=1)
     assert "\x1b[" not in log, "ANSI colour codes in a log file"
-    assert "\r" not in log, "progress-bar redraws in a log file"
+    assert "\r" not in log, "progress-bar redraws (training, loading, saving) in a log file"
     rows = [line for line in log.split("\n") if re.match(r"\s+[123]\s+\d+\.\d+", line)]
     assert len(rows) == 3, log  # one row per epoch, each on a line of its own
     assert re.search(r"(?m)^\s+epoch\s+train_loss", log), log

@@ -237,7 +237,7 @@ def test_token_classifier(tiny_model_dir, tmp_path):
     assert [[{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in got] \
         == [[{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in want]
     assert model.score(NER_X, NER_Y) == pytest.approx(ner.score(NER_X, NER_Y))
-    assert skonnx.iob2_spans(["B-PER", "I-PER", "O", "I-PER"]) == [("PER", 0, 2)]
+    assert skonnx.entity_spans(["B-PER", "I-PER", "O", "I-PER"]) == [("PER", 0, 2)]
 
 
 def test_errors(classifier, classifier_dir, tmp_path, tiny_model_dir):

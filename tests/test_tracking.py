@@ -149,3 +149,23 @@ def test_missing_extra_names_it(tiny_model_dir, monkeypatch):
     clf = _clf(tiny_model_dir, [MlflowLogger()])
     with pytest.raises(ImportError, match=r"sktransformers\[tracking\]"):
         clf.fit(X, Y)
+
+
+def test_wandb_offline(tiny_model_dir, tmp_path, monkeypatch):
+    """skorch's WandbLogger with an offline run: the parameters as config, the epochs logged."""
+    wandb = pytest.importorskip("wandb")
+    from skorch.callbacks import WandbLogger
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    clf = _clf(tiny_model_dir, None)
+    run = wandb.init(project="sktransformers-test", dir=str(tmp_path), config=estimator_params(clf))
+    try:
+        # A run cannot be copied: give the callback a name so the estimator keeps it as is.
+        clf.set_params(callbacks=[("wandb", WandbLogger(run, save_model=False))]).fit(X, Y)
+        assert run.config["lr"] == 5e-5 and run.config["max_epochs"] == 2
+        assert run.summary["valid_score"] == pytest.approx(clf.history_[-1, "valid_score"])
+        assert run.summary["train_loss"] == pytest.approx(clf.history_[-1, "train_loss"])
+    finally:
+        run.finish()
+    assert list(tmp_path.glob("wandb/offline-run-*/run-*.wandb"))
