@@ -98,7 +98,7 @@ def test_bad_texts_fail_in_regressor(no_model_loading, X, exc, match):
         (["pos", None, "neg", "pos"], "missing labels"),
         ([0.5, 1.5, 2.5, 3.5], "Unknown label type: continuous"),
         ([[0, 2], [1, 0], [0, 1], [1, 0]], "only 0 and 1"),
-        (np.zeros((4, 2, 2)), "2-dimensional"),
+        (np.zeros((4, 2, 2)), "1-dimensional"),
     ],
 )
 def test_bad_labels_fail_before_loading(no_model_loading, y, match):

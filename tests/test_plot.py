@@ -102,5 +102,5 @@ def test_from_history_and_errors(tiny_model_dir):
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"sktransformers\[plot\]"):
+    with pytest.raises(ImportError, match=r"\.\[plot\]"):
         HistoryDisplay([{"epoch": 1, "train_loss": 0.7}]).plot()
