@@ -568,6 +568,26 @@ class BaseTransformerEstimator(BaseEstimator):
         """Outputs of the only task (kept for front ends with one task)."""
         return self._task_outputs(X)[self._tasks[0].key]
 
+    def explain(self, X, *, target=None, method="integrated_gradients", n_steps=50,
+                baseline="pad", batch_size=None):
+        """Word attributions per text: which words drove the output.
+
+        Integrated Gradients over the input embeddings by default (needs
+        ``captum``); ``"gradient_x_input"`` and ``"occlusion"`` need nothing
+        more. See the "Explaining predictions" page of the docs.
+
+        Returns
+        -------
+        explanations : Explanations
+            One :class:`~sktransformers.Explanation` per text (words,
+            character offsets, a score per word, the prediction);
+            ``.to_frame()`` gives a DataFrame.
+        """
+        from ._explain import explain
+
+        return explain(self, X, target=target, method=method, n_steps=n_steps,
+                       baseline=baseline, batch_size=batch_size)
+
     def backbone(self):
         """The fine-tuned backbone, to start a new estimator from: ``model=est.backbone()``.
 

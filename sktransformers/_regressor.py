@@ -172,26 +172,6 @@ checkpoint_dir, trust_remote_code, callbacks, random_state, verbose
         out = self._tasks[0].decode(raw)
         return out.ravel() if self._y_1d else out
 
-    def explain(self, X, *, target=None, method="integrated_gradients", n_steps=50,
-                baseline="pad", batch_size=None):
-        """Word attributions per text: which words drove the output.
-
-        Integrated Gradients over the input embeddings by default (needs
-        ``captum``); ``"gradient_x_input"`` and ``"occlusion"`` need nothing
-        more. See the "Explaining predictions" page of the docs.
-
-        Returns
-        -------
-        explanations : Explanations
-            One :class:`~sktransformers.Explanation` per text (words,
-            character offsets, a score per word, the prediction);
-            ``.to_frame()`` gives a DataFrame.
-        """
-        from ._explain import explain
-
-        return explain(self, X, target=target, method=method, n_steps=n_steps,
-                       baseline=baseline, batch_size=batch_size)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
