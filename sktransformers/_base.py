@@ -73,15 +73,6 @@ def _check_stride(stride, max_length):
         )
 
 
-def _resolve_amp(precision, device):
-    """Autocast dtype name for ``precision`` on ``device`` (see :mod:`._runtime`)."""
-    return resolve_runtime(device, precision).amp
-
-
-def _resolve_device(device):
-    return check_device(device)
-
-
 def model_config(source, trust_remote_code=False):
     """The config of a resolved model source, without loading any weight."""
     if hasattr(source, "config") and not isinstance(source, (str, os.PathLike)):

@@ -167,9 +167,7 @@ def write_atomically(directory, write):
         elif directory.is_dir():
             for item in tmp.iterdir():
                 target = directory / item.name
-                if target.is_dir() and not item.is_dir():
-                    shutil.rmtree(target)
-                elif target.is_dir():
+                if target.is_dir():  # os.replace cannot put anything over a directory
                     shutil.rmtree(target)
                 os.replace(item, target)
         else:
@@ -204,38 +202,60 @@ def _params_json(estimator):
     return params
 
 
-def save(estimator, directory):
-    """Write a fitted estimator of the engine (see the module docstring)."""
-    from safetensors.torch import save_file
+def _write_model(directory, payload, backbone, tokenizer, heads=None, quiet=True):
+    """Write a backbone, its tokenizer, optional heads and ``payload`` as JSON, atomically.
 
-    from . import __version__, _hub, _logging
-    from ._distributed import is_main_process
+    The JSON is serialised first, so a value it cannot hold fails before any
+    file is written.
+    """
+    from . import _hub
     from ._peft import save_backbone
 
-    directory = expand(directory)
-    if not is_main_process():  # data-parallel training: rank 0 writes
-        return directory
-    payload = {
+    text = json.dumps(payload, indent=2, sort_keys=True)
+
+    def write(tmp):
+        with _hub.quiet_transformers(quiet):
+            save_backbone(backbone, tmp)
+        tokenizer.save_pretrained(tmp)
+        if heads is not None:
+            from safetensors.torch import save_file
+
+            state = {k: v.detach().cpu().contiguous() for k, v in heads.state_dict().items()}
+            save_file(state, str(tmp / HEADS_FILE))
+        (tmp / ESTIMATOR_FILE).write_text(text, encoding="utf-8")
+
+    return write_atomically(directory, write)
+
+
+def _payload(estimator, **extra):
+    from . import __version__
+
+    return {
         "format": FORMAT,
         "estimator": type(estimator).__name__,
         "sktransformers_version": __version__,
         "params": _params_json(estimator),
-        "is_pair": bool(getattr(estimator, "is_pair_", False)),
-        "tasks": [task.to_json() for task in estimator._tasks],
-        "fitted": estimator._fitted_extra(),
+        **extra,
     }
-    text = json.dumps(payload, indent=2, sort_keys=True)  # fails before any file is written
+
+
+def save(estimator, directory):
+    """Write a fitted estimator of the engine (see the module docstring)."""
+    from . import _logging
+    from ._distributed import is_main_process
+
+    directory = expand(directory)
+    if not is_main_process():  # data-parallel training: rank 0 writes
+        return directory
+    payload = _payload(
+        estimator,
+        is_pair=bool(getattr(estimator, "is_pair_", False)),
+        tasks=[task.to_json() for task in estimator._tasks],
+        fitted=estimator._fitted_extra(),
+    )
     module = estimator.net_.module_
-
-    def write(tmp):
-        with _hub.quiet_transformers(_logging.quiet_loading(estimator.verbose)):
-            save_backbone(module.backbone, tmp)
-        estimator.tokenizer_.save_pretrained(tmp)
-        heads = {k: v.detach().cpu().contiguous() for k, v in module.heads.state_dict().items()}
-        save_file(heads, str(tmp / HEADS_FILE))
-        (tmp / ESTIMATOR_FILE).write_text(text, encoding="utf-8")
-
-    return write_atomically(directory, write)
+    return _write_model(directory, payload, module.backbone, estimator.tokenizer_,
+                        heads=module.heads, quiet=_logging.quiet_loading(estimator.verbose))
 
 
 def save_embedder(embedder, directory):
@@ -245,25 +265,8 @@ def save_embedder(embedder, directory):
     Face model directory, so it also works as ``model=``), the tokenizer,
     and ``sktransformers.json`` with the parameters and an empty task list.
     """
-    from . import __version__, _hub
-    from ._peft import save_backbone
-
-    payload = {
-        "format": FORMAT,
-        "estimator": type(embedder).__name__,
-        "sktransformers_version": __version__,
-        "params": _params_json(embedder),
-        "tasks": [],
-    }
-    text = json.dumps(payload, indent=2, sort_keys=True)  # fails before any file is written
-
-    def write(tmp):
-        with _hub.quiet_transformers():
-            save_backbone(embedder.module_.backbone, tmp)
-        embedder.tokenizer_.save_pretrained(tmp)
-        (tmp / ESTIMATOR_FILE).write_text(text, encoding="utf-8")
-
-    return write_atomically(directory, write)
+    return _write_model(directory, _payload(embedder, tasks=[]), embedder.module_.backbone,
+                        embedder.tokenizer_)
 
 
 def estimator_class(name):
