@@ -338,7 +338,7 @@ def main(argv=None):
     p.add_argument("--max-seconds", type=float, default=120.0, help="time bound per run")
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     p.add_argument("--max-batch-size", type=int, default=32)
-    p.add_argument("--max-wait-ms", type=float, default=5.0)
+    p.add_argument("--max-wait-ms", type=float, default=0.0)
     p.add_argument("--malformed", type=int, default=500)
     p.add_argument("--skip-server", action="store_true")
     p.add_argument("--quick", action="store_true",

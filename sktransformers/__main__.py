@@ -35,8 +35,10 @@ def _parser():
                        help="compute threads per worker (default: cores / workers)")
     serve.add_argument("--max-batch-size", type=int, default=32,
                        help="most texts per model call when micro-batching (default 32)")
-    serve.add_argument("--max-wait-ms", type=float, default=5.0,
-                       help="how long a batch waits for more requests (default 5 ms)")
+    serve.add_argument("--max-wait-ms", type=float, default=0.0,
+                       help="how long a batch waits for more requests after the first "
+                            "(default 0: start as soon as the model is free; requests "
+                            "arriving during a model call form the next batch)")
     serve.add_argument("--no-batching", action="store_true",
                        help="one model call per request (same as --max-batch-size 1)")
     serve.add_argument("--max-texts", type=int, default=256,

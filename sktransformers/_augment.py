@@ -453,6 +453,8 @@ def _like_y(y, y_res):
     if hasattr(y, "iloc"):
         import pandas as pd
 
+        if hasattr(y, "columns"):  # several targets per text (multi-task, multi-output)
+            return pd.DataFrame(y_res, columns=y.columns).astype(y.dtypes.to_dict())
         return pd.Series(y_res, name=getattr(y, "name", None))
     return y_res
 
@@ -498,23 +500,31 @@ def embedding_neighbours(vocabulary, model=None, *, k=5, min_similarity=0.45, ca
     return {w: found[w] for w in vocabulary if found.get(w)}
 
 
+def sampler_params(sampler):
+    """A sampler's parameters (``get_params(deep=False)``; none without ``get_params``)."""
+    return sampler.get_params(deep=False) if hasattr(sampler, "get_params") else {}
+
+
 def augment_training_set(augmenter, X, y, random_state=None):
     """Training texts plus ``augmenter``'s augmented copies, labels copied.
 
-    The hook for the estimators' ``augment=`` option: called once in
-    ``fit`` on the validated training texts.
+    The hook for the estimators' ``augment=`` option: called in ``fit`` (and
+    each ``partial_fit``) on the validated texts of the training split.
 
     Parameters
     ----------
-    augmenter : TextAugmenter
-        Used as configured (``n_aug``, ``sampling_strategy``...); not modified.
+    augmenter : TextAugmenter or any sampler with ``fit_resample``
+        Used as configured (``n_aug``, ``sampling_strategy``...) through a
+        copy; not modified.
     X : TextInput or texts
-        The validated texts of ``check_texts`` (returned in the same form)
-        or anything ``fit_resample`` accepts.
+        The validated texts of ``check_texts`` (returned in the same form;
+        pairs reach the sampler as a list of 2-tuples) or anything
+        ``fit_resample`` accepts.
     y : array-like
         Labels (or targets), one per text.
     random_state : int or None, default=None
-        Seed of the edits; None uses ``augmenter.random_state``.
+        Seed of the edits, for a sampler with a ``random_state`` parameter;
+        None uses ``augmenter.random_state``.
 
     Returns
     -------
@@ -522,11 +532,11 @@ def augment_training_set(augmenter, X, y, random_state=None):
     """
     from sklearn.base import clone
 
-    aug = clone(augmenter)
-    if random_state is not None:
+    aug = clone(augmenter, safe=False)  # a deep copy of a sampler without get_params
+    if random_state is not None and "random_state" in sampler_params(aug):
         aug.set_params(random_state=random_state)
     if hasattr(X, "first") and hasattr(X, "second"):  # validated texts (check_texts)
         raw = list(zip(X.first, X.second)) if X.second is not None else list(X.first)
-        X_res, y_res = aug.fit_resample(raw, np.asarray(y))
+        X_res, y_res = aug.fit_resample(raw, y if hasattr(y, "iloc") else np.asarray(y))
         return check_texts(X_res), y_res
     return aug.fit_resample(X, y)

@@ -25,7 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -113,6 +113,7 @@ class BaseTransformerEstimator(BaseEstimator):
         "compile": ["boolean"],
         "checkpoint_dir": [str, os.PathLike, None],
         "trust_remote_code": ["boolean"],
+        "augment": [HasMethods(["fit_resample"]), None],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -149,6 +150,7 @@ class BaseTransformerEstimator(BaseEstimator):
         compile=False,
         checkpoint_dir=None,
         trust_remote_code=False,
+        augment=None,
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -178,6 +180,7 @@ class BaseTransformerEstimator(BaseEstimator):
         self.compile = compile
         self.checkpoint_dir = checkpoint_dir
         self.trust_remote_code = trust_remote_code
+        self.augment = augment
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
@@ -392,18 +395,64 @@ class BaseTransformerEstimator(BaseEstimator):
             )
         return train_idx, valid_idx
 
-    def _datasets(self, enc, tasks, encoded, stratify):
-        """Training and validation datasets (split by text, so windows stay together)."""
+    def _dataset(self, enc, tasks, encoded):
+        """One dataset of encoded texts (rows: their windows) and encoded targets."""
         y = {task.key: task.row_targets(encoded[task.key], enc) for task in tasks}
         docs = enc.docs()
         labelled = np.column_stack([task.labelled(encoded[task.key])[docs] for task in tasks])
-        dataset = EncodedDataset(enc, y, labelled)
+        return EncodedDataset(enc, y, labelled)
+
+    def _datasets(self, inputs, y, tasks, encoded, stratify):
+        """Training and validation datasets (split by text, so windows stay together).
+
+        With ``augment`` set, the training texts (only) go through its
+        ``fit_resample`` before they are encoded; the validation texts are
+        the ones the same split holds without it.
+        """
         n_docs = len(next(iter(encoded.values())))
         train_docs, valid_docs = self._split_docs(n_docs, stratify)
+        if getattr(self, "augment", None) is not None:
+            train_docs = np.sort(train_docs)
+            train_inputs, train_y = self._augmented(inputs.take(train_docs),
+                                                    _safe_indexing(y, train_docs))
+            train = self._dataset(self._encode_inputs(train_inputs), tasks,
+                                  self._encode_targets(tasks, train_y, train_inputs))
+            if valid_docs is None:
+                return train, None
+            valid_docs = np.sort(valid_docs)  # text-level targets: arrays by text
+            return train, self._dataset(self._encode_inputs(inputs.take(valid_docs)), tasks,
+                                        {key: v[valid_docs] for key, v in encoded.items()})
+        enc = self._encode_inputs(inputs)
+        dataset = self._dataset(enc, tasks, encoded)
         if valid_docs is None:
             return dataset, None
-        in_train = np.isin(docs, train_docs)
+        in_train = np.isin(enc.docs(), train_docs)
         return dataset.subset(np.flatnonzero(in_train)), dataset.subset(np.flatnonzero(~in_train))
+
+    def _augmented(self, inputs, y):
+        """``augment.fit_resample`` on the training texts: ``(texts, targets)``, checked.
+
+        A copy of ``augment`` runs (the parameter is never changed); when its
+        ``random_state`` is None it is seeded from the estimator's, so
+        ``random_state`` makes the edits reproducible.
+        """
+        import scipy.sparse
+
+        from ._augment import augment_training_set, sampler_params
+
+        seed = self._seed if sampler_params(self.augment).get("random_state", 0) is None else None
+        if scipy.sparse.issparse(y):  # a multi-label indicator matrix
+            y = y.toarray()
+        texts, targets = augment_training_set(self.augment, inputs, y, random_state=seed)
+        if texts.is_pair != inputs.is_pair:
+            kinds = {True: "sentence pairs", False: "single texts"}
+            raise ValueError(
+                f"augment={self.augment!r} returned {kinds[texts.is_pair]} for "
+                f"{kinds[inputs.is_pair]}; its fit_resample must return rows of the kind "
+                "it was given."
+            )
+        check_same_length(texts, targets)
+        return texts, targets
 
     def _fit(self, X, y, *, epochs, classes=None, first_call=True):
         import torch
@@ -417,6 +466,12 @@ class BaseTransformerEstimator(BaseEstimator):
         if first_call:
             # Every check first: a refit that fails leaves the fitted model as it was.
             tasks, extra = self._build_tasks(y, inputs, classes=classes)
+            if (getattr(self, "augment", None) is not None
+                    and any(task.level == TOKEN for task in tasks)):
+                raise ValueError(
+                    "augment= resamples whole texts; it cannot keep word-level (token) "
+                    "targets aligned with edited texts. Use augment=None for token tasks."
+                )
             encoded = self._encode_targets(tasks, y, inputs)
             config = model_config(source, self.trust_remote_code)
             _check_max_length(self.max_length, config)
@@ -459,8 +514,8 @@ class BaseTransformerEstimator(BaseEstimator):
             tasks = self._tasks
             encoded = self._encode_targets(tasks, y, inputs)
             resume = None
-        enc = self._encode_inputs(inputs)
-        train, valid = self._datasets(enc, tasks, encoded, self._stratify_labels(tasks, encoded))
+        train, valid = self._datasets(inputs, y, tasks, encoded,
+                                      self._stratify_labels(tasks, encoded))
         from skorch.helper import predefined_split
 
         self.net_.train_split = None if valid is None else predefined_split(valid)
@@ -566,6 +621,9 @@ class BaseTransformerEstimator(BaseEstimator):
         Integrated Gradients over the input embeddings by default (needs
         ``captum``); ``"gradient_x_input"`` and ``"occlusion"`` need nothing
         more. See the "Explaining predictions" page of the docs.
+        :class:`~sktransformers.TransformerTokenClassifier` explains one
+        word's tag per text and adds a ``word=`` argument (see its
+        ``explain``).
 
         Returns
         -------

@@ -114,6 +114,20 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     threshold : float, default=0.5
         Multi-label only: a label is predicted where its probability is at
         least this.
+    augment : sampler or None, default=None
+        Text augmentation of the training texts, for example
+        :class:`~sktransformers.TextAugmenter`: any object with
+        ``fit_resample(X, y)`` (imbalanced-learn's samplers too). ``fit``
+        passes it the training texts and their labels (the training split
+        only: the texts held out by ``validation_fraction`` stay as they
+        are) and trains on what it returns. A copy runs; when its
+        ``random_state`` is None it is seeded from this estimator's
+        ``random_state``. Each ``partial_fit`` call augments its own ``X, y``
+        the same way. Sentence pairs reach it as a list of 2-tuples (a
+        ``TextAugmenter`` edits both texts of a pair, which keep the pair's
+        label) and must come back as pairs. Not saved by
+        :meth:`save_pretrained` (pass it again to ``from_pretrained`` to
+        continue training with it).
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks (instances or ``(name, callback)`` tuples).
     random_state : int, RandomState or None, default=None
@@ -192,6 +206,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         trust_remote_code=False,
         class_weight=None,
         threshold=0.5,
+        augment=None,
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -222,6 +237,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             compile=compile,
             checkpoint_dir=checkpoint_dir,
             trust_remote_code=trust_remote_code,
+            augment=augment,
             callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,

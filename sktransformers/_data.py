@@ -161,7 +161,12 @@ def encode_words(tokenizer, words, max_length, stride):
     the position of each word's first sub-word (the position that carries
     the word's tag in training and its prediction at inference).
     """
-    out = tokenizer(
+    return encoded_words(tokenizer, tokenize_words(tokenizer, words, max_length, stride))
+
+
+def tokenize_words(tokenizer, words, max_length, stride):
+    """The fast tokenizer's windows of word lists (with offsets and ``word_ids``)."""
+    return tokenizer(
         [list(w) for w in words],
         is_split_into_words=True,
         truncation=True,
@@ -173,6 +178,10 @@ def encode_words(tokenizer, words, max_length, stride):
         return_attention_mask=False,
         return_token_type_ids=_wants_types(tokenizer),
     )
+
+
+def encoded_words(tokenizer, out):
+    """:class:`Encoded` windows (with ``word_index``) from :func:`tokenize_words`' output."""
     doc = np.asarray(out["overflow_to_sample_mapping"], dtype=np.int64)
     word_index = []
     previous_doc = -1

@@ -2,7 +2,8 @@
 
 :func:`explain` scores every word of every text for one output of a fitted
 :class:`~sktransformers.TransformerClassifier` or
-:class:`~sktransformers.TransformerRegressor`:
+:class:`~sktransformers.TransformerRegressor`, or for one word's tag of a
+:class:`~sktransformers.TransformerTokenClassifier`:
 
 * ``"integrated_gradients"`` (default; needs ``pip install -e ".[explain]" (from a checkout)``
   for Captum): Integrated Gradients over the word-embedding layer (Captum's
@@ -27,9 +28,14 @@ windows of a text are interpolated together, so completeness holds for the
 averaged output) -> attributions per token -> words (:func:`_merge_words`) ->
 :class:`Explanation`.
 
-A token-level estimator (``TransformerTokenClassifier``) would reuse all of
-this with an output function that picks one word's logits (its first token,
-as the estimator decodes) and a ``target=(word_index, tag)``.
+A token classifier takes the same path with three differences
+(:func:`_token_jobs`): its words are the estimator's own (:func:`check_words`:
+a string split on whitespace or a list of words, spans in
+``WordInput.offsets``); the one window read is the one the estimator reads the
+explained word's tag from (:func:`~sktransformers._tasks.word_reads`: the
+window of :func:`~sktransformers._data.encode_words` where the word sits
+farthest from the edges); and the output picks that word's row of the token
+logits (``columns``: its first sub-word, where the tag is decoded).
 """
 
 from __future__ import annotations
@@ -82,7 +88,13 @@ class Explanation:
         baseline_output)``, token scores included; None for other methods.
     truncated : bool
         True when ``max_length`` cut the text(s): the words past the cut have no
-        score.
+        score. Token classifier: True when the sentence is longer than the
+        window the explained word is read from; every word is still listed,
+        and those outside that window score 0 (the tag cannot depend on them).
+    word_index : int or None
+        Token classifier: the index (in ``words``) of the word whose tag is
+        explained; ``prediction`` is its predicted tag. None for other
+        estimators.
     """
 
     text: str
@@ -98,11 +110,17 @@ class Explanation:
     method: str
     delta: float | None = None
     truncated: bool = False
+    word_index: int | None = None
     _max_abs: float = field(default=0.0, repr=False)
 
     def __post_init__(self):
         self.scores = np.asarray(self.scores, dtype=np.float64)
         self._max_abs = float(np.abs(self.scores).max()) if len(self.scores) else 0.0
+
+    @property
+    def word(self):
+        """The explained word (token classifier), or None."""
+        return None if self.word_index is None else self.words[self.word_index]
 
     def top(self, k=5):
         """The ``k`` words with the largest scores, as ``(word, score)`` pairs."""
@@ -111,7 +129,7 @@ class Explanation:
 
     def __str__(self):
         head = (
-            f"prediction={self.prediction!r} target={self.target!r} "
+            f"{self._word_head()}prediction={self.prediction!r} target={self.target!r} "
             f"output={self.output:.4g} method={self.method}"
         )
         if self.delta is not None:
@@ -124,28 +142,36 @@ class Explanation:
                 if g == segment
             ]
             lines.append(("  " if segment == 0 else "  | ") + " ".join(words))
-        if self.truncated:
+        if self.truncated and self.word_index is not None:
+            lines.append("  (long sentence: words outside the explained word's window score 0)")
+        elif self.truncated:
             lines.append("  (truncated at max_length)")
         return "\n".join(lines)
 
+    def _word_head(self):
+        return "" if self.word_index is None else f"word={self.word_index} {self.word!r} "
+
     def _repr_html_(self):
         head = html.escape(
-            f"prediction={self.prediction!r}, target={self.target!r}, method={self.method}"
+            f"{self._word_head()}prediction={self.prediction!r}, target={self.target!r}, "
+            f"method={self.method}"
         )
         parts = [f'<div class="sktransformers-explanation"><div><small>{head}</small></div>']
         texts = [self.text] if self.text_pair is None else [self.text, self.text_pair]
         for segment, text in enumerate(texts):
             parts.append('<div style="line-height:1.8">')
             cursor = 0
-            for word, (start, end), score, seg in zip(
-                self.words, self.offsets, self.scores, self.segments
+            for j, (word, (start, end), score, seg) in enumerate(
+                zip(self.words, self.offsets, self.scores, self.segments)
             ):
                 if seg != segment:
                     continue
+                # The explained word (token classifier) is boxed.
+                box = ";outline:2px solid #333" if j == self.word_index else ""
                 parts.append(html.escape(text[cursor:start]))
                 parts.append(
                     f'<span title="{score:+.4f}" style="background-color:'
-                    f'{_colour(score, self._max_abs)};padding:0 2px;border-radius:3px">'
+                    f'{_colour(score, self._max_abs)};padding:0 2px;border-radius:3px{box}">'
                     f"{html.escape(word)}</span>"
                 )
                 cursor = end
@@ -171,7 +197,9 @@ class Explanations(list):
         -------
         frame : pandas.DataFrame
             Columns ``text_index``, ``segment``, ``word_index``, ``word``,
-            ``start``, ``end``, ``score``, ``prediction``, ``target``, ``method``.
+            ``start``, ``end``, ``score``, ``prediction``, ``target``,
+            ``method``; for token-classifier explanations also ``explained``
+            (True on the row of the word whose tag is explained).
         """
         import pandas as pd
 
@@ -182,11 +210,14 @@ class Explanations(list):
             ):
                 rows.append(
                     (i, seg, j, word, start, end, float(score), exp.prediction, exp.target,
-                     exp.method)
+                     exp.method, j == exp.word_index)
                 )
         columns = ["text_index", "segment", "word_index", "word", "start", "end", "score",
-                   "prediction", "target", "method"]
-        return pd.DataFrame(rows, columns=columns)
+                   "prediction", "target", "method", "explained"]
+        frame = pd.DataFrame(rows, columns=columns)
+        if all(exp.word_index is None for exp in self):
+            frame = frame.drop(columns="explained")
+        return frame
 
     def _repr_html_(self):
         return "<hr>".join(exp._repr_html_() for exp in self)
@@ -199,6 +230,7 @@ def explain(
     estimator,
     X,
     *,
+    word=None,
     target=None,
     method="integrated_gradients",
     n_steps=50,
@@ -209,15 +241,22 @@ def explain(
 
     Parameters
     ----------
-    estimator : fitted TransformerClassifier or TransformerRegressor
-    X : texts or text pairs
+    estimator : fitted TransformerClassifier, TransformerRegressor or \
+TransformerTokenClassifier
+    X : texts, text pairs or word lists
         As accepted by the estimator's ``predict``.
+    word : int, list of (int or None), or None, default=None
+        Token classifier only: the word whose tag is explained, by index in
+        the text's words (negative counts from the end); one int for every
+        text or one entry per text. None picks, per text, the first word
+        not predicted ``"O"`` (the first word if all are).
     target : label, int or None, default=None
         Classifier: the class to explain (a label from ``classes_``); None
         explains each text's predicted class. Multi-label classifier: a label
         index or a name from ``label_names_``; None takes the most probable
         label. Regressor: the output index;
-        None means output 0.
+        None means output 0. Token classifier: a tag from ``classes_``;
+        None explains the explained word's predicted tag.
     method : {"integrated_gradients", "gradient_x_input", "occlusion"}, \
 default="integrated_gradients"
         How the scores are computed (see the module notes).
@@ -241,7 +280,10 @@ default="integrated_gradients"
     A classifier's explained output is the log-probability of the target
     class (of the target label for a multi-label classifier), so a positive
     score is evidence for the class. A regressor's is the prediction on the
-    scale of ``y``. The model runs in float32 and eval mode (no dropout).
+    scale of ``y``. A token classifier's is the log-probability of the
+    target tag at the explained word, read from the window the estimator
+    reads that word's tag from. The model runs in float32 and eval mode (no
+    dropout).
 
     Examples
     --------
@@ -253,8 +295,6 @@ default="integrated_gradients"
     ['a', 'wonderful', 'film']
     """
     from sklearn.utils.validation import check_is_fitted
-
-    from ._data import check_texts
 
     kind = _kind(estimator)
     check_is_fitted(estimator, "net_")
@@ -269,11 +309,15 @@ default="integrated_gradients"
         or batch_size < 1
     ):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
-    texts = check_texts(X)
-    if texts.is_pair != estimator.is_pair_:
-        want = "sentence pairs (2 columns)" if estimator.is_pair_ else "single texts (1 column)"
-        raise ValueError(f"This estimator was fitted on {want}; X does not match.")
-    target_index = _check_target(estimator, kind, target)
+    if kind == "token":
+        plan = _token_plan(estimator, X, word, target)
+    else:
+        if word is not None:
+            raise ValueError(
+                "word= picks the word whose tag a TransformerTokenClassifier explains; "
+                f"a {type(estimator).__name__} explains whole texts."
+            )
+        plan = _text_plan(estimator, X, kind, target)
     if method == "integrated_gradients":
         try:
             import captum.attr  # noqa: F401
@@ -282,6 +326,7 @@ default="integrated_gradients"
                 "method='integrated_gradients' needs Captum: pip install captum "
                 "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
             ) from None
+    jobs = _token_jobs(estimator, *plan) if kind == "token" else _text_jobs(estimator, *plan)
 
     import torch
 
@@ -293,44 +338,82 @@ default="integrated_gradients"
     module.eval()
     out = Explanations()
     try:
-        for i in range(len(texts)):
-            first = texts.first[i]
-            second = None if texts.second is None else texts.second[i]
-            windows = _windows(estimator, first, second)
-            for window in windows:
-                _assign_words(window, first, second)
-            inputs = _tensors(windows, tokenizer, device)
-            target_i = target_index
+        for job in jobs:
+            inputs = _tensors(job.windows, tokenizer, device)
+            target_i = job.target
             if target_i is None:
                 with torch.no_grad():
-                    target_i = int(_doc_logits(module, inputs, inputs["input_ids"])[0].argmax())
-            fn = _output_fn(module, estimator, kind, target_i)
+                    z = _doc_logits(module, inputs, inputs["input_ids"])
+                    target_i = int(z[0, job.columns].argmax())
+            fn = _output_fn(module, estimator, kind, target_i, job.columns)
             attr, output, base_output, delta, logits = _ATTRIBUTORS[method](
-                fn, module, inputs, windows, baseline_id, n_steps, batch_size
+                fn, module, inputs, job.windows, baseline_id, n_steps, batch_size
             )
             words, offsets, segments, scores, truncated = _merge_words(
-                windows, attr, first, second
+                job.windows, attr, job.first, job.second, job.spans
             )
             out.append(
                 Explanation(
-                    text=first,
-                    text_pair=second,
+                    text=job.first,
+                    text_pair=job.second,
                     words=words,
                     offsets=offsets,
                     segments=segments,
                     scores=scores,
-                    prediction=_prediction(estimator, kind, logits),
+                    prediction=_prediction(estimator, kind, logits[job.columns]),
                     target=_target_name(estimator, kind, target_i),
                     output=float(output),
                     baseline_output=None if base_output is None else float(base_output),
                     method=method,
                     delta=None if delta is None else float(delta),
                     truncated=truncated,
+                    word_index=job.word,
                 )
             )
     finally:
         module.train(was_training)
     return out
+
+
+@dataclass
+class _Job:
+    """One text to explain: its windows (with ``_words``) and what to read from the logits.
+
+    ``columns`` selects the explained logits from a copy's flattened output
+    (all of them for a text-level head; one word's tags for a token head);
+    ``spans`` gives the words' character spans when they are not the runs of
+    non-space characters of the text(s) (every word is then listed, scored
+    or not); ``word`` is the explained word's index (token classifier).
+    """
+
+    first: str
+    second: str | None
+    windows: list
+    target: int | None
+    columns: slice = field(default_factory=lambda: slice(None))
+    spans: list | None = None
+    word: int | None = None
+
+
+def _text_plan(estimator, X, kind, target):
+    """Checked texts and target index of a text-level estimator (cheap, before any forward)."""
+    from ._data import check_texts
+
+    texts = check_texts(X)
+    if texts.is_pair != estimator.is_pair_:
+        want = "sentence pairs (2 columns)" if estimator.is_pair_ else "single texts (1 column)"
+        raise ValueError(f"This estimator was fitted on {want}; X does not match.")
+    return texts, _check_target(estimator, kind, target)
+
+
+def _text_jobs(estimator, texts, target_index):
+    for i in range(len(texts)):
+        first = texts.first[i]
+        second = None if texts.second is None else texts.second[i]
+        windows = _windows(estimator, first, second)
+        for window in windows:
+            _assign_words(window, first, second)
+        yield _Job(first, second, windows, target_index)
 
 
 # ----------------------------------------------------------------------
@@ -339,14 +422,17 @@ default="integrated_gradients"
 def _kind(estimator):
     from ._classifier import TransformerClassifier
     from ._regressor import TransformerRegressor
+    from ._token_classifier import TransformerTokenClassifier
 
     if isinstance(estimator, TransformerClassifier):
         return "classifier"
     if isinstance(estimator, TransformerRegressor):
         return "regressor"
+    if isinstance(estimator, TransformerTokenClassifier):
+        return "token"
     raise TypeError(
-        "explain works with a TransformerClassifier or a TransformerRegressor, "
-        f"got {type(estimator).__name__}."
+        "explain works with a TransformerClassifier or a TransformerRegressor (and with "
+        f"a TransformerTokenClassifier), got {type(estimator).__name__}."
     )
 
 
@@ -374,7 +460,8 @@ def _check_target(estimator, kind, target):
         choices = classes.tolist()
         if getattr(estimator, "multilabel_", False) and names is not None:
             choices = f"{choices} (label names {list(names)})"
-        raise ValueError(f"target={target!r} is not one of the classes {choices}.")
+        what = "tags" if kind == "token" else "classes"
+        raise ValueError(f"target={target!r} is not one of the {what} {choices}.")
     return int(matches[0])
 
 
@@ -408,6 +495,104 @@ def _baseline_token(tokenizer, baseline):
             f"use baseline={'mask' if baseline == 'pad' else 'pad'!r}."
         )
     return token_id
+
+
+def _check_word(word, inputs):
+    """One word index per text (None: the default word), negative indices resolved."""
+
+    def is_index(value):
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    n = len(inputs)
+    if word is None or is_index(word):
+        words = [word] * n
+    elif isinstance(word, (list, tuple, np.ndarray)) and all(
+        w is None or is_index(w) for w in word
+    ):
+        words = list(word)
+        if len(words) != n:
+            raise ValueError(
+                f"word has {len(words)} entries but X has {n} texts; give one word index "
+                "(or None) per text, or a single int for all."
+            )
+    else:
+        raise TypeError(
+            "word must be an int, None, or a list with one int (or None) per text, "
+            f"got {word!r}."
+        )
+    out = []
+    for i, w in enumerate(words):
+        n_words = len(inputs.words[i])
+        if w is not None and not -n_words <= w < n_words:
+            raise ValueError(
+                f"word={int(w)} is out of range for text {i}, which has {n_words} words "
+                f"(indices 0 to {n_words - 1}, or negative from the end)."
+            )
+        out.append(None if w is None else int(w) % n_words)
+    return out
+
+
+def _token_plan(estimator, X, word, target):
+    """Checked words, word indices, target and windows of a token classifier.
+
+    Cheap (validation and tokenization, no forward pass), so that bad input
+    fails before any heavy work.
+    """
+    from ._data import encoded_words, tokenize_words
+    from ._tasks import word_reads
+
+    inputs = estimator._check_X(X, fitted=True)
+    words = _check_word(word, inputs)
+    target_index = _check_target(estimator, "token", target)
+    tokenized = tokenize_words(estimator.tokenizer_, inputs.words, estimator.max_length,
+                               estimator.stride)
+    enc = encoded_words(estimator.tokenizer_, tokenized)
+    reads, _ = word_reads(enc, [len(w) for w in inputs.words])
+    for i, w in enumerate(words):
+        if w is not None and reads[i][w, 0] < 0:
+            raise ValueError(
+                f"Word {w} of text {i} ({inputs.words[i][w]!r}) has no sub-word token (the "
+                "tokenizer drops its characters): the model gives it no tag to explain."
+            )
+    return inputs, words, target_index, tokenized, enc, reads
+
+
+def _default_words(estimator, inputs, words, reads):
+    """Fill in the words left None: the first word not predicted "O" (else the first word)."""
+    missing = [i for i, w in enumerate(words) if w is None]
+    tags = estimator.predict([inputs.words[i] for i in missing]) if missing else []
+    words = list(words)
+    for i, row in zip(missing, tags):
+        readable = [j for j in range(len(row)) if reads[i][j, 0] >= 0]
+        if not readable:
+            raise ValueError(
+                f"No word of text {i} has a sub-word token: there is no tag to explain."
+            )
+        words[i] = next((j for j in readable if str(row[j]) != "O"), readable[0])
+    return words
+
+
+def _token_jobs(estimator, inputs, words, target_index, tokenized, enc, reads):
+    """One job per text: the window the explained word's tag is read from."""
+    words = _default_words(estimator, inputs, words, reads)
+    n_tags = len(estimator.classes_)
+    docs = enc.docs()
+    jobs = []
+    for i, w in enumerate(words):
+        row, position = (int(v) for v in reads[i][w])
+        word_ids = tokenized.word_ids(row)
+        window = {
+            "input_ids": enc.input_ids[row],
+            "special_tokens_mask": [int(v is None) for v in word_ids],
+            "_words": [None if v is None else (0, v) for v in word_ids],
+            "_truncated": int((docs == i).sum()) > 1,
+        }
+        if enc.token_type_ids is not None:
+            window["token_type_ids"] = enc.token_type_ids[row]
+        columns = slice(position * n_tags, (position + 1) * n_tags)
+        jobs.append(_Job(inputs.texts[i], None, [window], target_index, columns,
+                         spans=[inputs.offsets[i], []], word=w))
+    return jobs
 
 
 # ----------------------------------------------------------------------
@@ -506,10 +691,17 @@ def _assign_words(window, first, second):
     window["_words"] = words
 
 
-def _merge_words(windows, token_scores, first, second):
-    """Sum token scores (one row per window) into whitespace-delimited words."""
+def _merge_words(windows, token_scores, first, second, spans=None):
+    """Sum token scores (one row per window) into words.
+
+    Words are whitespace-delimited, listed when some window holds them; or,
+    given ``spans`` (per text, each word's character span), those words, all
+    listed (0 for a word no window holds).
+    """
     texts = [first, second]
-    spans = [_word_spans(t) for t in texts]
+    keep_all = spans is not None
+    if spans is None:
+        spans = [_word_spans(t) for t in texts]
     totals = [np.zeros(len(sp)) for sp in spans]
     seen = [np.zeros(len(sp), dtype=bool) for sp in spans]
     for window, scores in zip(windows, token_scores):
@@ -521,7 +713,7 @@ def _merge_words(windows, token_scores, first, second):
     words, offsets, segments, scores = [], [], [], []
     for seg, text in enumerate(texts):
         for w, (start, end) in enumerate(spans[seg]):
-            if seen[seg][w]:
+            if seen[seg][w] or keep_all:
                 words.append(text[start:end])
                 offsets.append((start, end))
                 segments.append(seg)
@@ -536,6 +728,8 @@ def _doc_logits(module, inputs, ids):
     """Logits of ``m`` copies of the text from ids of shape (m * n_windows, length).
 
     The windows of each copy are averaged, as the estimator does for long texts.
+    A token head's (m, length, n_tags) logits come back flattened to
+    (m, length * n_tags) (a token classifier's explanation reads one window).
     """
     k = inputs["input_ids"].shape[0]
     m = ids.shape[0] // k
@@ -546,8 +740,12 @@ def _doc_logits(module, inputs, ids):
     return logits.reshape(m, k, -1).mean(1)
 
 
-def _output_fn(module, estimator, kind, target):
-    """The explained scalar per row, from logits: log-probability or prediction."""
+def _output_fn(module, estimator, kind, target, columns=slice(None)):
+    """The explained scalar per row, from logits: log-probability or prediction.
+
+    ``columns`` picks the logits of the explained output among a row's
+    (one word's tags, for a token classifier).
+    """
     import torch
 
     if kind == "regressor":
@@ -556,7 +754,7 @@ def _output_fn(module, estimator, kind, target):
         return lambda z: z[:, target] * scale + mean
     if getattr(estimator, "multilabel_", False):
         return lambda z: torch.nn.functional.logsigmoid(z[:, target])
-    return lambda z: torch.log_softmax(z, dim=-1)[:, target]
+    return lambda z: torch.log_softmax(z[:, columns], dim=-1)[:, target]
 
 
 def _baseline_ids(inputs, baseline_id):

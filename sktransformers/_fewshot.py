@@ -27,7 +27,6 @@ import copy
 import json
 import os
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _hub
 from ._data import check_texts, encode
+from ._runtime import check_device
 
 HEAD_FILE = "sktransformers_head.safetensors"
 
@@ -242,12 +242,6 @@ def _check_labels(y, n_texts):
     return y, np.searchsorted(classes, y)
 
 
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def _head_has(attr):
     def check(self):
         head = self.head_ if "head_" in self.__dict__ else (self.head or _default_head())
@@ -440,15 +434,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     def _check_params(self):
         self._validate_params()
-        if self.device != "auto":
-            try:
-                device = torch.device(self.device)
-            except RuntimeError:
-                raise ValueError(
-                    f"device={self.device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
-                ) from None
-            if device.type == "cuda" and not torch.cuda.is_available():
-                raise ValueError(f"device={self.device!r} but CUDA is not available here.")
+        check_device(self.device)
 
     def _check_X(self, X, *, fitted=False):
         texts = check_texts(X)
@@ -483,7 +469,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
         self.tokenizer_ = tokenizer
         self.is_pair_ = texts.is_pair
-        self.device_ = _resolve_device(self.device)
+        self.device_ = check_device(self.device)
         self.backbone_ = backbone.to(self.device_)
         encoded = encode(tokenizer, texts, self.max_length)
         self.history_ = None
@@ -695,12 +681,15 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         """Write the encoder, the tokenizer and a linear head as safetensors + JSON.
 
         The directory is a Hugging Face model directory too: ``model=directory``
-        starts any estimator of the package from the tuned encoder.
+        starts any estimator of the package from the tuned encoder. As for
+        the other estimators, everything is written to a temporary sibling
+        directory first and then moved into place, so a failure leaves a
+        previous save in ``directory`` intact.
 
         Parameters
         ----------
         directory : str or path-like
-            Created if missing.
+            Created if missing; ``~`` is expanded.
 
         Returns
         -------
@@ -722,48 +711,34 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             )
         from safetensors.numpy import save_file
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with _hub.quiet_transformers(not self.verbose):
-            self.backbone_.save_pretrained(directory)
-        self.tokenizer_.save_pretrained(directory)
-        save_file(
-            {
-                "coef": np.ascontiguousarray(self.head_.coef_),
-                "intercept": np.ascontiguousarray(np.atleast_1d(self.head_.intercept_)),
-            },
-            str(directory / HEAD_FILE),
-        )
-        params = {
-            k: _hub.to_json_value(v)
-            for k, v in self.get_params(deep=False).items()
-            if k not in ("model", "head")
-        }
-        head_params = {
-            k: _hub.to_json_value(v) for k, v in self.head_.get_params(deep=False).items()
-        }
-        classes = self.classes_
-        from . import __version__
+        from ._persistence import _payload, _write_model
 
-        payload = {
-            "format": 1,
-            "estimator": type(self).__name__,
-            "sktransformers_version": __version__,
-            "params": params,
-            "is_pair": self.is_pair_,
-            "fitted": {
+        classes = self.classes_
+        # The few-shot layout is format 1: a "fitted" entry for the head, no tasks.
+        payload = _payload(
+            self,
+            format=1,
+            is_pair=bool(self.is_pair_),
+            fitted={
                 "head": head_name,
-                "head_params": head_params,
+                "head_params": {
+                    k: _hub.to_json_value(v)
+                    for k, v in self.head_.get_params(deep=False).items()
+                },
                 "intercept_shape": list(np.shape(self.head_.intercept_)),
                 "classes": _hub.to_json_value(classes),
                 "classes_dtype": classes.dtype.str if classes.dtype != object else "object",
             },
-        }
-        _check_json(payload)
-        (directory / _hub.ESTIMATOR_FILE).write_text(
-            json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8"
         )
-        return directory
+        _check_json(payload)
+        arrays = {
+            "coef": np.ascontiguousarray(self.head_.coef_),
+            "intercept": np.ascontiguousarray(np.atleast_1d(self.head_.intercept_)),
+        }
+        return _write_model(
+            directory, payload, self.backbone_, self.tokenizer_, quiet=not self.verbose,
+            extra=lambda tmp: save_file(arrays, str(tmp / HEAD_FILE)),
+        )
 
     @classmethod
     def from_pretrained(cls, directory, **params):
@@ -782,39 +757,36 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         -------
         estimator : fitted FewShotClassifier
         """
+        from ._persistence import load
+
+        return load(directory, cls, **params)
+
+    @classmethod
+    def _from_saved(cls, directory, meta, params):
         from safetensors.numpy import load_file
 
-        directory = str(directory)
-        meta = _hub.read_estimator_file(directory)
-        if meta.get("estimator") != cls.__name__:
-            raise ValueError(
-                f"{directory!r} holds a {meta.get('estimator')}, not a {cls.__name__}; "
-                f"load it with {meta.get('estimator')}.from_pretrained."
-            )
-        saved = {k: _hub.from_json_value(v) for k, v in meta["params"].items()}
-        saved.pop("trust_remote_code", None)  # the caller's decision, never the file's
-        valid = cls().get_params(deep=False)
+        from ._persistence import saved_params
+
         fitted = meta["fitted"]
         head_class = _linear_head_class(fitted["head"])
         head_valid = head_class().get_params(deep=False)
         head = head_class(**{
             k: _hub.from_json_value(v) for k, v in fitted["head_params"].items() if k in head_valid
         })
-        est = cls(**{k: v for k, v in saved.items() if k in valid}, head=head)
-        est.set_params(**params)
-        est.model = directory
+        est = cls(**{"head": head, **saved_params(cls, meta, params)})
+        est.model = str(directory)
         est._check_params()
-        source = _hub.resolve_model(directory)
+        source = _hub.resolve_model(est.model)
         with _hub.quiet_transformers(not est.verbose):
             est.tokenizer_, backbone = _hub.load_parts(source, est.trust_remote_code)
-        est.device_ = _resolve_device(est.device)
+        est.device_ = check_device(est.device)
         est.backbone_ = backbone.to(est.device_).eval()
         est.is_pair_ = meta["is_pair"]
         est.history_ = None
         est.n_pairs_ = 0
         dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
         classes = np.asarray(fitted["classes"], dtype=dtype)
-        arrays = load_file(str(Path(directory) / HEAD_FILE))
+        arrays = load_file(str(directory / HEAD_FILE))
         head_ = clone(head)
         head_.coef_ = arrays["coef"]
         head_.intercept_ = arrays["intercept"].reshape(fitted.get("intercept_shape", [-1]))

@@ -213,7 +213,7 @@ class MultiTaskTransformer(BaseTransformerEstimator):
     max_length, long_texts, stride, batch_size, predict_batch_size, max_epochs, lr, \
 weight_decay, warmup_ratio, max_grad_norm, early_stopping, patience, pooling, \
 dropout, num_layers, gradient_accumulation_steps, compile, checkpoint_dir, \
-freeze, lora, device, precision, trust_remote_code, callbacks, random_state, verbose
+freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_state, verbose
         As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the rows held out (stratified by task) to record
@@ -286,6 +286,7 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
         compile=False,
         checkpoint_dir=None,
         trust_remote_code=False,
+        augment=None,
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -316,6 +317,7 @@ freeze, lora, device, precision, trust_remote_code, callbacks, random_state, ver
             compile=compile,
             checkpoint_dir=checkpoint_dir,
             trust_remote_code=trust_remote_code,
+            augment=augment,
             callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,

@@ -21,7 +21,11 @@ Formats
 -------
 Format 1 (sktransformers 0.1) stored per-estimator metadata under
 ``"fitted"``; format 2 stores a list of tasks. Both load; a directory of a
-newer format is refused with a message saying so.
+newer format is refused with a message saying so. A
+:class:`~sktransformers.FewShotClassifier` directory keeps its own format 1
+layout (no heads file; its linear head's coefficients in
+``sktransformers_head.safetensors``, the head described under ``"fitted"``),
+written by the same atomic writer; :func:`load` returns it like the others.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ from pathlib import Path
 FORMAT = 2
 ESTIMATOR_FILE = "sktransformers.json"
 HEADS_FILE = "sktransformers_heads.safetensors"
-_PARAMS_SKIPPED = ("model", "callbacks")
+# Parameters that hold objects, not values: not written to the JSON (the
+# model is the directory itself; a few-shot head is saved as coefficients).
+_PARAMS_SKIPPED = ("model", "callbacks", "augment", "head")
 
 
 # ----------------------------------------------------------------------
@@ -202,11 +208,12 @@ def _params_json(estimator):
     return params
 
 
-def _write_model(directory, payload, backbone, tokenizer, heads=None, quiet=True):
+def _write_model(directory, payload, backbone, tokenizer, heads=None, quiet=True, extra=None):
     """Write a backbone, its tokenizer, optional heads and ``payload`` as JSON, atomically.
 
-    The JSON is serialised first, so a value it cannot hold fails before any
-    file is written.
+    ``extra(tmp)``, when given, writes more files into the temporary
+    directory (a few-shot head's coefficients). The JSON is serialised
+    first, so a value it cannot hold fails before any file is written.
     """
     from . import _hub
     from ._peft import save_backbone
@@ -222,6 +229,8 @@ def _write_model(directory, payload, backbone, tokenizer, heads=None, quiet=True
 
             state = {k: v.detach().cpu().contiguous() for k, v in heads.state_dict().items()}
             save_file(state, str(tmp / HEADS_FILE))
+        if extra is not None:
+            extra(tmp)
         (tmp / ESTIMATOR_FILE).write_text(text, encoding="utf-8")
 
     return write_atomically(directory, write)

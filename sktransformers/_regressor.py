@@ -28,7 +28,7 @@ class TransformerRegressor(RegressorMixin, BaseTransformerEstimator):
     max_length, long_texts, stride, batch_size, predict_batch_size, max_epochs, \
 lr, weight_decay, warmup_ratio, max_grad_norm, pooling, dropout, num_layers, \
 freeze, lora, device, precision, gradient_accumulation_steps, compile, \
-checkpoint_dir, trust_remote_code, callbacks, random_state, verbose
+checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the data held out to record ``valid_loss`` and
@@ -86,6 +86,7 @@ checkpoint_dir, trust_remote_code, callbacks, random_state, verbose
         compile=False,
         checkpoint_dir=None,
         trust_remote_code=False,
+        augment=None,
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -116,6 +117,7 @@ checkpoint_dir, trust_remote_code, callbacks, random_state, verbose
             compile=compile,
             checkpoint_dir=checkpoint_dir,
             trust_remote_code=trust_remote_code,
+            augment=augment,
             callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,

@@ -5,9 +5,11 @@ Endpoints: ``POST /predict``, ``POST /transform`` (embedders), ``GET
 ``GET /metrics`` (Prometheus text format).
 
 Concurrent requests are gathered by a :class:`MicroBatcher` into one model
-call (at most ``max_batch_size`` texts, waiting at most ``max_wait_ms`` for
-more after the first); the model runs in one worker thread, so the event
-loop keeps accepting requests while it computes. Client mistakes (malformed
+call (at most ``max_batch_size`` texts); the model runs in one worker
+thread, so the event loop keeps accepting requests while it computes, and
+the requests that arrive meanwhile form the next call. By default a call
+starts as soon as the model is free (``max_wait_ms=0``); a positive
+``max_wait_ms`` holds it open that long for more requests. Client mistakes (malformed
 JSON, wrong types, unknown fields, empty lists, too many texts, texts too
 long) are answered 4xx with a JSON body ``{"error": message, "problems":
 [...]}``; the server never answers 5xx to them.
@@ -22,6 +24,8 @@ import json
 import logging
 import math
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +160,10 @@ def load_model(directory, *, threads=None, precision=None):
     if kind == "onnx":
         from . import onnx
 
-        return ServedModel.wrap(onnx.load(directory, threads=threads, precision=precision))
+        # No busy-waiting: between model calls the event loop needs the cores.
+        return ServedModel.wrap(
+            onnx.load(directory, threads=threads, precision=precision, spinning=False)
+        )
     import sktransformers
 
     meta = json.loads((Path(directory) / ESTIMATOR_FILE).read_text(encoding="utf-8"))
@@ -187,18 +194,27 @@ class _Item:
     key: tuple
     texts: list
     future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+
+_STOP = object()
 
 
 class MicroBatcher:
     """Gather concurrent requests into one model call.
 
-    The first waiting request opens a batch; requests with the same
-    endpoint and input shape (single texts or pairs) join it until it holds
-    ``max_batch_size`` texts or ``max_wait_ms`` have passed. The model runs
-    in ``executor`` (one thread), and requests that arrive meanwhile form the
-    next batch. A batch that fails is retried request by request, so one bad
+    Requests go into a thread-safe queue; the batcher's thread (the one
+    thread that runs the model while batching is on) takes the first waiting
+    request and every request
+    queued behind it with the same endpoint and input shape (single texts or
+    pairs), up to ``max_batch_size`` texts, waits up to ``max_wait_ms`` for
+    more when that is positive, runs the model on the batch and hands each
+    request its answer. The batches form in the model's thread, not in the
+    event loop, so the model never waits for a busy event loop to pass it
+    the next batch: requests that arrive during a model call make up the
+    next one. A batch that fails is retried request by request, so one bad
     request cannot fail the others. With ``max_batch_size=1`` every request
-    is its own model call.
+    is its own model call, run in ``executor``.
     """
 
     def __init__(self, run, *, max_batch_size, max_wait_ms, executor, on_batch=None):
@@ -208,8 +224,7 @@ class MicroBatcher:
         self.executor = executor
         self.on_batch = on_batch
         self._queue = None
-        self._task = None
-        self._carry = None
+        self._worker = None
 
     @property
     def enabled(self):
@@ -217,85 +232,95 @@ class MicroBatcher:
 
     def start(self):
         if self.enabled:
-            self._queue = asyncio.Queue()
-            self._task = asyncio.get_running_loop().create_task(self._loop())
+            self._queue = queue.SimpleQueue()
+            self._worker = threading.Thread(
+                target=self._work, name="sktransformers-batcher", daemon=True
+            )
+            self._worker.start()
 
     async def stop(self):
         """Finish every queued request, then stop."""
-        if self._task is None:
+        if self._worker is None:
             return
-        await self._queue.put(None)
-        await self._task
-        self._task = None
+        self._queue.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._worker.join)
+        self._worker = None
 
     async def submit(self, key, texts):
         loop = asyncio.get_running_loop()
         if not self.enabled:
-            return await self._call(loop, key, texts)
+            if self.on_batch is not None:
+                self.on_batch(len(texts))
+            return await loop.run_in_executor(self.executor, self.run, key, texts)
         future = loop.create_future()
-        await self._queue.put(_Item(key, texts, future))
+        self._queue.put(_Item(key, texts, future, loop))
         return await future
 
-    async def _call(self, loop, key, texts):
-        if self.on_batch is not None:
-            self.on_batch(len(texts))
-        return await loop.run_in_executor(self.executor, self.run, key, texts)
-
-    async def _next(self, timeout):
-        if self._carry is not None:
-            item, self._carry = self._carry, None
-            return item
-        if timeout is None:
-            return await self._queue.get()
-        if timeout <= 0:
-            return self._queue.get_nowait()  # QueueEmpty when nothing waits
-        return await asyncio.wait_for(self._queue.get(), timeout)
-
-    async def _loop(self):
-        loop = asyncio.get_running_loop()
-        stopping = False  # after stop(): serve what is queued without waiting, then return
+    # -- the model's thread ----------------------------------------------
+    def _work(self):
+        carry, stopping = None, False
         while True:
-            if stopping and self._carry is None and self._queue.empty():
-                return
-            first = await self._next(0 if stopping else None)
-            if first is None:
+            if carry is not None:
+                first, carry = carry, None
+            elif stopping:
+                try:
+                    first = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+            else:
+                first = self._queue.get()
+            if first is _STOP:
                 stopping = True
                 continue
             batch, n = [first], len(first.texts)
-            deadline = loop.time() + self.max_wait
+            deadline = time.monotonic() + self.max_wait
             while n < self.max_batch_size:
+                wait = 0 if stopping else deadline - time.monotonic()
                 try:
-                    item = await self._next(0 if stopping else deadline - loop.time())
-                except (asyncio.TimeoutError, asyncio.QueueEmpty):
+                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                except queue.Empty:
                     break
-                if item is None:
+                if item is _STOP:
                     stopping = True
                     break
                 if item.key != first.key or n + len(item.texts) > self.max_batch_size:
-                    self._carry = item
+                    carry = item
                     break
                 batch.append(item)
                 n += len(item.texts)
-            await self._execute(loop, batch)
+            self._execute(batch)
 
-    async def _execute(self, loop, batch):
+    def _call(self, key, texts):
+        if self.on_batch is not None:
+            self.on_batch(len(texts))
+        return self.run(key, texts)
+
+    def _execute(self, batch):
         texts = [t for item in batch for t in item.texts]
         try:
-            results = await self._call(loop, batch[0].key, texts)
+            results = self._call(batch[0].key, texts)
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch[0].future, error=exc)
+                _answer(batch[0], error=exc)
                 return
             for item in batch:  # find the request at fault; the others still get answers
                 try:
-                    _settle(item.future, await self._call(loop, item.key, item.texts))
+                    _answer(item, self._call(item.key, item.texts))
                 except Exception as single_exc:
-                    _settle(item.future, error=single_exc)
+                    _answer(item, error=single_exc)
             return
         start = 0
         for item in batch:
-            _settle(item.future, results[start : start + len(item.texts)])
+            _answer(item, results[start : start + len(item.texts)])
             start += len(item.texts)
+
+
+def _answer(item, result=None, error=None):
+    """Settle a request's future from the model's thread, in its event loop."""
+    try:
+        item.loop.call_soon_threadsafe(_settle, item.future, result, error)
+    except RuntimeError:  # the loop is closed: nobody waits for the answer
+        pass
 
 
 def _settle(future, result=None, error=None):
@@ -382,7 +407,7 @@ class ServeConfig:
 
     directory: str | None = None
     max_batch_size: int = 32
-    max_wait_ms: float = 5.0
+    max_wait_ms: float = 0.0
     max_texts: int = 256
     max_chars: int = 10_000
     threads: int | None = None

@@ -657,25 +657,19 @@ class TaggingTask(Task):
     def words_from_rows(self, rows, enc, n_words):
         """Per text, the (n_words, n_tags) outputs read at each word's first sub-word.
 
-        A word seen in several windows is read from the window where it sits
-        farthest from the window's edges (the most context on both sides).
-        A word with no sub-word at all (rare: characters the tokenizer
-        drops) gets zero logits (uniform probabilities).
+        Each word is read where :func:`word_reads` places it (the window
+        where it has the most context). A word with no sub-word at all
+        (rare: characters the tokenizer drops) gets zero logits (uniform
+        probabilities).
         """
-        n_tags = self.head_size
-        out = [np.zeros((n, n_tags), dtype=np.float32) for n in n_words]
-        best = [np.full(n, -1, dtype=np.int64) for n in n_words]
-        for r, doc in enumerate(enc.docs()):
-            index = enc.word_index[r]
-            positions = np.flatnonzero(index >= 0)
-            if not len(positions):
-                continue
-            length = len(index)
-            centrality = np.minimum(positions, length - 1 - positions)
-            words = index[positions]
-            better = centrality > best[doc][words]
-            out[doc][words[better]] = rows[r][positions[better]]
-            best[doc][words[better]] = centrality[better]
+        reads, best = word_reads(enc, n_words)
+        out = []
+        for where, n in zip(reads, n_words):
+            values = np.zeros((n, self.head_size), dtype=np.float32)
+            for r in np.unique(where[:, 0][where[:, 0] >= 0]):
+                words = np.flatnonzero(where[:, 0] == r)
+                values[words] = rows[r][where[words, 1]]
+            out.append(values)
         return out, best
 
     def validation_score(self, output, target):
@@ -696,6 +690,40 @@ class TaggingTask(Task):
     @classmethod
     def from_json(cls, data):
         return cls(_labels_from_json(data["classes"]), name=data.get("name", "default"))
+
+
+def word_reads(enc, n_words):
+    """Where each word's tag is read: its first sub-word, in one window.
+
+    A word seen in several windows (a long sentence, see
+    :func:`~sktransformers._data.encode_words`) is read from the window where
+    it sits farthest from the window's edges (the most context on both
+    sides; the first such window on a tie).
+
+    Returns
+    -------
+    reads : list of ndarray of shape (n_words, 2)
+        Per text, each word's ``(row, position)``: the window (row of
+        ``enc``) and the token position in it; ``(-1, -1)`` for a word
+        with no sub-word.
+    centrality : list of ndarray of shape (n_words,)
+        Per text, the distance of each read position to its window's nearer
+        edge (-1 for a word with no sub-word).
+    """
+    reads = [np.full((n, 2), -1, dtype=np.int64) for n in n_words]
+    best = [np.full(n, -1, dtype=np.int64) for n in n_words]
+    for r, doc in enumerate(enc.docs()):
+        index = enc.word_index[r]
+        positions = np.flatnonzero(index >= 0)
+        if not len(positions):
+            continue
+        centrality = np.minimum(positions, len(index) - 1 - positions)
+        words = index[positions]
+        better = centrality > best[doc][words]
+        reads[doc][words[better], 0] = r
+        reads[doc][words[better], 1] = positions[better]
+        best[doc][words[better]] = centrality[better]
+    return reads, best
 
 
 TASK_KINDS = {

@@ -254,6 +254,86 @@ callbacks, random_state, verbose
             results.append(entities)
         return results
 
+    def explain(self, X, *, word=None, target=None, method="integrated_gradients", n_steps=50,
+                baseline="pad", batch_size=None):
+        """Why did a word get its tag: a score per word of the sentence.
+
+        Each explanation takes one word of one text and scores every word
+        of the text for the log-probability of one tag at that word (read
+        at its first sub-word, where ``predict`` reads its tag). A positive
+        score is evidence for the tag. Integrated Gradients over the input
+        embeddings by default (needs ``captum``); ``"gradient_x_input"``
+        and ``"occlusion"`` need nothing more. See the "Explaining
+        predictions" page of the docs.
+
+        Parameters
+        ----------
+        X : sequence of str or of lists of str
+            Texts as for ``predict``: strings (split on whitespace) or lists
+            of words.
+        word : int, list of (int or None), or None, default=None
+            The word whose tag is explained, by its index in the text's
+            words (negative indices count from the end): one int for every
+            text, or one entry per text. None picks, per text, the first
+            word not predicted ``"O"`` (the first entity word), or the first
+            word when every word is ``"O"``. An index out of range is a
+            ``ValueError``.
+        target : tag or None, default=None
+            The tag to explain, from ``classes_`` (e.g. ``"B-PER"`` to ask
+            what speaks for that tag even where another is predicted); None
+            explains the word's predicted tag. An unknown tag is a
+            ``ValueError``.
+        method : {"integrated_gradients", "gradient_x_input", "occlusion"}, \
+default="integrated_gradients"
+            How the scores are computed.
+        n_steps : int, default=50
+            Integrated Gradients' number of integration points.
+        baseline : {"pad", "mask"}, default="pad"
+            The reference input: every sub-word but the special ones
+            replaced by the pad (or mask) token; also the replacement token
+            for occlusion.
+        batch_size : int or None, default=None
+            Interpolation points (IG) or occluded copies (occlusion) per
+            forward pass; None means all at once.
+
+        Returns
+        -------
+        explanations : Explanations
+            One :class:`~sktransformers.Explanation` per text: all of its
+            words (the estimator's words, with the character offsets
+            ``predict_entities`` uses), a score per word, ``word_index``
+            and ``word`` (the explained word), ``prediction`` (its
+            predicted tag) and ``target`` (the explained tag).
+
+        Notes
+        -----
+        A sentence longer than ``max_length`` sub-words is read as
+        overlapping windows, and each word's tag comes from one window (the
+        one where the word is farthest from the edges). The explanation
+        reads the explained word from that same window, so ``output`` is
+        the log-probability ``predict_proba`` gives; the words outside that
+        window cannot change the tag and score 0, and
+        ``Explanation.truncated`` is True.
+
+        Examples
+        --------
+        >>> from sktransformers import TransformerTokenClassifier
+        >>> X = ["Ada Lovelace lived in London", "Paris is big", "Alan Turing met Grace"]
+        >>> y = [["B-PER", "I-PER", "O", "O", "B-LOC"], ["B-LOC", "O", "O"],
+        ...      ["B-PER", "I-PER", "O", "B-PER"]]
+        >>> ner = TransformerTokenClassifier(max_epochs=1, random_state=0).fit(X, y)
+        >>> exp = ner.explain(["Grace Hopper visited Rome"], word=3, target="B-LOC",
+        ...                   method="occlusion")[0]
+        >>> exp.word, exp.target, exp.words
+        ('Rome', 'B-LOC', ['Grace', 'Hopper', 'visited', 'Rome'])
+        >>> exp.prediction == ner.predict(["Grace Hopper visited Rome"])[0][3]
+        True
+        """
+        from ._explain import explain
+
+        return explain(self, X, word=word, target=target, method=method, n_steps=n_steps,
+                       baseline=baseline, batch_size=batch_size)
+
     def score(self, X, y, sample_weight=None):
         """Entity-level micro F1 (strict IOB2 spans), as seqeval's ``f1_score``.
 

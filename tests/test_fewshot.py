@@ -234,3 +234,42 @@ def test_verbose_zero_is_silent(tiny_model_dir, capsys):
     FewShotClassifier(tiny_model_dir, **FAST).fit(X, Y)
     out = capsys.readouterr()
     assert out.out == ""
+
+
+def test_failed_save_leaves_the_previous_save_intact(fitted, tiny_model_dir, tmp_path,
+                                                     monkeypatch):
+    import safetensors.numpy
+
+    from sktransformers import _persistence
+
+    target = tmp_path / "model"
+    fitted.save_pretrained(target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    other = FewShotClassifier(tiny_model_dir, **{**FAST, "num_iterations": 0}).fit(X, Y)
+    assert not np.allclose(other.transform(X), fitted.transform(X))  # other encoder weights
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    # The head is written last but one: the encoder files are already in the temporary directory.
+    monkeypatch.setattr(safetensors.numpy, "save_file", broken)
+    with pytest.raises(OSError, match="disk full"):
+        other.save_pretrained(target)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary directory left
+    monkeypatch.undo()
+    loaded = _persistence.load(target)  # the class comes from the directory
+    assert type(loaded) is FewShotClassifier
+    np.testing.assert_allclose(loaded.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
+
+
+def test_saved_layout_is_unchanged(fitted, tmp_path):
+    """The files and keys earlier versions wrote, so their directories keep loading."""
+    fitted.save_pretrained(tmp_path)
+    meta = json.loads((tmp_path / "sktransformers.json").read_text())
+    assert set(meta) == {"format", "estimator", "sktransformers_version", "params", "is_pair",
+                         "fitted"}
+    assert set(meta["fitted"]) == {"head", "head_params", "intercept_shape", "classes",
+                                   "classes_dtype"}
+    assert meta["format"] == 1
+    assert "head" not in meta["params"] and "model" not in meta["params"]

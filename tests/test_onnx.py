@@ -81,6 +81,34 @@ def test_export_directory_contents(classifier_dir):
     assert config["quantization"]["op_types"] == ["MatMul"]
 
 
+def test_float32_graph_is_fused_for_onnx_runtime(classifier_dir):
+    # Bias + GELU fused (ONNX Runtime's transformer optimizer); SkipLayerNorm
+    # and the fused Attention operator left out (measured slower on CPU).
+    import onnx
+
+    config = json.loads((classifier_dir / "sktransformers_onnx.json").read_text())
+    assert config["fusions"]["BiasGelu"] == 2  # one per layer of the tiny model
+    for name in ("model.onnx", "model.int8.onnx"):
+        ops = {node.op_type for node in onnx.load(str(classifier_dir / name)).graph.node}
+        assert "BiasGelu" in ops
+        assert not ops & {"SkipLayerNormalization", "Attention", "MultiHeadAttention"}
+        assert "IsNaN" not in ops  # exported with eager attention, not SDPA's guarded pattern
+
+
+def test_runtime_session_options(classifier_dir):
+    from sktransformers.onnx import _slow_cpu_fusions
+
+    assert _slow_cpu_fusions(["CPUExecutionProvider"]) == ["SkipLayerNormFusion"]
+    assert _slow_cpu_fusions(["CUDAExecutionProvider", "CPUExecutionProvider"]) == []
+    quiet = skonnx.load(classifier_dir, spinning=False)
+    spinning = skonnx.load(classifier_dir)
+    options = quiet.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    np.testing.assert_allclose(quiet.predict_proba(PREDICT), spinning.predict_proba(PREDICT))
+    with pytest.raises(ValueError, match="spinning"):
+        skonnx.load(classifier_dir, spinning="no")
+
+
 def test_int8_is_the_default_and_agrees(classifier, classifier_dir):
     import onnx
 

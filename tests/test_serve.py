@@ -31,7 +31,7 @@ from sktransformers import (  # noqa: E402
 )
 from sktransformers import onnx as skonnx  # noqa: E402
 from sktransformers._onnx_export import export_onnx  # noqa: E402
-from sktransformers._serve import MicroBatcher, create_app  # noqa: E402
+from sktransformers._serve import MicroBatcher, ServeConfig, create_app  # noqa: E402
 
 TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it", "wonderful", "dull"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
@@ -247,6 +247,38 @@ def test_micro_batcher_isolates_a_failing_request():
     assert [r for i, r in enumerate(results) if i != 3] == [
         [f"T{i}", f"U{i}"] for i in range(8) if i != 3
     ]
+
+
+def test_micro_batcher_without_wait_batches_what_arrives_during_a_call():
+    # max_wait_ms=0 (the default): a lone request goes to the model at once;
+    # the requests that arrive while the model is busy form the next call.
+    calls, busy, release = [], threading.Event(), threading.Event()
+
+    def run(key, texts):
+        calls.append(list(texts))
+        if len(calls) == 1:
+            busy.set()
+            release.wait(10)
+        return texts
+
+    async def main():
+        executor = concurrent.futures.ThreadPoolExecutor(1)
+        batcher = MicroBatcher(run, max_batch_size=32, max_wait_ms=0, executor=executor)
+        batcher.start()
+        first = asyncio.ensure_future(batcher.submit(("predict", False), ["a"]))
+        await asyncio.get_running_loop().run_in_executor(None, busy.wait, 10)
+        rest = [asyncio.ensure_future(batcher.submit(("predict", False), [str(i)]))
+                for i in range(5)]
+        await asyncio.sleep(0.05)
+        release.set()
+        results = await asyncio.gather(first, *rest)
+        await batcher.stop()
+        executor.shutdown()
+        return results
+
+    assert asyncio.run(main()) == [["a"]] + [[str(i)] for i in range(5)]
+    assert calls == [["a"], ["0", "1", "2", "3", "4"]]
+    assert ServeConfig().max_wait_ms == 0
 
 
 def test_micro_batcher_drains_on_stop():
