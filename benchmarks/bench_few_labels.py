@@ -181,10 +181,20 @@ def part_augment(train, dev, args):
     from sktransformers import TransformerClassifier
     from sktransformers._augment import TextAugmenter
 
+    epochs = TransformerClassifier().max_epochs
+    variants = {
+        # name: (row label, augment?, max_epochs)
+        "plain": ("TransformerClassifier (defaults)", False, epochs),
+        "augment": (f"TransformerClassifier(augment=TextAugmenter(n_aug={args.n_aug}))",
+                    True, epochs),
+        # Augmented copies multiply the optimizer steps by n_aug + 1; this row
+        # takes as many steps on the original texts, to tell the two apart.
+        "steps": (f"TransformerClassifier(max_epochs={epochs * (args.n_aug + 1)}) (as many "
+                  "steps as augmentation, no augmentation)", False, epochs * (args.n_aug + 1)),
+    }
     rows = []
-    for use in (False, True):
-        label = (f"TransformerClassifier + TextAugmenter(n_aug={args.n_aug})" if use
-                 else "TransformerClassifier")
+    for variant in args.aug_variants:
+        label, use, max_epochs = variants[variant]
         cells = [label]
         for n in args.aug_sizes:
             accs, times = [], []
@@ -192,12 +202,13 @@ def part_augment(train, dev, args):
                 idx = draw(train, total=n, seed=seed, min_words=args.min_words)
                 X, y = train.sentence.iloc[idx].tolist(), train.label.iloc[idx].to_numpy()
                 t0 = time.perf_counter()
-                if use:
-                    X, y = TextAugmenter(n_aug=args.n_aug, random_state=seed).fit_resample(X, y)
-                clf = TransformerClassifier(args.model, random_state=seed).fit(X, y)
+                # augment= edits the training split only (after the validation split).
+                augment = TextAugmenter(n_aug=args.n_aug, random_state=seed) if use else None
+                clf = TransformerClassifier(args.model, augment=augment, max_epochs=max_epochs,
+                                            random_state=seed).fit(X, y)
                 fit_s = time.perf_counter() - t0
                 acc = float(np.mean(clf.predict(dev.sentence.tolist()) == dev.label.to_numpy()))
-                log(f"augment={use} n={n} seed={seed}: acc={acc:.4f} fit={fit_s:.1f}s")
+                log(f"augment {variant} n={n} seed={seed}: acc={acc:.4f} fit={fit_s:.1f}s")
                 accs.append(acc)
                 times.append(fit_s)
             cells.append(f"{fmt(accs)} ({np.mean(times):.0f} s)")
@@ -262,6 +273,9 @@ def parse_args(argv=None):
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--aug-sizes", default="100,500")
     p.add_argument("--n-aug", type=int, default=4, help="augmented copies per text")
+    p.add_argument("--aug-variants", default="plain,augment,steps",
+                   help="rows of the augmentation part: plain, augment, steps (no "
+                        "augmentation, as many optimizer steps)")
     p.add_argument("--st-labeled", type=int, default=100)
     p.add_argument("--st-unlabeled", type=int, default=5000)
     p.add_argument("--st-threshold", type=float, default=0.9)
@@ -274,6 +288,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     args.parts = args.parts.split(",")
     args.arms = args.arms.split(",")
+    args.aug_variants = args.aug_variants.split(",")
     args.shots = [int(v) for v in args.shots.split(",")]
     args.aug_sizes = [int(v) for v in args.aug_sizes.split(",")]
     unknown = [a for a in args.arms if a not in ARMS]
