@@ -33,8 +33,9 @@ def _parser():
                        help="worker processes, each with its own copy of the model (default 1)")
     serve.add_argument("--threads", type=int, default=None,
                        help="compute threads per worker (default: cores / workers)")
-    serve.add_argument("--max-batch-size", type=int, default=32,
-                       help="most texts per model call when micro-batching (default 32)")
+    serve.add_argument("--max-batch-size", type=int, default=None,
+                       help="most texts per model call when micro-batching (default: 32 "
+                            "when the model runs on a GPU, 1 = no batching on a CPU)")
     serve.add_argument("--max-wait-ms", type=float, default=0.0,
                        help="how long a batch waits for more requests after the first "
                             "(default 0: start as soon as the model is free; requests "

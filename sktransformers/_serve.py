@@ -109,6 +109,15 @@ class ServedModel:
         return cls(model, name or type(model).__name__, kind, "torch", __version__,
                    bool(getattr(model, "is_pair_", False)))
 
+    @property
+    def on_gpu(self):
+        """Whether the model computes on a GPU (an ONNX GPU provider or a CUDA device)."""
+        session = getattr(self.model, "session", None)
+        if session is not None:
+            return session.get_providers()[0] != "CPUExecutionProvider"
+        device = getattr(self.model, "device_", None)
+        return device is not None and str(device).startswith("cuda")
+
     def predict(self, texts):
         """Per-text JSON-ready predictions for a list of texts or of (a, b) pairs."""
         m = self.model
@@ -219,7 +228,8 @@ class MicroBatcher:
 
     def __init__(self, run, *, max_batch_size, max_wait_ms, executor, on_batch=None):
         self.run = run  # run(key, texts) -> list of results, one per text
-        self.max_batch_size = int(max_batch_size)
+        # None: not decided yet (the app sets it once it knows where the model runs).
+        self.max_batch_size = None if max_batch_size is None else int(max_batch_size)
         self.max_wait = float(max_wait_ms) / 1000.0
         self.executor = executor
         self.on_batch = on_batch
@@ -228,10 +238,11 @@ class MicroBatcher:
 
     @property
     def enabled(self):
-        return self.max_batch_size > 1
+        return self.max_batch_size is not None and self.max_batch_size > 1
 
     def start(self):
-        if self.enabled:
+        """Start the batcher's thread (once; nothing to start when batching is off)."""
+        if self.enabled and self._worker is None:
             self._queue = queue.SimpleQueue()
             self._worker = threading.Thread(
                 target=self._work, name="sktransformers-batcher", daemon=True
@@ -401,12 +412,15 @@ def _describe_validation_errors(errors):
 # ----------------------------------------------------------------------
 # The app
 # ----------------------------------------------------------------------
+AUTO_GPU_BATCH_SIZE = 32
+
+
 @dataclass
 class ServeConfig:
     """Everything the app needs (also passed to uvicorn's workers as JSON)."""
 
     directory: str | None = None
-    max_batch_size: int = 32
+    max_batch_size: int | None = None  # None: 32 on a GPU, 1 (no batching) on a CPU
     max_wait_ms: float = 0.0
     max_texts: int = 256
     max_chars: int = 10_000
@@ -416,6 +430,8 @@ class ServeConfig:
     def check(self):
         for name in ("max_batch_size", "max_texts", "max_chars"):
             value = getattr(self, name)
+            if value is None and name == "max_batch_size":
+                continue
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r}; expected a positive int.")
         if not (isinstance(self.max_wait_ms, (int, float)) and 0 <= self.max_wait_ms < math.inf):
@@ -499,6 +515,10 @@ def create_app(model=None, config=None, **options):
     )
 
     def set_model(served):
+        if config.max_batch_size is None:
+            # Batching pays where a model call's cost grows slower than its batch (GPUs);
+            # on CPUs it only adds padding and waiting (see the Deploying page).
+            batcher.max_batch_size = AUTO_GPU_BATCH_SIZE if served.on_gpu else 1
         state["model"] = served
         model_info.labels(served.name, served.kind, served.runtime, served.version,
                           __version__).set(1)
@@ -516,13 +536,15 @@ def create_app(model=None, config=None, **options):
             state["error"] = f"{type(exc).__name__}: {exc}"
             return
         set_model(served)
+        batcher.start()
 
     if model is not None:
         set_model(model if isinstance(model, ServedModel) else ServedModel.wrap(model))
 
     @asynccontextmanager
     async def lifespan(app):
-        batcher.start()
+        if state["model"] is not None:
+            batcher.start()
         loader = None
         if state["model"] is None:
             loader = asyncio.get_running_loop().create_task(load_in_background())
@@ -635,7 +657,8 @@ def create_app(model=None, config=None, **options):
             return error(503, "the model is still loading" if state["error"] is None
                          else f"the model failed to load: {state['error']}")
         return {"status": "ready", "model": served.name, "kind": served.kind,
-                "runtime": served.runtime, "version": served.version}
+                "runtime": served.runtime, "version": served.version,
+                "max_batch_size": batcher.max_batch_size}
 
     @app.get("/metrics")
     async def metrics():

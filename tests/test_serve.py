@@ -81,6 +81,7 @@ def test_predict_onnx_directory(client, onnx_dir):
         assert row["probabilities"] == pytest.approx({"neg": p[0], "pos": p[1]}, abs=1e-6)
     ready = client.get("/readyz").json()
     assert ready["runtime"] == "onnx" and ready["kind"] == "classifier"
+    assert ready["max_batch_size"] == 1  # the default on a CPU: no micro-batching
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
@@ -189,6 +190,28 @@ def test_metrics(client):
     assert "sktransformers_batch_size_bucket" in text
     assert 'sktransformers_model_info{kind="classifier",name="TransformerClassifier"' in text
     assert "sktransformers_model_ready 1.0" in text
+
+
+def test_batch_size_follows_where_the_model_runs(onnx_dir, classifier, monkeypatch):
+    # None (the default): 32 texts a call on a GPU, no batching on a CPU; a
+    # number given is kept.
+    from sktransformers._serve import AUTO_GPU_BATCH_SIZE, ServedModel
+
+    assert ServeConfig().max_batch_size is None
+    assert not ServedModel.wrap(classifier).on_gpu
+    assert not ServedModel.wrap(skonnx.load(onnx_dir)).on_gpu
+    with TestClient(create_app(onnx_dir, max_batch_size=8)) as c:
+        _wait_ready(c)
+        assert c.get("/readyz").json()["max_batch_size"] == 8
+    monkeypatch.setattr(ServedModel, "on_gpu", property(lambda self: True))
+    with TestClient(create_app(onnx_dir)) as c:
+        _wait_ready(c)
+        assert c.get("/readyz").json()["max_batch_size"] == AUTO_GPU_BATCH_SIZE
+        assert c.app.state.batcher.enabled
+        r = c.post("/predict", json={"texts": TEXTS[:3]})
+        assert r.status_code == 200 and len(r.json()["predictions"]) == 3
+    with pytest.raises(ValueError, match="max_batch_size"):
+        create_app(onnx_dir, max_batch_size=0)
 
 
 def test_concurrent_requests_share_model_calls(onnx_dir):
