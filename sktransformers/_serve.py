@@ -214,11 +214,10 @@ class MicroBatcher:
 
     Requests go into a thread-safe queue; the batcher's thread (the one
     thread that runs the model while batching is on) takes the first waiting
-    request and every request
-    queued behind it with the same endpoint and input shape (single texts or
-    pairs), up to ``max_batch_size`` texts, waits up to ``max_wait_ms`` for
-    more when that is positive, runs the model on the batch and hands each
-    request its answer. The batches form in the model's thread, not in the
+    request and every request queued behind it with the same endpoint and
+    input shape (single texts or pairs), up to ``max_batch_size`` texts,
+    waits up to ``max_wait_ms`` for more when that is positive, runs the
+    model on the batch and hands each request its answer. The batches form in the model's thread, not in the
     event loop, so the model never waits for a busy event loop to pass it
     the next batch: requests that arrive during a model call make up the
     next one. A batch that fails is retried request by request, so one bad
@@ -263,6 +262,7 @@ class MicroBatcher:
             if self.on_batch is not None:
                 self.on_batch(len(texts))
             return await loop.run_in_executor(self.executor, self.run, key, texts)
+        self.start()  # a no-op once started
         future = loop.create_future()
         self._queue.put(_Item(key, texts, future, loop))
         return await future
