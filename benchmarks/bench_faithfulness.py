@@ -24,9 +24,6 @@ import argparse
 import csv
 import datetime
 import os
-import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +36,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "glue"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_speed  # noqa: E402  (shared helpers of the benchmark scripts)
 
 
 def _read(path):
@@ -48,18 +48,10 @@ def _read(path):
 
 
 def machine():
-    import torch
-
-    cpu = platform.processor() or "unknown"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        found = re.search(r"Model name:\s*(.+)", out)
-        cpu = found.group(1).strip() if found else cpu
-    except OSError:
-        pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    where = gpu or f"{cpu}, {os.cpu_count()} cores, no GPU"
-    return f"{where}; torch {torch.__version__}"
+    """One line: the CPU (or GPU) and torch, from the benchmarks' shared ``bench_speed.machine``."""
+    info = bench_speed.machine()
+    where = info["gpu"] or f"{info['cpu']}, {info['cores']} cores, no GPU"
+    return f"{where}; torch {info['torch']}"
 
 
 def parse_args(argv=None):
@@ -134,9 +126,10 @@ def main(argv=None):
     ]
     for k, top, rand in zip(result["k"], result["top"], result["random"]):
         lines.append(f"| {k} | {top:.3f} | {rand:.3f} |")
+    where = machine()
     lines += [
         "",
-        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. "
+        f"Machine: {where}. Date: {datetime.date.today().isoformat()}. "
         f"Fit {fit_s:.0f} s; explaining {len(dev)} sentences {explain_s:.0f} s"
         + (f"; IG convergence |delta| median {np.median(deltas):.1e}, max {max(deltas):.1e}"
            if deltas else "")
@@ -146,7 +139,7 @@ def main(argv=None):
     ]
     table = "\n".join(lines)
     print(table)
-    device = "cpu" if "no GPU" in machine() else "gpu"
+    device = "cpu" if "no GPU" in where else "gpu"
     out = args.out or ROOT / "benchmarks" / "results" / f"faithfulness_{device}.md"
     # A quick subset run prints only; the full run (or --out) keeps its table.
     if args.n_texts is None or args.out is not None:

@@ -217,12 +217,13 @@ class MicroBatcher:
     request and every request queued behind it with the same endpoint and
     input shape (single texts or pairs), up to ``max_batch_size`` texts,
     waits up to ``max_wait_ms`` for more when that is positive, runs the
-    model on the batch and hands each request its answer. The batches form in the model's thread, not in the
-    event loop, so the model never waits for a busy event loop to pass it
-    the next batch: requests that arrive during a model call make up the
-    next one. A batch that fails is retried request by request, so one bad
-    request cannot fail the others. With ``max_batch_size=1`` every request
-    is its own model call, run in ``executor``.
+    model on the batch and hands each request its answer. The batches form
+    in the model's thread, not in the event loop, so the model never waits
+    for a busy event loop to pass it the next batch: requests that arrive
+    during a model call make up the next one. A batch that fails is retried
+    request by request, so one bad request cannot fail the others. With
+    ``max_batch_size=1`` every request is its own model call, run in
+    ``executor``.
     """
 
     def __init__(self, run, *, max_batch_size, max_wait_ms, executor, on_batch=None):
