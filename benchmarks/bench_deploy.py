@@ -46,7 +46,16 @@ from pathlib import Path
 
 import numpy as np
 
-GLUE = Path(__file__).resolve().parents[2] / "shared" / "data" / "glue"
+
+def _glue_dir():
+    """``glue/`` in the data folder: ``--data-dir``, else ``$SKTRANSFORMERS_DATA_DIR``, else
+    ``../shared/data`` (``sktransformers.datasets.get_data_dir``)."""
+    from sktransformers.datasets import get_data_dir
+
+    return get_data_dir() / "glue"
+
+
+GLUE = _glue_dir()
 
 
 def load_sst2(n_train, n_dev, seed=0):
@@ -56,7 +65,7 @@ def load_sst2(n_train, n_dev, seed=0):
         return pd.read_csv(GLUE / "SST-2" / f"{name}.tsv", sep="\t", quoting=csv.QUOTE_NONE)
 
     if not (GLUE / "SST-2" / "dev.tsv").is_file():
-        sys.exit(f"SST-2 not found in {GLUE / 'SST-2'} (expected ../shared/data/glue).")
+        sys.exit(f"SST-2 not found in {GLUE / 'SST-2'} (pass --data-dir: the folder holding glue/).")
     train, dev = read("train"), read("dev")
     rows = np.random.default_rng(seed).choice(len(train), min(n_train, len(train)), replace=False)
     train = train.iloc[np.sort(rows)]
@@ -344,7 +353,14 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="tiny settings to check that the script runs (numbers meaningless)")
     p.add_argument("--workdir", default=None, help="keep the models here (default: a temp dir)")
+    p.add_argument("--data-dir", default=None,
+                   help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
+                   "else ../shared/data)")
     args = p.parse_args(argv)
+    if args.data_dir:
+        global GLUE
+        os.environ["SKTRANSFORMERS_DATA_DIR"] = str(Path(args.data_dir).resolve())  # children too
+        GLUE = _glue_dir()
     if args.quick:
         args.train_size, args.dev_size, args.repeats = 64, 64, 1
         args.num_layers, args.requests, args.malformed = [3], 40, 26

@@ -35,7 +35,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "glue"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_speed  # noqa: E402  (shared helpers of the benchmark scripts)
@@ -59,8 +58,11 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA,
-                        help="folder holding SST-2/train.tsv and SST-2/dev.tsv")
+    from sktransformers.datasets import get_data_dir
+
+    parser.add_argument("--data-dir", type=Path, default=get_data_dir(),
+                        help="data folder holding glue/SST-2/{train,dev}.tsv "
+                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
     parser.add_argument("--train-size", type=int, default=2000,
                         help="training sentences sampled (seed 0) for the 1-epoch fine-tuning")
     parser.add_argument("--n-texts", type=int, default=None,
@@ -82,10 +84,13 @@ def main(argv=None):
     from sktransformers import TransformerClassifier
     from sktransformers._explain import comprehensiveness, explain
 
-    train_path = args.data_dir / "SST-2" / "train.tsv"
-    dev_path = args.data_dir / "SST-2" / "dev.tsv"
-    if not train_path.is_file() or not dev_path.is_file():
-        sys.exit(f"SST-2 not found under {args.data_dir} (expected SST-2/train.tsv and dev.tsv).")
+    from sktransformers.datasets import find_data_file
+
+    try:
+        train_path = find_data_file("glue", "SST-2/train.tsv", args.data_dir)
+        dev_path = find_data_file("glue", "SST-2/dev.tsv", args.data_dir)
+    except FileNotFoundError as exc:
+        sys.exit(str(exc))
     train = _read(train_path).sample(args.train_size, random_state=args.seed)
     dev = _read(dev_path)
     n_dev = len(dev)

@@ -42,8 +42,6 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_GLUE = ROOT.parent / "shared" / "data" / "glue"
-
 # SetFit's published figures (Tunstall et al. 2022, and the setfit README), for reference.
 SETFIT_NOTE = (
     "SetFit (paraphrase-mpnet-base-v2, 110M parameters) reports about 0.85-0.88 SST-2 accuracy "
@@ -56,10 +54,11 @@ def log(message):
 
 
 def load_sst2(data_dir):
-    d = Path(data_dir) / "SST-2"
+    from sktransformers.datasets import find_data_file
+
     read = dict(sep="\t", quoting=3, keep_default_na=False)
-    train = pd.read_csv(d / "train.tsv", **read)
-    dev = pd.read_csv(d / "dev.tsv", **read)
+    train = pd.read_csv(find_data_file("glue", "SST-2/train.tsv", data_dir), **read)
+    dev = pd.read_csv(find_data_file("glue", "SST-2/dev.tsv", data_dir), **read)
     return train, dev
 
 
@@ -284,7 +283,9 @@ def parse_args(argv=None):
                    help="draw labelled examples from train rows with at least this many words")
     p.add_argument("--dev-size", type=int, default=0, help="0: the full 872-sentence dev set")
     p.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
-    p.add_argument("--data-dir", default=str(DEFAULT_GLUE))
+    p.add_argument("--data-dir", default=None,
+                   help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
+                   "else ../shared/data)")
     args = p.parse_args(argv)
     args.parts = args.parts.split(",")
     args.arms = args.arms.split(",")

@@ -43,7 +43,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "glue"
 TASKS = ["sst2", "cola", "mrpc", "stsb", "rte"]
 METRIC_NAMES = {
     "sst2": "accuracy",
@@ -420,7 +419,9 @@ def report(args, data, mt_res, single_res, transfer_res, peft_res, emb_res, tota
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="GLUE directory")
+    parser.add_argument("--data-dir", "--data", dest="data", type=Path, default=None,
+                        help="data folder holding glue/ (or the glue folder itself; default: "
+                        "$SKTRANSFORMERS_DATA_DIR, else ../shared/data)")
     parser.add_argument("--full", action="store_true",
                         help="full train/dev sets, 3 epochs, batch 32, lr 5e-5 (for a GPU)")
     parser.add_argument("--train-size", type=int, default=400, help="training rows per task")
@@ -446,8 +447,12 @@ def parse_args(argv=None):
     if args.output is None:
         name = "glue_full.md" if args.full else "glue_cpu.md"
         args.output = ROOT / "benchmarks" / "results" / name
-    if not args.data.is_dir():
-        parser.error(f"GLUE data not found at {args.data} (use --data)")
+    from sktransformers.datasets import find_data_file
+
+    try:
+        args.data = find_data_file("glue", "SST-2/dev.tsv", args.data).parents[1]
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
     return args
 
 

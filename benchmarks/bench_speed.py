@@ -65,7 +65,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-GLUE = ROOT.parent / "shared" / "data" / "glue"
+
+def _glue_dir():
+    """``glue/`` in the data folder: ``--data-dir``, else ``$SKTRANSFORMERS_DATA_DIR``, else
+    ``../shared/data`` (``sktransformers.datasets.get_data_dir``)."""
+    from sktransformers.datasets import get_data_dir
+
+    return get_data_dir() / "glue"
+
+
+GLUE = _glue_dir()
 RESULTS = HERE / "results"
 BF16_PEAK_TFLOPS = 790.0  # H200 dense bf16
 ARMS = ("sktransformers", "trainer", "skorch")
@@ -591,7 +600,14 @@ def main(argv=None):
                    help="prediction passes per arm; the table keeps the fastest")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--_child", help=argparse.SUPPRESS)
+    p.add_argument("--data-dir", default=None,
+                   help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
+                   "else ../shared/data)")
     args = p.parse_args(argv)
+    if args.data_dir:
+        global GLUE
+        os.environ["SKTRANSFORMERS_DATA_DIR"] = str(Path(args.data_dir).resolve())  # children too
+        GLUE = _glue_dir()
     if args._child:
         return child(json.loads(args._child))
 

@@ -18,6 +18,7 @@ tries the projects' own ``objects.inv`` first.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -30,6 +31,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import sktransformers  # noqa: E402
+
+
+class _NoMystConfigDump(logging.Filter):
+    """myst-parser logs its whole configuration at every build: keep the log to what matters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "myst v" not in str(record.msg)
+
+
+logging.getLogger("sphinx.myst_parser.sphinx_ext.main").addFilter(_NoMystConfigDump())
 
 project = "sktransformers"
 author = "sktransformers developers"
@@ -144,7 +155,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("sktransformers",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"sktransformers": None},
     "image_scrapers": ("matplotlib",),
     "remove_config_comments": True,
     "download_all_examples": False,

@@ -9,7 +9,7 @@ Run from the repository root::
 
     python examples/finetune_sst2.py                      # 20,000 SST-2 sentences, 1 epoch
     python examples/finetune_sst2.py --train-size 2000    # quicker, less accurate
-    python examples/finetune_sst2.py --data-dir /path/to/glue
+    python examples/finetune_sst2.py --data-dir /path/to/data   # holding glue/SST-2/
     python examples/finetune_sst2.py --help
 
 Trains all-MiniLM-L6-v2 (the package default, installed with the package
@@ -19,11 +19,14 @@ accuracy and a classification report on the full 872-sentence dev set.
 
 The SST-2 files are those of the GLUE benchmark (https://gluebenchmark.com,
 "Tasks", SST-2): a folder ``SST-2`` holding ``train.tsv`` and ``dev.tsv``.
-The script looks for it in ``--data-dir``, by default
-``$SKTRANSFORMERS_GLUE_DIR`` or else ``../shared/data/glue`` beside the
-repository. Without those files it says so and trains on the 600-text
-synthetic sample shipped with the package instead: a smoke run that shows
-the workflow, whose scores say nothing about SST-2.
+The script reads ``DATA_DIR/glue/SST-2/``, where ``--data-dir DATA_DIR``
+defaults to ``$SKTRANSFORMERS_DATA_DIR`` or else ``../shared/data`` beside the
+repository (:func:`sktransformers.datasets.get_data_dir`; the older
+``$SKTRANSFORMERS_GLUE_DIR``, naming the ``glue`` folder, is still read, and
+``--data-dir`` may also name the ``glue`` folder itself). Without those files
+it says so and trains on the 600-text synthetic sample shipped with the
+package instead: a smoke run that shows the workflow, whose scores say nothing
+about SST-2.
 
 Needs only the core install (``pip install -e .``), no extras.
 """
@@ -31,15 +34,8 @@ Needs only the core install (``pip install -e .``), no extras.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
-from pathlib import Path
-
-DEFAULT_DATA_DIR = os.environ.get("SKTRANSFORMERS_GLUE_DIR") or str(
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glue"
-)
 
 
 def parse_args(argv=None):
@@ -51,10 +47,12 @@ def parse_args(argv=None):
         "shipped with the package and says so.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    from sktransformers.datasets import get_data_dir
+
     parser.add_argument(
-        "--data-dir", "--glue-dir", dest="data_dir", default=DEFAULT_DATA_DIR,
-        help="GLUE folder holding SST-2/train.tsv and SST-2/dev.tsv; "
-        "$SKTRANSFORMERS_GLUE_DIR sets the default",
+        "--data-dir", "--glue-dir", dest="data_dir", default=str(get_data_dir()),
+        help="data folder holding glue/SST-2/{train,dev}.tsv (or the glue folder itself); "
+        "$SKTRANSFORMERS_DATA_DIR sets the default",
     )
     parser.add_argument("--train-size", type=int, default=20000,
                         help="training sentences sampled from SST-2 train (0: all 67,349)")
@@ -71,21 +69,23 @@ def load_data(data_dir, train_size, seed):
 
     from sktransformers.datasets import load_glue, load_movie_reviews_sample
 
-    sst2 = Path(data_dir) / "SST-2"
-    if (sst2 / "train.tsv").is_file() and (sst2 / "dev.tsv").is_file():
+    try:
         X, y = load_glue("SST-2", "train", data_dir)
         X_dev, y_dev = load_glue("SST-2", "dev", data_dir)
+    except FileNotFoundError:
+        pass
+    else:
         if train_size and train_size < len(X):
             X, _, y, _ = train_test_split(
                 X, y, train_size=train_size, random_state=seed, stratify=y
             )
         return "SST-2 (GLUE)", X, y, X_dev, y_dev
     print(
-        f"NOTICE: no SST-2 files (train.tsv, dev.tsv) in {sst2}.\n"
+        f"NOTICE: no SST-2 files (glue/SST-2/train.tsv, dev.tsv) in {data_dir}.\n"
         "        Training on the synthetic sample shipped with the package instead: this\n"
         "        shows the workflow, but its scores say nothing about SST-2. For the real\n"
         "        task, get SST-2 from the GLUE benchmark (https://gluebenchmark.com) and\n"
-        "        pass --data-dir to the folder that holds SST-2/.\n",
+        "        pass --data-dir to the folder that holds glue/SST-2/.\n",
         flush=True,
     )
     df = load_movie_reviews_sample()
@@ -93,6 +93,20 @@ def load_data(data_dir, train_size, seed):
         df.text, df.label, test_size=0.25, random_state=seed, stratify=df.label
     )
     return "synthetic movie-review sample (not SST-2)", X, y, X_dev, y_dev
+
+
+def cpu_model():
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main(argv=None):
@@ -106,8 +120,8 @@ def main(argv=None):
     start = time.perf_counter()
     name, X, y, X_dev, y_dev = load_data(args.data_dir, args.train_size, args.seed)
     print(f"data: {name}; {len(X)} training texts, {len(X_dev)} held-out texts")
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} torch threads, torch {torch.__version__}", flush=True)
+    print(f"machine: {cpu_model()}, {torch.get_num_threads()} torch threads, "
+          f"torch {torch.__version__}", flush=True)
 
     clf = TransformerClassifier(
         max_epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,

@@ -44,9 +44,11 @@ def parse_args(argv=None):
         "movie-review sample, and the script says so.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", default=None,
-                        help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
-                        "then ../shared/data)")
+    from sktransformers.datasets import get_data_dir
+
+    parser.add_argument("--data-dir", default=str(get_data_dir()),
+                        help="data folder holding glue/SST-2/ "
+                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
     parser.add_argument("--train-size", type=int, default=400, help="long training texts")
     parser.add_argument("--test-size", type=int, default=200, help="long test texts")
     parser.add_argument("--filler-words", type=int, default=200,

@@ -42,9 +42,11 @@ def parse_args(argv=None):
         "from the shipped NER sample and says so.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", default=None,
-                        help="data folder holding semeval2018_ec/ (default: "
-                        "$SKTRANSFORMERS_DATA_DIR, then ../shared/data)")
+    from sktransformers.datasets import get_data_dir
+
+    parser.add_argument("--data-dir", default=str(get_data_dir()),
+                        help="data folder holding semeval2018_ec/ "
+                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
     parser.add_argument("--train-size", type=int, default=2000,
                         help="training tweets, a seeded subset of the 80%% split (0: all 4,686)")
     parser.add_argument("--epochs", type=int, default=2, help="passes over the training set")

@@ -43,22 +43,24 @@ def parse_args(argv=None):
         "shipped with the package and says so.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", default=None,
-                        help="data folder holding conll2003/ (default: $SKTRANSFORMERS_DATA_DIR, "
-                        "then ../shared/data)")
+    from sktransformers.datasets import get_data_dir
+
+    parser.add_argument("--data-dir", default=str(get_data_dir()),
+                        help="data folder holding conll2003/ "
+                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
     parser.add_argument("--train-size", type=int, default=2000,
                         help="training sentences, a seeded random subset (0: all 14,041)")
     parser.add_argument("--dev-size", type=int, default=1000,
                         help="dev sentences scored, a seeded random subset (0: all 3,250)")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the training set (default: 1 on CoNLL-2003, 8 on the "
-                        "small shipped sample)")
+                        help="passes over the training set; None: 1 on CoNLL-2003, 8 on the "
+                        "small shipped sample")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of AdamW")
     parser.add_argument("--batch-size", type=int, default=32, help="training batch size")
     parser.add_argument("--max-length", type=int, default=128,
                         help="sub-words per window; longer sentences are read in windows")
-    parser.add_argument("--model", default=None, help="model id or directory (default: the "
-                        "package's all-MiniLM-L6-v2)")
+    parser.add_argument("--model", default=None, help="model id or directory; None: the "
+                        "package's all-MiniLM-L6-v2")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampling and the fit")
     return parser.parse_args(argv)
 

@@ -20,9 +20,11 @@ Several processes or machines can work on one study: give them the same
 ``--storage`` (a PostgreSQL URL across machines) and ``--study-name``.
 
 Needs the ``optuna`` extra (``pip install -e ".[optuna]"``). The SST-2 files
-of the GLUE benchmark are read from ``--data-dir`` (by default
-``$SKTRANSFORMERS_GLUE_DIR`` or else ``../shared/data/glue`` beside the
-repository); the script exits with a message when they are missing.
+of the GLUE benchmark are read from ``DATA_DIR/glue/SST-2/``, where
+``--data-dir DATA_DIR`` defaults to ``$SKTRANSFORMERS_DATA_DIR`` or else
+``../shared/data`` beside the repository
+(:func:`sktransformers.datasets.get_data_dir`); the script exits with a
+message when they are missing.
 ``python examples/optuna_sst2.py --help`` lists the options.
 """
 
@@ -33,14 +35,8 @@ import csv
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-DEFAULT_DATA_DIR = os.environ.get("SKTRANSFORMERS_GLUE_DIR") or str(
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glue"
-)
 
 
 def read_sst2(path, n, seed):
@@ -58,8 +54,11 @@ def main(argv=None):
         "SST-2 sample, then refit the best and score it on SST-2 dev.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
-                        help="GLUE folder holding SST-2/train.tsv and SST-2/dev.tsv")
+    from sktransformers.datasets import find_data_file, get_data_dir
+
+    parser.add_argument("--data-dir", default=str(get_data_dir()),
+                        help="data folder holding glue/SST-2/{train,dev}.tsv; "
+                        "$SKTRANSFORMERS_DATA_DIR sets the default")
     parser.add_argument("--n-train", type=int, default=400,
                         help="SST-2 training sentences to sample (80%% train, 20%% validation)")
     parser.add_argument("--n-dev", type=int, default=200,
@@ -73,10 +72,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampling and the search")
     args = parser.parse_args(argv)
 
-    data = Path(args.data_dir) / "SST-2"
-    if not (data / "train.tsv").is_file():
-        print(f"SST-2 not found in {data}; pass --data-dir (or set SKTRANSFORMERS_GLUE_DIR) "
-              "to the GLUE folder. Skipping.")
+    try:
+        train_file = find_data_file("glue", "SST-2/train.tsv", args.data_dir)
+        dev_file = find_data_file("glue", "SST-2/dev.tsv", args.data_dir)
+    except FileNotFoundError:
+        print(f"SST-2 not found in {args.data_dir}; pass --data-dir (or set "
+              "SKTRANSFORMERS_DATA_DIR) to the folder holding glue/SST-2/. Skipping.")
         return 0
 
     import optuna
@@ -86,8 +87,8 @@ def main(argv=None):
     from sktransformers.tuning import default_search_space, tune
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    X, y = read_sst2(data / "train.tsv", args.n_train, args.seed)
-    X_dev, y_dev = read_sst2(data / "dev.tsv", args.n_dev, args.seed)
+    X, y = read_sst2(train_file, args.n_train, args.seed)
+    X_dev, y_dev = read_sst2(dev_file, args.n_dev, args.seed)
 
     # The default space, narrowed so the example stays short on a CPU.
     space = {

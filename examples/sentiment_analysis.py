@@ -9,8 +9,9 @@ TF-IDF model, with a transformer doing the work.
 
 Data: 2,500 sentences drawn from the SST-2 training set (movie-review
 phrases labelled negative/positive) when the GLUE benchmark's SST-2 files
-are in ``--data-dir`` (by default ``$SKTRANSFORMERS_GLUE_DIR`` or else
-``../shared/data/glue`` beside the repository); otherwise the small
+are in ``DATA_DIR/glue/SST-2/`` (``--data-dir DATA_DIR``, by default
+``$SKTRANSFORMERS_DATA_DIR`` or else ``../shared/data`` beside the
+repository); otherwise the small
 synthetic review sample shipped with the package, with a notice (a demo:
 its scores say nothing about real accuracy). Nothing is downloaded: the
 default model, all-MiniLM-L6-v2, is installed as a Python package.
@@ -24,14 +25,9 @@ Run from the repository root (about 2-3 minutes on a laptop CPU)::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
-DEFAULT_DATA_DIR = os.environ.get("SKTRANSFORMERS_GLUE_DIR") or str(
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glue"
-)
 LABEL_NAMES = {0: "negative", 1: "positive"}
 
 
@@ -42,8 +38,11 @@ def parse_args(argv=None):
         "classification report on held-out reviews.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
-                        help="GLUE folder holding SST-2/train.tsv; without it the shipped "
+    from sktransformers.datasets import get_data_dir
+
+    parser.add_argument("--data-dir", default=str(get_data_dir()),
+                        help="data folder holding glue/SST-2/train.tsv "
+                        "($SKTRANSFORMERS_DATA_DIR sets the default); without it the shipped "
                         "synthetic sample is used")
     parser.add_argument("--n-reviews", type=int, default=2500,
                         help="SST-2 sentences to sample (80%% to train on, 20%% to test on)")
@@ -57,12 +56,15 @@ def load_reviews(data_dir, n_reviews):
 
     from sktransformers.datasets import load_glue, load_movie_reviews_sample
 
-    if (Path(data_dir) / "SST-2" / "train.tsv").is_file():
+    try:
         X, y = load_glue("SST-2", "train", data_dir)
+    except FileNotFoundError:
+        pass
+    else:
         reviews = pd.DataFrame({"text": X.to_numpy(), "label": y.to_numpy()})
         reviews = reviews.sample(n=min(n_reviews, len(reviews)), random_state=0)
         return reviews.reset_index(drop=True), "SST-2 training sentences (GLUE)"
-    print(f"NOTICE: no SST-2/train.tsv in {data_dir}: using the synthetic review sample "
+    print(f"NOTICE: no glue/SST-2/train.tsv in {data_dir}: using the synthetic review sample "
           "shipped with the package (a demo; its scores say nothing about real accuracy).")
     return load_movie_reviews_sample(), "the synthetic review sample shipped with the package"
 

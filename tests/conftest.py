@@ -13,7 +13,6 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-GLUE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glue"
 
 
 @pytest.fixture(scope="session")
@@ -82,13 +81,27 @@ def sentiment_data():
     return X, y
 
 
+def shared_data(name):
+    """The data folder holding ``name/``, or a skip that says where it was looked for.
+
+    The folder is the package's one convention (``sktransformers.datasets.get_data_dir``):
+    ``$SKTRANSFORMERS_DATA_DIR``, else ``../shared/data`` beside the checkout. The README's
+    "Data the tests use" lists every data set a test may read.
+    """
+    from sktransformers.datasets import get_data_dir
+
+    base = get_data_dir()
+    if not (base / name).is_dir():
+        pytest.skip(
+            f"{name}/ not found in {base}: set SKTRANSFORMERS_DATA_DIR to the folder holding "
+            f"{name}/ (the README's 'Data the tests use' says where each data set comes from)"
+        )
+    return base
+
+
 @pytest.fixture
 def glue_dir():
-    if not GLUE_DIR.is_dir():
-        pytest.skip(
-            f"GLUE data not found at {GLUE_DIR} (expected ../shared/data/glue beside the repo)"
-        )
-    return GLUE_DIR
+    return shared_data("glue") / "glue"
 
 
 def pytest_collection_modifyitems(config, items):

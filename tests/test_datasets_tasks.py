@@ -24,14 +24,12 @@ from sktransformers.datasets import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 
 
 def shared(name):
-    folder = SHARED / name
-    if not folder.is_dir():
-        pytest.skip(f"{name} data not found at {folder} (expected ../shared/data beside the repo)")
-    return SHARED
+    from conftest import shared_data
+
+    return shared_data(name)
 
 
 def assert_iob2(tags):

@@ -42,10 +42,11 @@ def _load_example(name):
 # Examples: --help prints usage and trains nothing; options are documented
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_help_prints_usage_and_exits(path):
+def test_example_help_prints_usage_and_exits(path, tmp_path):
+    env = {**ENV, "SKTRANSFORMERS_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, str(path), "--help"], capture_output=True, text=True,
-        timeout=120, cwd=ROOT, env=ENV,
+        timeout=120, cwd=ROOT, env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage:"), result.stdout
@@ -61,6 +62,61 @@ def test_example_help_prints_usage_and_exits(path):
         if entry.strip().startswith("-h"):
             continue
         assert "(default:" in entry, f"{path.name}: option without help or default:\n{entry}"
+        assert entry.count("(default:") == 1, f"{path.name}: default given twice:\n{entry}"
+        # One data-folder convention: --data-dir is the folder holding glue/, conll2003/, ...
+        # and $SKTRANSFORMERS_DATA_DIR sets its default.
+        if entry.strip().startswith("--data-dir"):
+            flat = "".join(entry.split())  # argparse wraps long paths at hyphens
+            assert f"(default:{tmp_path})" in flat, entry
+            assert "$SKTRANSFORMERS_DATA_DIR" in flat, flat
+
+
+# ----------------------------------------------------------------------------
+# One data-folder convention for examples, benchmarks and tests
+# ----------------------------------------------------------------------------
+def test_get_data_dir_reads_the_variable_then_the_legacy_one(tmp_path, monkeypatch):
+    from sktransformers.datasets import get_data_dir
+
+    monkeypatch.delenv("SKTRANSFORMERS_DATA_DIR", raising=False)
+    monkeypatch.delenv("SKTRANSFORMERS_GLUE_DIR", raising=False)
+    assert get_data_dir(tmp_path / "given") == tmp_path / "given"
+    # The older variable named the glue folder itself: its parent is the data folder.
+    (tmp_path / "old" / "glue").mkdir(parents=True)
+    monkeypatch.setenv("SKTRANSFORMERS_GLUE_DIR", str(tmp_path / "old" / "glue"))
+    assert get_data_dir() == tmp_path / "old"
+    monkeypatch.setenv("SKTRANSFORMERS_DATA_DIR", str(tmp_path / "new"))
+    (tmp_path / "new").mkdir()
+    assert get_data_dir() == tmp_path / "new"
+
+
+def test_legacy_glue_variable_still_finds_sst2(tmp_path, monkeypatch):
+    from sktransformers.datasets import load_glue
+
+    sst2 = tmp_path / "glue" / "SST-2"
+    sst2.mkdir(parents=True)
+    (sst2 / "dev.tsv").write_text("sentence\tlabel\na fine film\t1\n", encoding="utf-8")
+    monkeypatch.delenv("SKTRANSFORMERS_DATA_DIR", raising=False)
+    monkeypatch.setenv("SKTRANSFORMERS_GLUE_DIR", str(tmp_path / "glue"))
+    X, y = load_glue("SST-2", "dev")
+    assert list(X) == ["a fine film"] and list(y) == [1]
+
+
+def test_no_script_reads_its_own_data_variable():
+    """Examples, benchmarks and tests all go through ``get_data_dir`` / ``find_data_file``."""
+    scripts = [*EXAMPLES, *sorted((ROOT / "benchmarks").glob("*.py")),
+               *sorted((ROOT / "tests").glob("*.py"))]
+    for path in scripts:
+        text = path.read_text(encoding="utf-8")
+        if path.name == Path(__file__).name:
+            continue
+        assert not re.search(r"environ[^\n]*SKTRANSFORMERS_GLUE_DIR", text), path.name
+        assert '"shared" / "data" / "glue"' not in text, path.name
+
+
+def test_readme_names_every_data_set_the_tests_read():
+    section = README.split("### Data the tests use", 1)[1].split("\n## ", 1)[0]
+    for name in ("glue", "conll2003", "semeval2018_ec", "chinese"):
+        assert f"`{name}/`" in section, name
 
 
 def test_user_facing_text_has_no_insider_wording():

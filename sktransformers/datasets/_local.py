@@ -4,9 +4,14 @@ Where the files are looked for, in this order (the first folder holding the
 file wins):
 
 1. ``data_dir`` when the caller gives one (then only there);
-2. the folder named by the environment variable ``SKTRANSFORMERS_DATA_DIR``;
+2. the folder named by the environment variable ``SKTRANSFORMERS_DATA_DIR``
+   (the older ``SKTRANSFORMERS_GLUE_DIR``, which named the ``glue`` folder
+   itself, is still read);
 3. ``../shared/data`` and ``shared/data`` relative to the working directory;
 4. ``shared/data`` beside a source checkout of the package.
+
+:func:`get_data_dir` gives the first of these folders that exists: the one
+default every example and benchmark uses for its ``--data-dir`` option.
 
 Each data set lives in a sub-folder of that data folder (``glue/``,
 ``conll2003/``, ``semeval2018_ec/``); ``data_dir`` may name either the data
@@ -24,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 ENV_VAR = "SKTRANSFORMERS_DATA_DIR"
+#: Read for compatibility: it named the ``glue`` folder itself, not its parent.
+LEGACY_GLUE_ENV_VAR = "SKTRANSFORMERS_GLUE_DIR"
 
 #: Where each data set comes from, for the error raised when it is missing.
 SOURCES = {
@@ -65,6 +72,8 @@ def _candidate_dirs(data_dir):
     found = []
     if os.environ.get(ENV_VAR):
         found.append(Path(os.environ[ENV_VAR]))
+    if os.environ.get(LEGACY_GLUE_ENV_VAR):
+        found.append(Path(os.environ[LEGACY_GLUE_ENV_VAR]).parent)
     cwd = Path.cwd()
     found += [cwd.parent / "shared" / "data", cwd / "shared" / "data"]
     # A source checkout: <checkout>/sktransformers/datasets/_local.py, data beside the checkout.
@@ -75,6 +84,46 @@ def _candidate_dirs(data_dir):
         if path not in unique:
             unique.append(path)
     return unique
+
+
+def get_data_dir(data_dir=None):
+    """The data folder: ``data_dir`` if given, else the first that exists of the usual places.
+
+    The usual places, in order: ``$SKTRANSFORMERS_DATA_DIR``; the parent of
+    ``$SKTRANSFORMERS_GLUE_DIR`` (the older variable, which named the ``glue``
+    folder itself); ``../shared/data`` and ``shared/data`` from the working
+    directory; ``shared/data`` beside a source checkout. Each data set lives in
+    a sub-folder of it (``glue/``, ``conll2003/``, ``semeval2018_ec/``,
+    ``chinese/``, ...). Every example and benchmark takes ``--data-dir`` with
+    this as its default.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        A folder given by the caller; returned as it is.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The folder, or the environment variable's folder (or else
+        ``../shared/data`` beside the checkout) when none of them exists, so
+        that a "not found" message names where the files were expected.
+
+    Examples
+    --------
+    >>> from sktransformers.datasets import get_data_dir
+    >>> str(get_data_dir("/data/nlp"))
+    '/data/nlp'
+    """
+    if data_dir is not None:
+        return Path(data_dir)
+    candidates = _candidate_dirs(None)
+    for path in candidates:
+        if path.is_dir():
+            return path
+    if os.environ.get(ENV_VAR) or os.environ.get(LEGACY_GLUE_ENV_VAR):
+        return candidates[0]
+    return Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def find_data_file(dataset, filename, data_dir=None):
