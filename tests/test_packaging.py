@@ -160,3 +160,16 @@ def test_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tiny_model_dir, 
                cwd=work, env=env)
     assert "smoke ok" in out
     assert REPO not in Path(out.split()[-1]).parents
+
+
+def test_repository_root_holds_only_the_project_layout():
+    """No wheels, build outputs or stray files committed at the top level."""
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.split()
+    top = {name.split("/", 1)[0] for name in tracked}
+    allowed = {"pyproject.toml", "setup.cfg", "sktransformers", "docs", "tests", "examples",
+               "benchmarks", "README.md", ".ci", "LICENSE", ".gitignore"}
+    assert top <= allowed, sorted(top - allowed)
