@@ -65,7 +65,7 @@ def load_sst2(n_train, n_dev, seed=0):
         return pd.read_csv(GLUE / "SST-2" / f"{name}.tsv", sep="\t", quoting=csv.QUOTE_NONE)
 
     if not (GLUE / "SST-2" / "dev.tsv").is_file():
-        sys.exit(f"SST-2 not found in {GLUE / 'SST-2'} (pass --data-dir: the folder holding glue/).")
+        sys.exit(f"SST-2 not found in {GLUE / 'SST-2'} (pass --data-dir, the folder with glue/).")
     train, dev = read("train"), read("dev")
     rows = np.random.default_rng(seed).choice(len(train), min(n_train, len(train)), replace=False)
     train = train.iloc[np.sort(rows)]

@@ -83,7 +83,6 @@ def main(argv=None):
     args = parse_args(argv)
     from sktransformers import TransformerClassifier
     from sktransformers._explain import comprehensiveness, explain
-
     from sktransformers.datasets import find_data_file
 
     try:

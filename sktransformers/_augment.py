@@ -8,6 +8,14 @@ built-in English table (:mod:`sktransformers._synonym_table`), a table of
 your own, or the nearest neighbours of a word in a transformer's input
 embedding table ("embedding"). Nothing is downloaded.
 
+Chinese text (picked per text by its script, or by ``language="zh"``) has no
+spaces between words: its words are its characters (the package's one
+splitting rule, ``_text_input.word_spans``), so swaps, deletions and
+insertions act on characters, and synonyms come from a small hand-written
+Chinese table, matched as substrings (longest first). Negation characters
+(不 没 无 未 别 莫 勿) are never deleted or swapped in Chinese text: one of
+them flips the sentiment of a review.
+
 :class:`TextAugmenter` has the sampler interface of imbalanced-learn
 (``fit_resample(X, y)``), so it works as a step of an
 ``imblearn.pipeline.Pipeline`` (applied during ``fit`` only, never at
@@ -20,7 +28,6 @@ is only needed for its ``Pipeline``.
 from __future__ import annotations
 
 import os
-import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,8 +36,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._data import check_texts
+from ._text_input import is_cjk, join_words, word_spans
 
 METHODS = ("synonym", "embedding", "swap", "delete", "insert")
+LANGUAGES = ("auto", "en", "zh")
 
 # Words never replaced or inserted: changing them changes grammar, not meaning;
 # negations and intensity words are kept because they carry the label.
@@ -42,11 +51,19 @@ _STOPWORDS = frozenset(
     shall may might must""".split()
 )
 
-_TOKEN = re.compile(r"\S+")
+# Chinese negations: never deleted or swapped (one of them flips a review's sentiment).
+_ZH_KEEP = frozenset("不没无未别莫勿")
 
 
 def _words(text):
-    return _TOKEN.findall(text)
+    return [text[a:b] for a, b in word_spans(text)]
+
+
+def text_language(text):
+    """``"zh"`` when most words of ``text`` are CJK characters, else ``"en"``."""
+    spans = word_spans(text)
+    n_cjk = sum(is_cjk(text[a]) for a, _ in spans)
+    return "zh" if 2 * n_cjk > len(spans) else "en"
 
 
 def _match_case(word, like):
@@ -98,6 +115,16 @@ class TextAugmenter(BaseEstimator):
         Model whose input embeddings give the "embedding" neighbours; None
         means the package's default model. Loaded only when "embedding" is
         among ``methods``.
+    language : {"auto", "en", "zh"}, default="auto"
+        How a text is edited. "zh": Chinese, where the words are single
+        characters (and Latin runs such as "WiFi" or "3.5"); swaps,
+        deletions and insertions act on them, synonyms are matched as
+        substrings in a hand-written Chinese table (47 groups of review
+        words; or ``synonyms``), and negation characters (不 没 无 未 别 莫
+        勿) are never deleted or swapped; the edited words are joined with
+        no spaces next to Chinese characters. "en": the English rules.
+        "auto" picks per text: "zh" when most of its words are CJK
+        characters. "embedding" neighbours are English words only.
     random_state : int, RandomState or None, default=None
         Seeds the edits and the choice of texts to oversample.
 
@@ -131,6 +158,7 @@ class TextAugmenter(BaseEstimator):
         ],
         "synonyms": [dict, None],
         "embedding_model": [str, os.PathLike, None],
+        "language": [StrOptions(set(LANGUAGES))],
         "random_state": ["random_state"],
     }
 
@@ -143,6 +171,7 @@ class TextAugmenter(BaseEstimator):
         sampling_strategy=None,
         synonyms=None,
         embedding_model=None,
+        language="auto",
         random_state=None,
     ):
         self.methods = methods
@@ -151,6 +180,7 @@ class TextAugmenter(BaseEstimator):
         self.sampling_strategy = sampling_strategy
         self.synonyms = synonyms
         self.embedding_model = embedding_model
+        self.language = language
         self.random_state = random_state
 
     # ------------------------------------------------------------------
@@ -166,14 +196,16 @@ class TextAugmenter(BaseEstimator):
         return methods
 
     def _tables(self, methods, vocabulary):
+        """Synonym tables by language (``{"en": ..., "zh": ...}``) and embedding neighbours."""
         table = None
         if {"synonym", "insert"} & set(methods):
             if self.synonyms is not None:
-                table = {str(k).lower(): tuple(v) for k, v in self.synonyms.items()}
+                own = {str(k).lower(): tuple(v) for k, v in self.synonyms.items()}
+                table = {"en": own, "zh": own}
             else:
-                from ._synonym_table import synonym_table
+                from ._synonym_table import chinese_synonym_table, synonym_table
 
-                table = synonym_table()
+                table = {"en": synonym_table(), "zh": chinese_synonym_table()}
         neighbours = None
         if "embedding" in methods:
             neighbours = embedding_neighbours(
@@ -220,6 +252,8 @@ class TextAugmenter(BaseEstimator):
                 f"y must be 1-dimensional with one label per text: {len(texts)} texts, "
                 f"y of shape {y_arr.shape}."
             )
+        if y_arr.ndim == 1 and (y_arr.dtype.kind not in "fc" or self.sampling_strategy is not None):
+            _check_class_labels(y_arr)  # counted per class: no missing or mixed labels
         rng = _generator(self.random_state)
         rows = self._rows_to_augment(y_arr, rng)
         new_first, new_second = self._augment_rows(texts, rows, methods, rng)
@@ -291,15 +325,19 @@ class TextAugmenter(BaseEstimator):
         return [self._edit(t, methods, table, neighbours, rng) for t in texts]
 
     # ------------------------------------------------------------------
-    def _edit(self, text, methods, table, neighbours, rng):
+    def _edit(self, text, methods, tables, neighbours, rng):
         words = _words(text)
         if not words:
             return text
+        language = text_language(text) if self.language == "auto" else self.language
+        apply = _APPLY_ZH if language == "zh" else _APPLY
+        table = None if tables is None else tables[language]
         order = rng.permutation(len(methods))
         for k in order:
-            out = _APPLY[methods[k]](words, self.p, table, neighbours, rng)
+            out = apply[methods[k]](words, self.p, table, neighbours, rng)
             if out != words:
-                return " ".join(out)
+                # Single spaces between words, none next to a CJK character.
+                return join_words(out)[0]
         return text
 
     def __sklearn_tags__(self):
@@ -382,6 +420,80 @@ _APPLY = {
     "insert": _insert,
     "swap": _swap,
     "delete": _delete,
+}
+
+
+# Chinese: ``words`` are characters (and Latin runs); table keys are matched
+# as substrings of consecutive words, longest first.
+def _zh_matches(words, table):
+    """Non-overlapping ``(start, stop, key)`` of table keys in ``words``, greedy from the left."""
+    longest = min(8, max((len(k) for k in table), default=0))
+    matches, i = [], 0
+    while i < len(words):
+        for stop in range(min(len(words), i + longest), i, -1):
+            key = "".join(words[i:stop]).lower()
+            if table.get(key) and not set(key) <= _ZH_KEEP:
+                matches.append((i, stop, key))
+                i = stop
+                break
+        else:
+            i += 1
+    return matches
+
+
+def _zh_synonym(words, p, table, neighbours, rng):
+    matches = _zh_matches(words, table)
+    if not matches:
+        return words
+    chosen = sorted((matches[k] for k in rng.permutation(len(matches))[: _n_changes(words, p)]),
+                    reverse=True)  # from the right, so earlier positions stay valid
+    out = list(words)
+    for start, stop, key in chosen:
+        alternatives = table[key]
+        out[start:stop] = [alternatives[rng.integers(len(alternatives))]]
+    return out
+
+
+def _zh_insert(words, p, table, neighbours, rng):
+    keys = [key for _, _, key in _zh_matches(words, table)]
+    if not keys:
+        return words
+    out = list(words)
+    for _ in range(_n_changes(words, p)):
+        alternatives = table[keys[rng.integers(len(keys))]]
+        out.insert(int(rng.integers(len(out) + 1)), alternatives[rng.integers(len(alternatives))])
+    return out
+
+
+def _zh_swap(words, p, table, neighbours, rng):
+    movable = [i for i, w in enumerate(words) if w not in _ZH_KEEP]
+    if len(movable) < 2:
+        return words
+    out = list(words)
+    for _ in range(_n_changes(words, p)):
+        i, j = rng.choice(movable, 2, replace=False)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def _zh_delete(words, p, table, neighbours, rng):
+    kept = np.array([w in _ZH_KEEP for w in words])
+    if len(words) - kept.sum() < 1 or len(words) < 2:
+        return words
+    keep = (rng.random(len(words)) >= p) | kept
+    if keep.all():  # at least one change, as the other methods make
+        keep[rng.choice(np.flatnonzero(~kept))] = False
+    if not keep.any():
+        keep[rng.integers(len(words))] = True
+    return [w for w, k in zip(words, keep) if k]
+
+
+_APPLY_ZH = {
+    "synonym": _zh_synonym,
+    "embedding": _embedding,
+    "insert": _zh_insert,
+    "swap": _zh_swap,
+    "delete": _zh_delete,
 }
 
 
@@ -540,3 +652,26 @@ def augment_training_set(augmenter, X, y, random_state=None):
         X_res, y_res = aug.fit_resample(raw, y if hasattr(y, "iloc") else np.asarray(y))
         return check_texts(X_res), y_res
     return aug.fit_resample(X, y)
+
+
+def _check_class_labels(y):
+    """Labels counted per class: a clear error for missing or mixed labels."""
+    import pandas as pd
+
+    missing = np.asarray(pd.isna(y), dtype=bool)
+    if missing.any():
+        raise ValueError(
+            f"y has {int(missing.sum())} missing labels (None/NaN), first at row "
+            f"{int(np.flatnonzero(missing)[0])}; drop or fill those rows before augmenting."
+        )
+    if y.dtype == object:
+        odd = [v for v in y if not isinstance(v, (str, np.str_, Integral, Real))]
+        if odd:
+            raise TypeError(
+                f"y holds {odd[0]!r} (type {type(odd[0]).__name__}); class labels must be "
+                "strings or numbers."
+            )
+        kinds = {"str" if isinstance(v, (str, np.str_)) else type(v).__name__ for v in y}
+        numeric = all(isinstance(v, (Integral, Real)) for v in y)
+        if len(kinds) > 1 and not numeric:
+            raise TypeError(f"y mixes label types {sorted(kinds)}; use one kind of label.")

@@ -18,7 +18,6 @@ attribute is replaced.
 
 from __future__ import annotations
 
-import copy
 import gc
 import os
 from numbers import Integral, Real
@@ -29,7 +28,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _hub, _logging
+from . import _coverage, _hub, _logging
 from ._data import EncodedDataset, check_same_length, check_texts, encode, mean_by_doc
 from ._runtime import PRECISIONS, check_device, resolve_runtime
 from ._tasks import TOKEN
@@ -65,7 +64,20 @@ def _check_num_layers(num_layers, config):
         raise ValueError(f"num_layers={num_layers} but the backbone has only {n} layers.")
 
 
+def window_stride(estimator):
+    """The overlap of consecutive windows: ``stride``, or ``max_length // 4`` when None.
+
+    The default follows ``max_length`` (32 for the default 128), so any
+    ``max_length`` works without setting ``stride``; an explicit ``stride``
+    is used as given (and checked by :func:`_check_stride`).
+    """
+    stride = getattr(estimator, "stride", None)
+    return estimator.max_length // 4 if stride is None else int(stride)
+
+
 def _check_stride(stride, max_length):
+    if stride is None:  # follows max_length (window_stride), always valid
+        return
     if stride >= max_length // 2:
         raise ValueError(
             f"stride={stride} must be less than half of max_length={max_length}: windows "
@@ -87,7 +99,7 @@ class BaseTransformerEstimator(BaseEstimator):
         "model": [str, os.PathLike, HasMethods(["load_backbone", "load_tokenizer"])],
         "max_length": [Interval(Integral, 2, None, closed="left")],
         "long_texts": [StrOptions({"truncate", "chunk"})],
-        "stride": [Interval(Integral, 0, None, closed="left")],
+        "stride": [Interval(Integral, 0, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -120,7 +132,7 @@ class BaseTransformerEstimator(BaseEstimator):
     }
 
     # Fitted attributes an estimator sets (cleared before a refit builds a new model).
-    _FITTED = ("net_", "tokenizer_", "_tasks", "device_", "is_pair_", "_runtime")
+    _FITTED: tuple[str, ...] = ("net_", "tokenizer_", "_tasks", "device_", "is_pair_", "_runtime")
 
     def __init__(
         self,
@@ -128,7 +140,7 @@ class BaseTransformerEstimator(BaseEstimator):
         *,
         max_length=128,
         long_texts="truncate",
-        stride=32,
+        stride=None,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -254,7 +266,7 @@ class BaseTransformerEstimator(BaseEstimator):
         """Token ids of the checked input (windows of long texts when chunking)."""
         chunk = getattr(self, "long_texts", "truncate") == "chunk"
         return encode(self.tokenizer_, inputs, self.max_length, chunk=chunk,
-                      stride=getattr(self, "stride", 0))
+                      stride=window_stride(self))
 
     # ------------------------------------------------------------------
     # Building the model and the net
@@ -310,8 +322,8 @@ class BaseTransformerEstimator(BaseEstimator):
 
             callbacks.append(("checkpoint", EpochCheckpoint(self)))
         callbacks.extend(_logging.print_callbacks(self.verbose))
-        for i, cb in enumerate(self.callbacks or []):
-            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", copy.deepcopy(cb)))
+        user = self._user_callbacks()
+        callbacks.extend(user)
 
         optimizer_kwargs = {
             "optimizer__weight_decay": self.weight_decay,
@@ -355,8 +367,63 @@ class BaseTransformerEstimator(BaseEstimator):
 
         # The tracking callbacks log these next to the metrics.
         net.estimator_params_ = estimator_params(self)
+        # Which callbacks came from ``callbacks=`` (partial_fit follows set_params).
+        net.user_callbacks_given_ = list(self.callbacks or [])
+        net.user_callback_names_ = [name for name, _ in user]
         # Only parameters that train go to the optimizer (freeze, LoRA).
         return net.initialize()
+
+    def _user_callbacks(self):
+        """``(name, callback)`` of the ``callbacks`` parameter, the callbacks as given.
+
+        As in skorch, a callback instance is used as is (not copied): one
+        holding a resource (a TensorBoard ``SummaryWriter``, a connection)
+        works. ``clone`` (and so the searches) copies parameters itself.
+        """
+        return [cb if isinstance(cb, tuple) else (f"user_{i}", cb)
+                for i, cb in enumerate(self.callbacks or [])]
+
+    def _sync_callbacks(self):
+        """Callbacks changed with ``set_params`` since the net was built take effect.
+
+        Only the user callbacks are replaced: the built-in ones (the
+        learning-rate schedule's position, early stopping, ...) keep their
+        state across ``partial_fit`` calls.
+        """
+        net = self.net_
+        given = list(self.callbacks or [])
+        before = getattr(net, "user_callbacks_given_", None)
+        if before is None:  # a net pickled before this record existed: as built
+            net.user_callbacks_given_ = given
+            net.user_callback_names_ = [name for name, _ in self._user_callbacks()]
+            return
+        if len(before) == len(given) and all(a is b for a, b in zip(before, given)):
+            return
+        old_names = set(getattr(net, "user_callback_names_", ()))
+        user = []
+        for name, cb in self._user_callbacks():
+            if isinstance(cb, type):  # skorch accepts a class: it makes the instance
+                cb = cb()
+            cb.initialize()
+            user.append((name, cb))
+        kept = [(n, cb) for n, cb in net.callbacks_ if n not in old_names]
+        names = [n for n, _ in kept] + [n for n, _ in user]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(
+                f"callbacks: the names {duplicated} are already used by the estimator's own "
+                "callbacks; give your callbacks other names."
+            )
+        from skorch.callbacks import PrintLog
+
+        last = [(n, cb) for n, cb in kept if isinstance(cb, PrintLog)]
+        first = [(n, cb) for n, cb in kept if not isinstance(cb, PrintLog)]
+        net.callbacks_ = first + user + last  # skorch keeps PrintLog last
+        net.callbacks = [(n, cb) for n, cb in net.callbacks if n not in old_names] + [
+            (n, cb) for n, cb in user
+        ]
+        net.user_callbacks_given_ = given
+        net.user_callback_names_ = [n for n, _ in user]
 
     # ------------------------------------------------------------------
     # Training
@@ -455,6 +522,15 @@ class BaseTransformerEstimator(BaseEstimator):
         return texts, targets
 
     def _fit(self, X, y, *, epochs, classes=None, first_call=True):
+        from ._rng import TrainingRng
+
+        # Training draws from its own seeded torch stream (forked): the
+        # caller's global generators are as they were once fit returns.
+        with TrainingRng() as rng:
+            return self._fit_forked(rng, X, y, epochs=epochs, classes=classes,
+                                    first_call=first_call)
+
+    def _fit_forked(self, rng, X, y, *, epochs, classes=None, first_call=True):
         import torch
 
         if first_call:
@@ -486,31 +562,27 @@ class BaseTransformerEstimator(BaseEstimator):
             self._release()
             self._fingerprint = print_
             self._seed = self._derive_seed()
-            torch.manual_seed(self._seed)
-            with _hub.quiet_transformers(_logging.quiet_loading(self.verbose)):
-                if resume is None:
-                    tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
-                else:
-                    tokenizer = _hub.load_tokenizer(resume, self.trust_remote_code)
-                    backbone = _hub.load_backbone_with_adapter(resume, self.lora,
-                                                               self.trust_remote_code)
-            self.tokenizer_ = tokenizer
-            self.is_pair_ = getattr(inputs, "is_pair", False)
-            self._tasks = tasks
-            self._set_fitted(tasks, extra)
-            from ._peft import is_lora
-
-            module = self._build_module(backbone, tasks, add_lora=not is_lora(backbone))
+            rng.seed(self._seed, check_device(self.device))
             if resume is not None:
-                from safetensors.torch import load_file
+                from ._checkpoint import restore_training_state
 
-                from ._persistence import HEADS_FILE
-
-                module.heads.load_state_dict(load_file(os.path.join(resume, HEADS_FILE)))
-            self.net_ = self._build_net(module, tasks)
+                try:
+                    self._build_fitted(source, inputs, tasks, extra, resume.model_dir)
+                    epochs = restore_training_state(self, resume, epochs)
+                except torch.OutOfMemoryError:
+                    raise
+                except Exception as exc:  # a damaged checkpoint: reported, never a raw error
+                    resume.unreadable(exc)
+                    resume = None
+                    self._release()
+                    rng.seed(self._seed, check_device(self.device))  # as a fresh fit would be
+            if resume is None:
+                self._build_fitted(source, inputs, tasks, extra, None)
         else:
             if classes is not None:
                 self._check_same_classes(classes)
+            self._sync_callbacks()
+            rng.resume(self, self.device_)
             tasks = self._tasks
             encoded = self._encode_targets(tasks, y, inputs)
             resume = None
@@ -522,9 +594,7 @@ class BaseTransformerEstimator(BaseEstimator):
         from ._threads import thread_budget  # n_jobs > 1: no oversubscription
 
         if resume is not None:
-            from ._checkpoint import restore_training_state
-
-            epochs = restore_training_state(self, resume, epochs)
+            resume.restore_rng(self)  # where the interrupted run's generators were
         try:
             with thread_budget():
                 if epochs > 0:
@@ -532,7 +602,36 @@ class BaseTransformerEstimator(BaseEstimator):
         finally:
             # Keep no data inside the fitted model (pickles stay small).
             self.net_.train_split = None
+            self._torch_rng = rng.state()  # the next partial_fit continues this stream
         return self
+
+    def _build_fitted(self, source, inputs, tasks, extra, resume):
+        """Load the tokenizer and backbone (from ``resume``, a checkpoint's model, if given).
+
+        Then build the module (heads from ``resume``) and the net.
+        """
+        with _hub.quiet_transformers(_logging.quiet_loading(self.verbose)):
+            if resume is None:
+                tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
+            else:
+                tokenizer = _hub.load_tokenizer(resume, self.trust_remote_code)
+                backbone = _hub.load_backbone_with_adapter(resume, self.lora,
+                                                           self.trust_remote_code)
+        self.tokenizer_ = tokenizer
+        self.unk_share_ = _coverage.check_coverage(self, inputs)  # warns above 10 %
+        self.is_pair_ = getattr(inputs, "is_pair", False)
+        self._tasks = tasks
+        self._set_fitted(tasks, extra)
+        from ._peft import is_lora
+
+        module = self._build_module(backbone, tasks, add_lora=not is_lora(backbone))
+        if resume is not None:
+            from safetensors.torch import load_file
+
+            from ._persistence import HEADS_FILE
+
+            module.heads.load_state_dict(load_file(os.path.join(resume, HEADS_FILE)))
+        self.net_ = self._build_net(module, tasks)
 
     def _check_same_classes(self, classes):
         known = getattr(self, "classes_", None)

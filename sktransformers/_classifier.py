@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from numbers import Real
+import math
+from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseTransformerEstimator
 from ._hub import DEFAULT_MODEL
-from ._tasks import ClassificationTask, MultiLabelTask, is_multilabel
+from ._tasks import (
+    ClassificationTask,
+    MultiLabelTask,
+    _json_labels,
+    _labels_from_json,
+    is_multilabel,
+)
 
 
 class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
@@ -19,8 +27,10 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
 
     Binary, multi-class, or multi-label: with a 2-D 0/1 indicator ``y``
     (an array, a DataFrame of 0/1 columns, or a scipy sparse matrix, as
-    :class:`~sklearn.preprocessing.MultiLabelBinarizer` makes) every label
-    gets a sigmoid output and a binary cross-entropy loss.
+    :class:`~sklearn.preprocessing.MultiLabelBinarizer` makes), or with a
+    list of label lists or sets (what ``MultiLabelBinarizer`` reads, e.g.
+    ``[["sport"], ["sport", "politics"], []]``), every label gets a sigmoid
+    output and a binary cross-entropy loss.
 
     The texts are tokenized once, batched by similar length and padded only
     to the longest text of each batch; training runs through a skorch net
@@ -42,8 +52,10 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         ``stride`` whose logits are averaged, so a long document is read
         whole (for pairs, the second text is windowed). Chunking costs one
         forward pass per window, in training and prediction.
-    stride : int, default=32
-        Tokens shared by consecutive windows with ``long_texts="chunk"``.
+    stride : int or None, default=None
+        Tokens shared by consecutive windows with ``long_texts="chunk"``;
+        None means ``max_length // 4`` (32 for the default ``max_length``).
+        An explicit value must be less than ``max_length // 2``.
     batch_size : int, default=32
         Training batch size.
     predict_batch_size : int, default=None
@@ -138,11 +150,15 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels (multi-label: ``arange(n_labels)``, as scikit-learn sets it).
+        Class labels. Multi-label: ``arange(n_labels)`` for an indicator
+        ``y`` (as scikit-learn sets it); the sorted labels for a ``y`` of
+        label lists or sets (the columns of ``predict``'s indicator matrix,
+        as ``MultiLabelBinarizer.classes_``).
     multilabel_ : bool
-        Whether ``y`` was a multi-label indicator matrix.
+        Whether ``y`` was multi-label (an indicator matrix or label sets).
     label_names_ : list of str or None
-        Multi-label: the column names of a DataFrame ``y``.
+        Multi-label: the column names of a DataFrame ``y``, or the labels
+        (as str) of a ``y`` of label sets.
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the torch model.
     tokenizer_ : transformers.PreTrainedTokenizerBase
@@ -174,7 +190,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         "threshold": [Interval(Real, 0, 1, closed="both")],
     }
 
-    _FITTED = ("classes_", "class_weight_", "multilabel_", "label_names_")
+    _FITTED = ("classes_", "class_weight_", "multilabel_", "label_names_", "_label_classes")
 
     def __init__(
         self,
@@ -182,7 +198,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         *,
         max_length=128,
         long_texts="truncate",
-        stride=32,
+        stride=None,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -248,7 +264,39 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     # ------------------------------------------------------------------
     # Tasks
     # ------------------------------------------------------------------
+    def _fit(self, X, y, *, epochs, classes=None, first_call=True):
+        if not is_label_sets(y):
+            return super()._fit(X, y, epochs=epochs, classes=classes, first_call=first_call)
+        if first_call:
+            known = classes
+        else:
+            known = self.__dict__.get("_label_classes")
+            if known is None:
+                raise ValueError(
+                    "This classifier was fitted on a multi-label indicator matrix; pass y as "
+                    "one again (or refit with fit on label sets)." if self.multilabel_ else
+                    "This classifier was fitted on one label per text; y does not match."
+                )
+            if classes is not None:
+                self._check_same_classes(classes)
+        indicator, labels = binarize_label_sets(y, known)
+        # Read by _build_tasks; the indicator DataFrame takes the usual multi-label path.
+        self._pending_label_classes = labels
+        try:
+            frame = pd.DataFrame(indicator, columns=[str(c) for c in labels])
+            return super()._fit(X, frame, epochs=epochs, first_call=first_call)
+        finally:
+            self.__dict__.pop("_pending_label_classes", None)
+
     def _build_tasks(self, y, inputs, *, classes=None):
+        labels = self.__dict__.get("_pending_label_classes")
+        if labels is not None:  # y was label sets: class_weight may name the labels
+            weight = self.class_weight
+            if isinstance(weight, dict):
+                weight = {str(k) if k in set(labels.tolist()) else k: w
+                          for k, w in weight.items()}
+            task = MultiLabelTask.from_targets(y, class_weight=weight)
+            return [task], {"multilabel": True, "label_classes": _json_labels(labels)}
         if is_multilabel(y):
             return [MultiLabelTask.from_targets(y, class_weight=self.class_weight)], {
                 "multilabel": True
@@ -267,8 +315,11 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     def _set_fitted(self, tasks, extra):
         task = tasks[0]
         self.multilabel_ = isinstance(task, MultiLabelTask)
+        labels = extra.get("label_classes")
+        self._label_classes = None if labels is None else _labels_from_json(labels)
         if self.multilabel_:
-            self.classes_ = np.arange(task.n_labels)
+            self.classes_ = (np.arange(task.n_labels) if self._label_classes is None
+                             else self._label_classes)
             self.label_names_ = task.label_names
             self.class_weight_ = task.pos_weight
         else:
@@ -277,7 +328,10 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             self.class_weight_ = task.class_weight
 
     def _fitted_extra(self):
-        return {"multilabel": bool(self.multilabel_)}
+        extra = {"multilabel": bool(self.multilabel_)}
+        if self.__dict__.get("_label_classes") is not None:
+            extra["label_classes"] = _json_labels(self._label_classes)
+        return extra
 
     def _legacy_tasks(self, fitted):
         dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
@@ -357,6 +411,10 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         Returns
         -------
         labels : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Multi-label: the 0/1 indicator matrix, columns ordered as
+            ``classes_`` (also when ``fit`` got label lists or sets;
+            ``MultiLabelBinarizer(classes=clf.classes_).fit([]).inverse_transform``
+            turns it back into label tuples).
         """
         # predict_proba first: before fit it raises NotFittedError, where
         # reading classes_ first would raise a bare AttributeError.
@@ -365,7 +423,104 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             return (proba >= self.threshold).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (multi-label: subset accuracy), as scikit-learn's ``ClassifierMixin``.
+
+        A ``y`` of label lists or sets is compared as its indicator matrix
+        (columns ``classes_``).
+        """
+        if is_label_sets(y) and self.__dict__.get("_label_classes") is not None:
+            y, _ = binarize_label_sets(y, self._label_classes)
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+# ----------------------------------------------------------------------
+# Multi-label y as label lists or sets (what MultiLabelBinarizer reads)
+# ----------------------------------------------------------------------
+_COLLECTIONS = (list, tuple, set, frozenset, np.ndarray)
+
+
+def _is_label(value):
+    return isinstance(value, (str, np.str_)) or (
+        isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+    )
+
+
+def is_label_sets(y):
+    """Whether ``y`` is a sequence of label collections rather than a matrix or labels.
+
+    A list (tuple, Series or 1-D object array) whose every row is a list,
+    tuple, set or array, and which is not a 0/1 matrix: some row is a set,
+    the rows differ in length, or a row holds a label that is no number.
+    """
+    if isinstance(y, pd.Series) or (isinstance(y, np.ndarray) and y.dtype == object
+                                    and y.ndim == 1):
+        rows = list(y)
+    elif isinstance(y, (list, tuple)):
+        rows = y
+    else:
+        return False
+    if not len(rows) or not all(isinstance(row, _COLLECTIONS) for row in rows):
+        return False
+    if any(isinstance(row, (set, frozenset)) for row in rows):
+        return True
+    if any(isinstance(row, np.ndarray) and row.ndim != 1 for row in rows):
+        return False
+    if len({len(row) for row in rows}) > 1:
+        return True
+    return any(isinstance(v, (str, np.str_, bytes)) for row in rows for v in row)
+
+
+def binarize_label_sets(y, classes=None):
+    """The 0/1 indicator matrix of label sets and its sorted labels; clear errors.
+
+    Labels must be strings or integers, of one kind. With ``classes`` the
+    columns are those labels (sorted), and a label outside them is an error.
+    """
+    rows = []
+    for i, row in enumerate(list(y)):
+        labels = set()
+        for value in row:
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                raise ValueError(
+                    f"y row {i} has a missing label (None/NaN); leave it out (a row may be "
+                    "empty: no label)."
+                )
+            if not _is_label(value):
+                raise TypeError(
+                    f"y row {i} holds {value!r} (type {type(value).__name__}); labels of a "
+                    "multi-label y given as label sets must be strings or integers."
+                )
+            labels.add(str(value) if isinstance(value, (str, np.str_)) else int(value))
+        rows.append(labels)
+    seen = set().union(*rows)
+    kinds = {type(v) for v in seen}
+    if classes is not None:
+        kinds |= {type(v) for v in np.asarray(classes).tolist()}
+    if len(kinds) > 1:
+        raise TypeError(f"y mixes label types {sorted(k.__name__ for k in kinds)}.")
+    if classes is None:
+        classes = np.asarray(sorted(seen))
+    else:
+        classes = np.unique(np.asarray(classes))
+        unknown = sorted(seen - set(classes.tolist()))
+        if unknown:
+            raise ValueError(
+                f"y has labels that are not in classes={classes.tolist()}: {unknown}."
+            )
+    if len(classes) < 2:
+        raise ValueError(
+            f"A multi-label y needs at least 2 labels, but its label sets name "
+            f"{len(classes)}: {classes.tolist()}. For one label, pass one 0/1 label per text."
+        )
+    column = {label: j for j, label in enumerate(classes.tolist())}
+    indicator = np.zeros((len(rows), len(classes)), dtype=np.int64)
+    for i, labels in enumerate(rows):
+        for label in labels:
+            indicator[i, column[label]] = 1
+    return indicator, classes

@@ -43,8 +43,9 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         With "chunk", a text longer than ``max_length`` tokens is split into
         windows overlapping by ``stride`` tokens and its embedding is the
         mean of the windows' embeddings (normalised after averaging).
-    stride : int, default=32
-        Tokens shared by consecutive windows.
+    stride : int or None, default=None
+        Tokens shared by consecutive windows; None means ``max_length // 4``
+        (32 for the default ``max_length``).
     batch_size : int, default=64
         Texts per forward pass.
     device : str, default="auto"
@@ -87,7 +88,7 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "normalize": ["boolean"],
         "max_length": [Interval(Integral, 2, None, closed="left")],
         "long_texts": [StrOptions({"truncate", "chunk"})],
-        "stride": [Interval(Integral, 0, None, closed="left")],
+        "stride": [Interval(Integral, 0, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "precision": [StrOptions(set(PRECISIONS))],
@@ -102,7 +103,7 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         normalize=False,
         max_length=128,
         long_texts="truncate",
-        stride=32,
+        stride=None,
         batch_size=64,
         device="auto",
         precision="auto",
@@ -176,7 +177,7 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         -------
         embeddings : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
-        from ._base import _check_max_length
+        from ._base import _check_max_length, window_stride
         from ._net import predict_rows
 
         check_is_fitted(self, "module_")
@@ -184,7 +185,7 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         _check_max_length(self.max_length, self.module_.backbone.config)
         pad = self.tokenizer_.pad_token_id
         enc = encode(self.tokenizer_, texts, self.max_length,
-                     chunk=self.long_texts == "chunk", stride=self.stride)
+                     chunk=self.long_texts == "chunk", stride=window_stride(self))
         rows = predict_rows(self.module_, EncodedDataset(enc), runtime=self._runtime,
                             batch_size=self.batch_size, pad_token_id=0 if pad is None else pad)
         vectors = mean_by_doc(rows, enc.doc, len(texts))

@@ -19,7 +19,8 @@
 * ``"occlusion"``: the drop of the output when a word's tokens are replaced by
   the baseline token, one forward pass per word (no Captum needed).
 
-Token scores are summed into words (runs of non-space characters) through the
+Token scores are summed into words (``_text_input.word_spans``:
+runs of non-space characters, and one word per CJK character) through the
 fast tokenizer's character offsets, so every score points at a span of the
 text the caller passed. The text's path: ``X`` -> :func:`check_texts` ->
 the token windows the estimator reads (:func:`_windows`: one, or with
@@ -30,7 +31,7 @@ averaged output) -> attributions per token -> words (:func:`_merge_words`) ->
 
 A token classifier takes the same path with three differences
 (:func:`_token_jobs`): its words are the estimator's own (:func:`check_words`:
-a string split on whitespace or a list of words, spans in
+a string split by ``word_spans`` or a list of words, spans in
 ``WordInput.offsets``); the one window read is the one the estimator reads the
 explained word's tag from (:func:`~sktransformers._tasks.word_reads`: the
 window of :func:`~sktransformers._data.encode_words` where the word sits
@@ -41,14 +42,14 @@ logits (``columns``: its first sub-word, where the tag is decoded).
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._extras import install_hint
+
 METHODS = ("integrated_gradients", "gradient_x_input", "occlusion")
 BASELINES = ("pad", "mask")
-_WORD = re.compile(r"\S+")
 
 
 @dataclass
@@ -62,7 +63,9 @@ class Explanation:
     text_pair : str or None
         The second text of a pair.
     words : list of str
-        The words, as they appear in the text(s): runs of non-space characters.
+        The words, as they appear in the text(s): runs of non-space characters,
+        and one word per Chinese, Japanese or Korean character (Chinese text
+        is scored character by character, not as one whole sentence).
     offsets : list of (int, int)
         Character span of each word in its own text (``text[start:end]``).
     segments : list of int
@@ -323,7 +326,7 @@ default="integrated_gradients"
             import captum.attr  # noqa: F401
         except ImportError:
             raise ImportError(
-                "method='integrated_gradients' needs Captum: pip install captum "
+                f"method='integrated_gradients' needs Captum: {install_hint('explain')} "
                 "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
             ) from None
     jobs = _token_jobs(estimator, *plan) if kind == "token" else _text_jobs(estimator, *plan)
@@ -381,8 +384,8 @@ class _Job:
 
     ``columns`` selects the explained logits from a copy's flattened output
     (all of them for a text-level head; one word's tags for a token head);
-    ``spans`` gives the words' character spans when they are not the runs of
-    non-space characters of the text(s) (every word is then listed, scored
+    ``spans`` gives the words' character spans when they are not the words of
+    ``word_spans`` of the text(s) (every word is then listed, scored
     or not); ``word`` is the explained word's index (token classifier).
     """
 
@@ -538,6 +541,7 @@ def _token_plan(estimator, X, word, target):
     Cheap (validation and tokenization, no forward pass), so that bad input
     fails before any heavy work.
     """
+    from ._base import window_stride
     from ._data import encoded_words, tokenize_words
     from ._tasks import word_reads
 
@@ -545,7 +549,7 @@ def _token_plan(estimator, X, word, target):
     words = _check_word(word, inputs)
     target_index = _check_target(estimator, "token", target)
     tokenized = tokenize_words(estimator.tokenizer_, inputs.words, estimator.max_length,
-                               estimator.stride)
+                               window_stride(estimator))
     enc = encoded_words(estimator.tokenizer_, tokenized)
     reads, _ = word_reads(enc, [len(w) for w in inputs.words])
     for i, w in enumerate(words):
@@ -605,13 +609,15 @@ def _windows(estimator, first, second):
     overlapping windows of ``_data.encode`` (same tokenizer arguments), whose
     logits the estimator averages.
     """
+    from ._base import window_stride
+
     tokenizer = estimator.tokenizer_
     max_length = estimator.max_length
     chunk = getattr(estimator, "long_texts", "truncate") == "chunk"
     kwargs = {"truncation": True}
     capped = False
     if chunk:
-        stride = int(getattr(estimator, "stride", 0))
+        stride = window_stride(estimator)
         kwargs = {"return_overflowing_tokens": True, "stride": stride,
                   "truncation": "only_second" if second is not None else True}
         if second is not None:
@@ -676,7 +682,9 @@ def _tensors(windows, tokenizer, device):
 
 
 def _word_spans(text):
-    return [] if text is None else [m.span() for m in _WORD.finditer(text)]
+    from ._text_input import word_spans
+
+    return [] if text is None else word_spans(text)
 
 
 def _assign_words(window, first, second):
@@ -694,7 +702,8 @@ def _assign_words(window, first, second):
 def _merge_words(windows, token_scores, first, second, spans=None):
     """Sum token scores (one row per window) into words.
 
-    Words are whitespace-delimited, listed when some window holds them; or,
+    Words are those of ``word_spans`` (whitespace-delimited, one per CJK
+    character), listed when some window holds them; or,
     given ``spans`` (per text, each word's character span), those words, all
     listed (0 for a word no window holds).
     """
@@ -862,11 +871,17 @@ _ATTRIBUTORS = {
 # Faithfulness (ERASER comprehensiveness)
 # ----------------------------------------------------------------------
 def delete_words(explanation, indices):
-    """The text with the words at ``indices`` removed (the rest joined by single spaces)."""
+    """The text with the words at ``indices`` removed.
+
+    The rest is joined by single spaces, with none next to a CJK character
+    (Chinese characters are words of their own and take no spaces).
+    """
+    from ._text_input import join_words
+
     if explanation.text_pair is not None:
         raise ValueError("delete_words works on single texts, not pairs.")
     drop = set(int(i) for i in indices)
-    return " ".join(w for i, w in enumerate(explanation.words) if i not in drop)
+    return join_words([w for i, w in enumerate(explanation.words) if i not in drop])[0]
 
 
 def comprehensiveness(estimator, explanations, ks=(1, 2, 3, 4, 5), random_state=0):
@@ -884,7 +899,7 @@ def comprehensiveness(estimator, explanations, ks=(1, 2, 3, 4, 5), random_state=
     """
     rng = np.random.RandomState(random_state)
     classes = list(estimator.classes_)
-    base_texts = [" ".join(exp.words) for exp in explanations]
+    base_texts = [delete_words(exp, []) for exp in explanations]
     columns = [classes.index(exp.target) for exp in explanations]
     rows = np.arange(len(explanations))
     p0 = estimator.predict_proba(base_texts)[rows, columns]

@@ -39,7 +39,7 @@ MIN_TOKENS = 1024
 # Autocast dtypes by ``precision`` name (``amp`` of the nets).
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
-_checked = {}
+_checked: dict = {}
 
 
 def can_pack(dtype=torch.float32):

@@ -48,7 +48,7 @@ def is_terminal(stream):
 def in_notebook():
     """Whether the code runs in a Jupyter kernel (which renders colours and widgets)."""
     try:
-        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821
+        shell = get_ipython()  # noqa: F821
     except NameError:
         return False
     return type(shell).__name__ == "ZMQInteractiveShell"

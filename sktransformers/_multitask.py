@@ -133,7 +133,13 @@ def _check_Y(Y):
         columns = [Y.iloc[:, j].to_numpy() for j in range(Y.shape[1])]
         is_frame = True
     else:
-        arr = np.asarray(Y)
+        try:
+            arr = np.asarray(Y)
+        except ValueError:  # ragged rows
+            raise ValueError(
+                "Y must be 2-dimensional (one column per task), but its rows have different "
+                "lengths."
+            ) from None
         if arr.ndim != 2:
             raise ValueError(
                 f"Y must be 2-dimensional (one column per task), got shape {arr.shape}. "
@@ -264,7 +270,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         sampling_temperature=2.0,
         max_length=128,
         long_texts="truncate",
-        stride=32,
+        stride=None,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._extras import install_hint
 from .onnx import CONFIG_FILE, FORMAT_VERSION
 
 FP32_FILE = "model.onnx"
@@ -46,7 +47,7 @@ def _import_onnx_tools():
         import onnxruntime  # noqa: F401
     except ImportError:
         raise ImportError(
-            'export_onnx needs onnx and onnxruntime: pip install -e ".[onnx]" (from a checkout).'
+            f"export_onnx needs onnx and onnxruntime: {install_hint('onnx')}."
         ) from None
 
 
@@ -297,6 +298,7 @@ or TransformerTokenClassifier
         os.remove(directory / INT8_FILE)  # a stale int8 graph of an earlier export
     tokenizer.save_pretrained(directory)
     from . import __version__
+    from ._base import window_stride
 
     pad = tokenizer.pad_token_id
     config = {
@@ -314,7 +316,7 @@ or TransformerTokenClassifier
         "max_length": int(estimator.max_length),
         "is_pair": bool(getattr(estimator, "is_pair_", False)),
         "long_texts": long_texts,
-        "stride": getattr(estimator, "stride", None),
+        "stride": window_stride(estimator) if hasattr(estimator, "stride") else None,
         "pooling": getattr(estimator, "pooling", None),
         "batch_size": int(
             getattr(getattr(estimator, "net_", None), "predict_batch_size", None)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from torch import nn
 
+from ._extras import install_hint
+
 LORA_DIR = "sktransformers_lora"
 LORA_DEFAULTS = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1}
 
@@ -100,8 +102,7 @@ def import_peft():
         import peft
     except ImportError:
         raise ImportError(
-            "lora needs the peft library: pip install peft "
-            "(or pip install -e '.[peft]' from a checkout)."
+            f"lora needs the peft library: {install_hint('peft')}."
         ) from None
     return peft
 

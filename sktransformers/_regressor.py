@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+import pandas as pd
 from sklearn.base import RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 
@@ -64,7 +66,7 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         *,
         max_length=128,
         long_texts="truncate",
-        stride=32,
+        stride=None,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -124,11 +126,11 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         )
 
     def _build_tasks(self, y, inputs, *, classes=None):
-        values = _column_or_1d(check_numeric(y))
+        values = _column_or_1d(check_numeric(check_real(y)))
         return [RegressionTask.from_targets(values)], {"y_1d": values.ndim == 1}
 
     def _encode_targets(self, tasks, y, inputs):
-        values = _column_or_1d(check_numeric(y), warn=False)
+        values = _column_or_1d(check_numeric(check_real(y)), warn=False)
         return {tasks[0].key: tasks[0].encode(values)}
 
     def _set_fitted(self, tasks, extra):
@@ -178,6 +180,41 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def check_real(y):
+    """Reject what ``float()`` would take silently or mangle: complex, text, missing values.
+
+    Returns ``y`` unchanged; :func:`~._tasks.check_numeric` then reads it as
+    float64 and rejects NaN and infinity.
+    """
+    if y is None:
+        raise ValueError("y is None; regression needs one number (or row of numbers) per text.")
+    raw = y.to_numpy() if hasattr(y, "to_numpy") else y
+    try:
+        values = np.asarray(raw)
+    except (TypeError, ValueError):
+        return y  # ragged: check_numeric says it is not numeric
+    if values.dtype.kind == "c" or (values.dtype == object and any(
+            isinstance(v, (complex, np.complexfloating)) for v in values.ravel())):
+        raise ValueError(
+            "y is complex; regression needs real targets (take .real or abs() first if "
+            "that is what you mean)."
+        )
+    if values.dtype.kind in "US" or (values.dtype == object and any(
+            isinstance(v, (str, bytes)) for v in values.ravel())):
+        raise ValueError(
+            "y holds text; y must be numeric for regression (convert it first, e.g. "
+            "y.astype(float), if the strings are numbers)."
+        )
+    if values.dtype == object:
+        missing = np.asarray(pd.isna(values), dtype=bool)
+        if missing.any():
+            raise ValueError(
+                f"y has {int(missing.sum())} missing values (None/NaN); regression needs a "
+                "finite number for every text."
+            )
+    return y
 
 
 def _column_or_1d(values, warn=True):

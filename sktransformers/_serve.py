@@ -1,8 +1,9 @@
 """``sktransformers serve``: a saved estimator or an ONNX export over HTTP (FastAPI + uvicorn).
 
 Endpoints: ``POST /predict``, ``POST /transform`` (embedders), ``GET
-/healthz`` (the process answers), ``GET /readyz`` (the model is loaded) and
-``GET /metrics`` (Prometheus text format).
+/healthz`` (the process answers), ``GET /readyz`` (the model is loaded and
+what it is), ``GET /metrics`` (Prometheus text format), ``GET /`` (what this
+service is) and, unless turned off, ``GET /openapi.json`` and ``GET /docs``.
 
 Concurrent requests are gathered by a :class:`MicroBatcher` into one model
 call (at most ``max_batch_size`` texts); the model runs in one worker
@@ -11,8 +12,11 @@ the requests that arrive meanwhile form the next call. By default a call
 starts as soon as the model is free (``max_wait_ms=0``); a positive
 ``max_wait_ms`` holds it open that long for more requests. Client mistakes (malformed
 JSON, wrong types, unknown fields, empty lists, too many texts, texts too
-long) are answered 4xx with a JSON body ``{"error": message, "problems":
-[...]}``; the server never answers 5xx to them.
+long, bodies too large, invalid Unicode) are answered 4xx with a JSON body
+``{"error": message, "problems": [...]}``; the server never answers 5xx to
+them. Request bodies are counted as they arrive, whatever their transfer
+encoding, and refused (413) past the limit. Answers never name a server path:
+details (a model that failed to load, a bug) go to the server's log.
 
 Install with ``pip install -e ".[serve]" (from a checkout)`` (add ``[onnx]`` to
 serve ONNX exports).
@@ -31,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ._extras import install_hint
 
 logger = logging.getLogger("sktransformers.serve")
 
@@ -52,8 +58,8 @@ def _import_serving():
         import uvicorn  # noqa: F401
     except ImportError:
         raise ImportError(
-            'sktransformers serve needs fastapi, uvicorn and prometheus_client: '
-            'pip install -e ".[serve]" (from a checkout).'
+            "sktransformers serve needs fastapi, uvicorn and prometheus_client: "
+            f"{install_hint('serve')}."
         ) from None
 
 
@@ -82,9 +88,27 @@ def check_model_directory(directory):
     )
 
 
+def _task(kind, multilabel=False):
+    """The task a model kind does, in words: what ``/readyz`` and the startup log say."""
+    if kind == "classifier":
+        return "multilabel classification" if multilabel else "classification"
+    return {"regressor": "regression", "token_classifier": "token classification",
+            "embedder": "embedding"}[kind]
+
+
 @dataclass
 class ServedModel:
-    """A loaded model and what the server says about it."""
+    """A loaded model and what the server says about it.
+
+    ``kind`` is the server's name for the model (``classifier``,
+    ``regressor``, ``token_classifier``, ``embedder``), ``task`` the task in
+    words (``classification``, ``multilabel classification``, ``regression``,
+    ``token classification``, ``embedding``), ``precision`` what the model
+    computes in (ONNX: ``int8`` or ``fp32``, the graph loaded; torch:
+    ``fp32``, or ``bf16``/``fp16`` under autocast). ``directory`` is where it
+    was loaded from (None for a model given in memory); the server logs it
+    and answers only its last component.
+    """
 
     model: object
     name: str
@@ -93,21 +117,40 @@ class ServedModel:
     version: str
     is_pair: bool = False
     extra: dict = field(default_factory=dict)
+    task: str = ""
+    precision: str = "fp32"
+    directory: str | None = None
 
     @classmethod
-    def wrap(cls, model, name=None):
+    def wrap(cls, model, name=None, directory=None):
         """Describe an in-memory model: a fitted estimator or an ONNX runtime model."""
         from . import __version__
 
         if hasattr(model, "session") and hasattr(model, "config"):  # sktransformers.onnx
             return cls(model, name or model.config.get("estimator"), model.kind, "onnx",
                        model.version or __version__, bool(model.is_pair_),
-                       {"precision": model.precision})
+                       {"precision": model.precision},
+                       task=_task(model.kind, bool(model.config.get("multilabel", False))),
+                       precision=str(model.precision), directory=directory)
         kind = _KINDS.get(type(model).__name__)
         if kind is None:
             raise TypeError(f"Cannot serve a {type(model).__name__}.")
+        amp = getattr(getattr(model, "_runtime", None), "amp", None)
         return cls(model, name or type(model).__name__, kind, "torch", __version__,
-                   bool(getattr(model, "is_pair_", False)))
+                   bool(getattr(model, "is_pair_", False)),
+                   task=_task(kind, bool(getattr(model, "multilabel_", False))),
+                   precision=str(amp or "fp32"), directory=directory)
+
+    def describe(self):
+        """What the server says about the model (``/readyz``): never a full server path."""
+        from . import __version__
+
+        return {
+            "model": self.name, "estimator": self.name, "kind": self.kind, "task": self.task,
+            "runtime": self.runtime, "precision": self.precision, "pairs": self.is_pair,
+            "model_dir": None if self.directory is None else Path(self.directory).name,
+            "version": self.version, "sktransformers_version": __version__,
+        }
 
     @property
     def on_gpu(self):
@@ -171,7 +214,8 @@ def load_model(directory, *, threads=None, precision=None):
 
         # No busy-waiting: between model calls the event loop needs the cores.
         return ServedModel.wrap(
-            onnx.load(directory, threads=threads, precision=precision, spinning=False)
+            onnx.load(directory, threads=threads, precision=precision, spinning=False),
+            directory=os.fspath(directory),
         )
     import sktransformers
 
@@ -184,7 +228,7 @@ def load_model(directory, *, threads=None, precision=None):
 
         torch.set_num_threads(threads)
     estimator = getattr(sktransformers, name).from_pretrained(directory)
-    return ServedModel.wrap(estimator)
+    return ServedModel.wrap(estimator, directory=os.fspath(directory))
 
 
 # ----------------------------------------------------------------------
@@ -347,8 +391,23 @@ def _settle(future, result=None, error=None):
 # ----------------------------------------------------------------------
 # Request checks
 # ----------------------------------------------------------------------
-def check_request_texts(texts, *, max_texts, max_chars):
-    """Validate ``texts`` of a request body; return (texts, is_pair) or raise _ClientError."""
+def _lone_surrogate(text):
+    """The index of the first lone surrogate in ``text`` (not a character: no UTF-8), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def check_request_texts(texts, *, max_texts, max_chars, need_words=False):
+    """Validate ``texts`` of a request body; return (texts, is_pair) or raise _ClientError.
+
+    Lists of strings or of ``[text, text]`` pairs, within the limits, of
+    valid Unicode (a lone surrogate such as ``"\\ud800"`` is valid JSON but
+    no character); with ``need_words`` (token classifiers) every text needs
+    a word (a non-space character).
+    """
     if not isinstance(texts, list):
         raise _ClientError(422, f'"texts" must be a list, got {type(texts).__name__}.')
     if not texts:
@@ -358,31 +417,45 @@ def check_request_texts(texts, *, max_texts, max_chars):
             413, f'"texts" has {len(texts)} items; this server takes at most {max_texts} per '
             "request. Split the request."
         )
-    problems = []
+    problems, too_long = [], []
     pair = isinstance(texts[0], list)
+
+    def check_text(i, text):
+        if len(text) > max_chars:
+            too_long.append(True)
+            return f"texts[{i}]: {len(text)} characters; the limit is {max_chars} per text"
+        at = _lone_surrogate(text)
+        if at is not None:
+            return (f"texts[{i}]: invalid Unicode at character {at} (a lone surrogate, "
+                    "not a character); send UTF-8 text")
+        if need_words and (not text or text.isspace()):
+            return f"texts[{i}]: no words (empty or only spaces); a token classifier tags words"
+        return None
+
     for i, item in enumerate(texts):
+        problem = None
         if isinstance(item, str):
             if pair:
-                problems.append(f"texts[{i}]: a single text in a request of pairs")
-            elif len(item) > max_chars:
-                problems.append(
-                    f"texts[{i}]: {len(item)} characters; the limit is {max_chars} per text"
-                )
+                problem = f"texts[{i}]: a single text in a request of pairs"
+            else:
+                problem = check_text(i, item)
         elif isinstance(item, list):
             if not pair:
-                problems.append(f"texts[{i}]: a pair in a request of single texts")
+                problem = f"texts[{i}]: a pair in a request of single texts"
             elif len(item) != 2 or not all(isinstance(t, str) for t in item):
-                problems.append(f"texts[{i}]: a pair must be [text, text] (two strings)")
-            elif max(len(item[0]), len(item[1])) > max_chars:
-                problems.append(f"texts[{i}]: a text over {max_chars} characters")
+                problem = f"texts[{i}]: a pair must be [text, text] (two strings)"
+            else:
+                problem = check_text(i, item[0]) or check_text(i, item[1])
         else:
             kind = "null" if item is None else type(item).__name__
-            problems.append(f"texts[{i}]: expected a string or a [text, text] pair, got {kind}")
+            problem = f"texts[{i}]: expected a string or a [text, text] pair, got {kind}"
+        if problem is not None:
+            problems.append(problem)
         if len(problems) >= 10:
             break
     if problems:
-        too_long = all("characters" in p for p in problems)
-        raise _ClientError(413 if too_long else 422, "; ".join(problems), problems)
+        status = 413 if len(too_long) == len(problems) else 422
+        raise _ClientError(status, "; ".join(problems), problems)
     return ([tuple(item) for item in texts] if pair else texts), pair
 
 
@@ -411,6 +484,77 @@ def _describe_validation_errors(errors):
 
 
 # ----------------------------------------------------------------------
+# The body limit
+# ----------------------------------------------------------------------
+def _json_error_body(status, message):
+    return json.dumps({"error": message, "problems": [message]}).encode()
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over ``limit`` bytes (413), as they arrive.
+
+    A declared ``Content-Length`` over the limit is answered at once, before
+    a byte of the body is read. Every body (``Transfer-Encoding: chunked``
+    included, which declares no length) is also counted as the app reads
+    it: past the limit, reading raises ``HTTPException(413)``, answered by
+    the app's handler (or here, if nothing has been answered yet), with
+    ``Connection: close`` so that the client stops sending. The server so
+    never holds more than about ``limit`` bytes of one request.
+    """
+
+    def __init__(self, app, limit):
+        self.app = app
+        self.limit = int(limit)
+
+    def _message(self, size=None):
+        got = f"request body of {size} bytes" if size is not None else "request body"
+        return f"{got} is over this server's limit of {self.limit} bytes"
+
+    async def _refuse(self, send, message):
+        body = _json_error_body(413, message)
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(send, self._message(int(value)))
+                return
+        from starlette.exceptions import HTTPException
+
+        received = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, self._message(), headers={"connection": "close"})
+            return message
+
+        async def watched_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except HTTPException as exc:
+            if exc.status_code != 413 or started:
+                raise
+            await self._refuse(send, str(exc.detail))
+
+
+# ----------------------------------------------------------------------
 # The app
 # ----------------------------------------------------------------------
 AUTO_GPU_BATCH_SIZE = 32
@@ -425,19 +569,138 @@ class ServeConfig:
     max_wait_ms: float = 0.0
     max_texts: int = 256
     max_chars: int = 10_000
+    max_body_bytes: int | None = None  # None: what max_texts texts of max_chars can take
     threads: int | None = None
     precision: str | None = None
+    docs: bool = True  # serve /docs and /openapi.json
 
     def check(self):
-        for name in ("max_batch_size", "max_texts", "max_chars"):
+        for name in ("max_batch_size", "max_texts", "max_chars", "max_body_bytes", "threads"):
             value = getattr(self, name)
-            if value is None and name == "max_batch_size":
+            if value is None and name in ("max_batch_size", "max_body_bytes", "threads"):
                 continue
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}={value!r}; expected a positive int.")
         if not (isinstance(self.max_wait_ms, (int, float)) and 0 <= self.max_wait_ms < math.inf):
             raise ValueError(f"max_wait_ms={self.max_wait_ms!r}; expected a number >= 0.")
+        if not isinstance(self.docs, bool):
+            raise ValueError(f"docs={self.docs!r}; expected True or False.")
         return self
+
+    @property
+    def body_limit(self):
+        """The most bytes a request body may have: ``max_body_bytes``, or by default room
+        for ``max_texts`` pairs of ``max_chars`` characters, each escaped as ``\\uXXXX``."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return self.max_texts * (2 * 6 * self.max_chars + 16) + 4096
+
+
+def _schemas(config):
+    """The pydantic models of the API: requests, answers and errors (the OpenAPI schema)."""
+    from typing import Annotated
+
+    from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+    text = {"type": "string", "maxLength": config.max_chars}
+    texts_schema = {
+        "type": "array", "minItems": 1, "maxItems": config.max_texts,
+        "items": {"anyOf": [
+            text, {"type": "array", "items": text, "minItems": 2, "maxItems": 2},
+        ]},
+        "description": (
+            f"Texts (strings), or [text, text] pairs for a model fitted on pairs; at most "
+            f"{config.max_texts} per request, {config.max_chars} characters each."
+        ),
+    }
+    Label = str | int | float | bool
+
+    class TextsRequest(BaseModel):
+        """Texts to predict or embed."""
+
+        # Checked by check_request_texts (its messages name the item at fault);
+        # the schema says what it accepts.
+        model_config = ConfigDict(
+            extra="forbid", json_schema_extra={"examples": [{"texts": ["a wonderful film"]}]}
+        )
+        texts: Annotated[list, WithJsonSchema(texts_schema)]
+
+    class ErrorBody(BaseModel):
+        """Every 4xx and 5xx answer: the reason, and up to 10 problems."""
+
+        error: str
+        problems: list[str]
+
+    class ClassPrediction(BaseModel):
+        label: Label
+        probabilities: dict[str, float]
+
+    class MultilabelPrediction(BaseModel):
+        labels: list[Label]
+        probabilities: dict[str, float]
+
+    class ValuePrediction(BaseModel):
+        value: float
+
+    class ValuesPrediction(BaseModel):
+        values: list[float]
+
+    class Entity(BaseModel):
+        entity: str
+        start: int
+        end: int
+        text: str
+        score: float
+
+    class TokenPrediction(BaseModel):
+        tags: list[str]
+        entities: list[Entity]
+
+    class Predictions(BaseModel):
+        """One prediction per text, by the model's kind."""
+
+        model: str
+        predictions: list[ClassPrediction | MultilabelPrediction | ValuePrediction
+                          | ValuesPrediction | TokenPrediction]
+
+    class Embeddings(BaseModel):
+        model: str
+        embeddings: list[list[float]]
+
+    class Health(BaseModel):
+        status: str
+
+    class Ready(BaseModel):
+        """The model served (``model`` and ``estimator``: the estimator's class name)."""
+
+        status: str
+        model: str
+        estimator: str
+        kind: str = Field(description="classifier, regressor, token_classifier or embedder")
+        task: str = Field(description="classification, multilabel classification, "
+                                      "regression, token classification or embedding")
+        runtime: str = Field(description="onnx or torch")
+        precision: str = Field(description="ONNX: int8 or fp32; torch: fp32, bf16 or fp16")
+        pairs: bool
+        model_dir: str | None = Field(description="the model directory's name")
+        version: str = Field(description="the sktransformers version that made the model")
+        sktransformers_version: str
+        max_batch_size: int | None
+        max_texts: int
+        max_chars: int
+        max_body_bytes: int
+
+    class About(BaseModel):
+        service: str
+        version: str
+        ready: bool
+        model: str | None
+        endpoints: dict[str, str]
+        docs: str | None
+        openapi: str | None
+
+    return {name: value for name, value in locals().items()
+            if isinstance(value, type) and issubclass(value, BaseModel)}
 
 
 def create_app(model=None, config=None, **options):
@@ -451,7 +714,8 @@ def create_app(model=None, config=None, **options):
     config : ServeConfig, optional
     **options
         Fields of :class:`ServeConfig` (``max_batch_size``, ``max_wait_ms``,
-        ``max_texts``, ``max_chars``, ``threads``, ``precision``).
+        ``max_texts``, ``max_chars``, ``max_body_bytes``, ``threads``,
+        ``precision``, ``docs``).
 
     Returns
     -------
@@ -471,7 +735,6 @@ def create_app(model=None, config=None, **options):
         Histogram,
         generate_latest,
     )
-    from pydantic import BaseModel, ConfigDict
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from . import __version__
@@ -482,6 +745,7 @@ def create_app(model=None, config=None, **options):
         check_model_directory(config.directory)
         model = None
     config.check()
+    schemas = _schemas(config)
 
     registry = CollectorRegistry()
     requests_total = Counter(
@@ -524,7 +788,11 @@ def create_app(model=None, config=None, **options):
         model_info.labels(served.name, served.kind, served.runtime, served.version,
                           __version__).set(1)
         ready.set(1)
-        logger.info("serving %s (%s, %s runtime)", served.name, served.kind, served.runtime)
+        logger.info(
+            "serving %s from %s: %s (%s), %s runtime, precision %s, made by sktransformers %s; "
+            "sktransformers %s", served.name, served.directory or "memory", served.task,
+            served.kind, served.runtime, served.precision, served.version, __version__,
+        )
 
     async def load_in_background():
         try:
@@ -532,9 +800,9 @@ def create_app(model=None, config=None, **options):
                 executor, lambda: load_model(config.directory, threads=config.threads,
                                              precision=config.precision)
             )
-        except Exception as exc:  # reported by /readyz and /healthz
-            logger.exception("could not load %s", config.directory)
-            state["error"] = f"{type(exc).__name__}: {exc}"
+        except Exception:  # the details go to the log, never to a client
+            logger.exception("could not load the model in %s", config.directory)
+            state["error"] = "the model failed to load; the server's log has the details"
             return
         set_model(served)
         batcher.start()
@@ -558,21 +826,24 @@ def create_app(model=None, config=None, **options):
             await batcher.stop()
             executor.shutdown(wait=True)
 
+    docs_url = "/docs" if config.docs else None
+    openapi_url = "/openapi.json" if config.docs else None
     app = FastAPI(
         title="sktransformers", version=__version__, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,
+        description="Predictions of a fitted sktransformers model.",
+        docs_url=docs_url, redoc_url=None, openapi_url=openapi_url,
     )
     app.state.config = config
     app.state.batcher = batcher
     app.state.registry = registry
 
-    class TextsRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        texts: list
-
-    def error(status, message, problems=None):
+    def error(status, message, problems=None, headers=None):
         return JSONResponse({"error": message, "problems": problems or [message]},
-                            status_code=status)
+                            status_code=status, headers=headers)
+
+    def not_serving():
+        return error(503, "the model is still loading" if state["error"] is None
+                     else state["error"])
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request, exc):
@@ -581,30 +852,27 @@ def create_app(model=None, config=None, **options):
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request, exc):
-        return error(exc.status_code, str(exc.detail))
+        return error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def on_error(request, exc):  # a bug of ours, never the client's
         logger.exception("internal error on %s", request.url.path)
         return error(500, f"internal error: {type(exc).__name__}")
 
-    known = {"/predict", "/transform", "/healthz", "/readyz", "/metrics"}
-    max_body = config.max_texts * (2 * 6 * config.max_chars + 16) + 4096
+    known = {"/predict", "/transform", "/healthz", "/readyz", "/metrics", "/",
+             "/docs", "/openapi.json"}
+    # Innermost first: the body limit, then the metrics around it (its 413s are counted).
+    app.add_middleware(BodyLimit, limit=config.body_limit)
 
     @app.middleware("http")
     async def measure(request: Request, call_next):
         endpoint = request.url.path if request.url.path in known else "other"
         start = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_body:
-            response = error(413, f"request body of {length} bytes is over this server's "
-                                  f"limit of {max_body} bytes")
-        else:
-            try:
-                response = await call_next(request)
-            except Exception as exc:  # a bug of ours, never the client's
-                logger.exception("internal error on %s", request.url.path)
-                response = error(500, f"internal error: {type(exc).__name__}")
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # a bug of ours, never the client's
+            logger.exception("internal error on %s", request.url.path)
+            response = error(500, f"internal error: {type(exc).__name__}")
         requests_total.labels(endpoint, str(response.status_code)).inc()
         latency.labels(endpoint).observe(time.perf_counter() - start)
         return response
@@ -612,11 +880,11 @@ def create_app(model=None, config=None, **options):
     async def answer(endpoint, body):
         served = state["model"]
         if served is None:
-            return error(503, "the model is still loading" if state["error"] is None
-                         else f"the model failed to load: {state['error']}")
+            return not_serving()
         try:
             texts, pair = check_request_texts(
-                body.texts, max_texts=config.max_texts, max_chars=config.max_chars
+                body.texts, max_texts=config.max_texts, max_chars=config.max_chars,
+                need_words=served.kind == "token_classifier",
             )
             if endpoint == "predict" and served.kind == "embedder":
                 raise _ClientError(404, "This model is an embedder: use POST /transform.")
@@ -635,35 +903,64 @@ def create_app(model=None, config=None, **options):
             results = [r["embedding"] for r in results]
         return JSONResponse({"model": served.name, key: results})
 
-    @app.post("/predict")
+    errors = {"model": schemas["ErrorBody"]}
+    body_errors = {
+        400: {**errors, "description": "Malformed JSON or no body"},
+        404: {**errors, "description": "The other endpoint serves this model"},
+        413: {**errors, "description": "Too many texts, a text too long, or a body too large"},
+        422: {**errors, "description": "Not a list of texts (or pairs) this model takes"},
+        503: {**errors, "description": "The model is not loaded (yet)"},
+    }
+    TextsRequest = schemas["TextsRequest"]
+
+    @app.post("/predict", response_model=schemas["Predictions"], responses=body_errors)
     async def predict(body: TextsRequest):
         """Labels and probabilities (classifier), values (regressor), tags and entities."""
         return await answer("predict", body)
 
-    @app.post("/transform")
+    @app.post("/transform", response_model=schemas["Embeddings"], responses=body_errors)
     async def transform(body: TextsRequest):
         """Embeddings (embedders only)."""
         return await answer("transform", body)
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=schemas["Health"],
+             responses={503: {**errors, "description": "The model failed to load"}})
     async def healthz():
+        """Liveness: the process answers (503 if the model failed to load)."""
         if state["error"] is not None:
-            return error(503, f"the model failed to load: {state['error']}")
+            return not_serving()
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", response_model=schemas["Ready"],
+             responses={503: {**errors, "description": "The model is not loaded (yet)"}})
     async def readyz():
+        """Readiness: the model is loaded, and what it is."""
         served = state["model"]
         if served is None:
-            return error(503, "the model is still loading" if state["error"] is None
-                         else f"the model failed to load: {state['error']}")
-        return {"status": "ready", "model": served.name, "kind": served.kind,
-                "runtime": served.runtime, "version": served.version,
-                "max_batch_size": batcher.max_batch_size}
+            return not_serving()
+        return {"status": "ready", **served.describe(), "max_batch_size": batcher.max_batch_size,
+                "max_texts": config.max_texts, "max_chars": config.max_chars,
+                "max_body_bytes": config.body_limit}
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=Response, responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+              "description": "Prometheus text format"}})
     async def metrics():
+        """Prometheus metrics."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", response_model=schemas["About"])
+    async def about():
+        """What this service is, and where its endpoints are."""
+        served = state["model"]
+        return {
+            "service": "sktransformers", "version": __version__, "ready": served is not None,
+            "model": None if served is None else served.name,
+            "endpoints": {"predict": "POST /predict", "transform": "POST /transform",
+                          "liveness": "GET /healthz", "readiness": "GET /readyz",
+                          "metrics": "GET /metrics"},
+            "docs": docs_url, "openapi": openapi_url,
+        }
 
     return app
 
@@ -672,6 +969,19 @@ def app_from_env():
     """App factory for uvicorn (``--workers``); configured by ``$SKTRANSFORMERS_SERVE_CONFIG``."""
     config = ServeConfig(**json.loads(os.environ[ENV_CONFIG]))
     return create_app(config.directory, config)
+
+
+def _log_config(log_level):
+    """uvicorn's logging, with the package's own logger (``sktransformers``) beside it."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["sktransformers"] = {
+        "handlers": ["default"], "level": log_level.upper(), "propagate": False,
+    }
+    return log_config
 
 
 def serve(directory, *, host="127.0.0.1", port=8000, workers=1, log_level="info",
@@ -691,4 +1001,5 @@ def serve(directory, *, host="127.0.0.1", port=8000, workers=1, log_level="info"
     uvicorn.run(
         "sktransformers._serve:app_from_env", factory=True, host=host, port=port,
         workers=workers, log_level=log_level, timeout_graceful_shutdown=graceful_timeout,
+        log_config=_log_config(log_level),
     )

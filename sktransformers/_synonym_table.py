@@ -1,4 +1,4 @@
-"""A small built-in English synonym table for :class:`~sktransformers.TextAugmenter`.
+"""Small built-in English and Chinese synonym tables for :class:`~sktransformers.TextAugmenter`.
 
 Hand-written groups of words that can stand in for one another in most
 contexts, chosen so that a replacement keeps the sentiment and the topic of
@@ -6,6 +6,8 @@ a sentence (no antonyms, no words whose main sense differs). About 950
 words of everyday and review English; no download, no external thesaurus.
 Each line is one group; :func:`synonym_table` turns the groups into a
 word -> alternatives mapping (a word in several groups gets all of them).
+:func:`chinese_synonym_table` does the same for 47 hand-written groups (133
+words) of hotel and product review Chinese.
 """
 
 from __future__ import annotations
@@ -284,6 +286,80 @@ def synonym_table():
     """Word -> tuple of alternatives, built from the groups (lower-case, symmetric)."""
     table = {}
     for line in _GROUPS.splitlines():
+        words = line.split()
+        for word in words:
+            alternatives = table.setdefault(word, [])
+            for other in words:
+                if other != word and other not in alternatives:
+                    alternatives.append(other)
+    return {w: tuple(alts) for w, alts in table.items() if alts}
+
+
+# Chinese: hand-written for this package (not taken from a thesaurus), for
+# hotel and product reviews. Each group holds words that can stand in for one
+# another without changing the sentiment; negations (不, 没, 无...) are in
+# none of them. Matched as substrings of the text (Chinese has no spaces),
+# longest first.
+_ZH_GROUPS = """
+干净 整洁 洁净
+舒适 舒服 惬意
+方便 便利 便捷
+安静 宁静 清静
+热情 热心 亲切
+友好 友善 和善
+满意 称心 满足
+漂亮 美丽 好看
+宽敞 宽大 宽阔
+便宜 实惠 划算
+物有所值 物超所值 性价比高
+喜欢 喜爱 中意
+优秀 出色 杰出
+不错 挺好 蛮好
+很好 非常好 特别好
+温馨 温暖 温情
+豪华 奢华 气派
+高兴 开心 愉快
+好吃 美味 可口
+迅速 快速 迅捷
+及时 准时
+糟糕 差劲 很差
+吵闹 嘈杂 喧闹
+肮脏 脏乱 邋遢
+失望 扫兴 灰心
+简陋 粗陋 寒酸
+陈旧 老旧 破旧
+昂贵 高昂 偏贵
+难吃 难以下咽
+冷漠 冷淡 冷冰冰
+非常 十分 特别 格外
+比较 相当 颇为
+感觉 觉得
+酒店 宾馆 饭店 旅馆
+房间 客房
+前台 总台
+服务员 服务生
+早餐 早饭 早点
+价格 价钱
+位置 地段 地理位置
+设施 设备
+附近 周边 周围
+晚上 夜里 夜间
+马上 立刻 立即
+下次 下回
+朋友 友人
+总体 整体 总的来说
+""".strip()
+
+
+def chinese_synonym_table():
+    """Chinese word -> tuple of alternatives, built from the hand-written groups (symmetric).
+
+    47 groups (133 words) of hotel and product review Chinese,
+    written for this package; used by
+    :class:`~sktransformers.TextAugmenter` for Chinese text.
+    """
+    table = {}
+    for line in _ZH_GROUPS.splitlines():
         words = line.split()
         for word in words:
             alternatives = table.setdefault(word, [])

@@ -32,6 +32,8 @@ positions for tags, -100 where a position carries no label).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -59,7 +61,7 @@ def _labels_from_json(entry):
 class Task:
     """Base class of the task kinds; see the module docstring."""
 
-    kind = None
+    kind: str | None = None
     level = TEXT
 
     def __init__(self, name="default"):
@@ -380,7 +382,21 @@ class MultiLabelTask(Task):
         if class_weight == "balanced":
             positives = values.sum(axis=0)
             negatives = len(values) - positives
-            pos_weight = np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
+            degenerate = (positives == 0) | (negatives == 0)
+            if degenerate.any():
+                keys = names or list(range(n_labels))
+                always = [keys[j] for j in np.flatnonzero(negatives == 0)]
+                never = [keys[j] for j in np.flatnonzero(positives == 0)]
+                parts = ([f"labels {always} are set in every row"] if always else []) + (
+                    [f"labels {never} are set in no row"] if never else [])
+                warnings.warn(
+                    f"class_weight='balanced': {' and '.join(parts)}, so negatives / "
+                    "positives is no weight for them (0 would stop them from being learned); "
+                    "they get weight 1. Such a label teaches the model nothing from this y.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+            pos_weight = np.where(degenerate, 1.0, negatives / np.maximum(positives, 1))
         elif isinstance(class_weight, dict):
             pos_weight = np.ones(n_labels)
             keys = names or list(range(n_labels))
@@ -571,7 +587,8 @@ def check_tags(y, words):
         if len(tags) != len(row_words):
             raise ValueError(
                 f"Row {i}: {len(row_words)} words but {len(tags)} tags; every word needs "
-                f"exactly one tag (a string text is split on whitespace: {row_words[:8]}...)."
+                f"exactly one tag (a string text is split at whitespace and into single CJK "
+                f"characters: {row_words[:8]}...)."
             )
         for j, tag in enumerate(tags):
             if tag is None or (isinstance(tag, float) and np.isnan(tag)):

@@ -157,9 +157,83 @@ def check_texts(X, *, allow_pairs=True, allow_mixed=False):
 
 
 # ----------------------------------------------------------------------
+# Words of a string: whitespace, and one word per CJK character
+# ----------------------------------------------------------------------
+#: Characters that are words on their own: Chinese, Japanese and Korean text
+#: has no spaces between words, and CJK tokenizers (BERT's
+#: ``tokenize_chinese_chars``) read one character at a time. Han (unified
+#: ideographs, extension A-G, compatibility), kana, hangul and bopomofo, CJK
+#: radicals, symbols and punctuation (the ideographic space U+3000 stays
+#: whitespace), CJK compatibility forms, and half-width / full-width forms.
+CJK_CHARACTERS = (
+    "\u1100-\u11ff"  # Hangul Jamo
+    "\u2e80-\u2fdf"  # CJK radicals, Kangxi radicals
+    "\u2ff0-\u2fff"  # ideographic description characters
+    "\u3001-\u303f"  # CJK symbols and punctuation (not U+3000, a space)
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3100-\u31ff"  # Bopomofo, Hangul compatibility Jamo, Kanbun, CJK strokes
+    "\u3200-\u33ff"  # enclosed CJK letters, CJK compatibility
+    "\u3400-\u4dbf"  # Han extension A
+    "\u4e00-\u9fff"  # Han unified ideographs
+    "\ua960-\ua97f"  # Hangul Jamo extended A
+    "\uac00-\ud7ff"  # Hangul syllables, Jamo extended B
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\ufe30-\ufe4f"  # CJK compatibility forms
+    "\uff00-\uffef"  # half-width and full-width forms
+    "\U00020000-\U0003134f"  # Han extensions B-G, compatibility supplement
+)
+_CJK = re.compile(f"[{CJK_CHARACTERS}]")
+# One CJK character, or a run of anything else that is neither space nor CJK.
+_WORD = re.compile(f"[{CJK_CHARACTERS}]|[^\\s{CJK_CHARACTERS}]+")
+
+
+def word_spans(text):
+    """The words of ``text`` as ``(start, end)`` character spans (``text[start:end]``).
+
+    The one rule by which a string becomes words everywhere in the package
+    (token classification, ``predict_entities`` offsets, augmentation,
+    explanations): whitespace separates words, and every CJK character
+    (Han, kana, hangul, CJK punctuation, full-width forms; see
+    ``CJK_CHARACTERS``) is a word of its own. Any other run of non-space
+    characters stays whole, so English splits exactly as ``str.split`` does
+    (``"COVID-19"``, ``"3.5"``, ``"well,"`` are one word each).
+
+    ``"我在Google工作了3年"`` gives 我 在 Google 工 作 了 3 年.
+
+    Limits: there is no word segmentation (``"北京"`` is two words, as a
+    Chinese BERT reads it: one token per character), and scripts written
+    without spaces that are not CJK (Thai, Lao, Khmer, Myanmar) are not
+    split: a run of them is one word.
+    """
+    return [m.span() for m in _WORD.finditer(text)]
+
+
+def is_cjk(char):
+    """True for a character that is a word on its own (see :func:`word_spans`)."""
+    return bool(char) and _CJK.fullmatch(char[0]) is not None
+
+
+def join_words(words):
+    """Words back into a text, and each word's span in it.
+
+    A single space between two words, and none where either side of the
+    boundary is a CJK character (Chinese and Japanese put no spaces between
+    words). English words come back joined by single spaces, as before.
+    """
+    parts, spans, position = [], [], 0
+    for k, word in enumerate(words):
+        if k and not (is_cjk(words[k - 1][-1:]) or is_cjk(word[:1])):
+            parts.append(" ")
+            position += 1
+        parts.append(word)
+        spans.append((position, position + len(word)))
+        position += len(word)
+    return "".join(parts), spans
+
+
+# ----------------------------------------------------------------------
 # Word-level input (token classification)
 # ----------------------------------------------------------------------
-_WORD = re.compile(r"\S+")
 
 
 @dataclass
@@ -167,8 +241,10 @@ class WordInput:
     """Texts as words: ``words[i]`` the words of text ``i``, ``offsets[i]`` their
     ``(start, end)`` character spans in ``texts[i]``.
 
-    A string is split on whitespace and keeps its own offsets; a list of
-    words is taken as is, with offsets into the words joined by single spaces.
+    A string is split by :func:`word_spans` (whitespace, and one word per CJK
+    character) and keeps its own offsets; a list of words is taken as is,
+    with offsets into the words joined by :func:`join_words` (single spaces,
+    none next to a CJK character).
     """
 
     words: list
@@ -202,6 +278,14 @@ def check_words(X):
         if X.shape[1] != 1:
             raise ValueError(f"X has {X.shape[1]} columns; expected one column of texts.")
         X = X.iloc[:, 0]
+    scalar = isinstance(X, np.ndarray) and X.ndim == 0
+    if scalar or isinstance(X, (bytes, bytearray, dict, set, frozenset)) or not hasattr(
+        X, "__len__"
+    ):
+        raise TypeError(
+            "X must be a list, tuple, array or pandas Series of texts (strings or lists of "
+            f"words), got {_describe(X)}."
+        )
     rows = X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else list(X)
     if not rows:
         raise ValueError("X is empty: at least one text is needed.")
@@ -209,7 +293,7 @@ def check_words(X):
     for i, row in enumerate(rows):
         if isinstance(row, (str, np.str_)):
             text = _check_encodable(str(row), "", i)
-            spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+            spans = word_spans(text)
             row_words = [text[a:b] for a, b in spans]
         elif isinstance(row, (list, tuple, np.ndarray)):
             row_words = []
@@ -224,11 +308,7 @@ def check_words(X):
                         f"X row {i}, word {j} is empty or blank; every word needs a character."
                     )
                 row_words.append(word)
-            spans, position = [], 0
-            for word in row_words:
-                spans.append((position, position + len(word)))
-                position += len(word) + 1
-            text = " ".join(row_words)
+            text, spans = join_words(row_words)
         else:
             raise TypeError(
                 f"X row {i} is {_describe(row)}; each text must be a string or a list of words."

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseTransformerEstimator
+from ._base import BaseTransformerEstimator, window_stride
 from ._data import check_words, encode_words
 from ._hub import DEFAULT_MODEL
 from ._tasks import TaggingTask, check_tags, entity_f1, entity_spans
@@ -16,7 +16,9 @@ class TransformerTokenClassifier(BaseTransformerEstimator):
     """Fine-tune a Hugging Face transformer to tag every word of a text (NER).
 
     Each text is a list of words (pre-split, as in CoNLL files) or a string
-    (split on whitespace, character offsets kept); ``y`` has one tag per
+    (split at whitespace, and into single characters for Chinese, Japanese
+    and Korean: ``"我在Google工作"`` is 我 在 Google 工 作; character offsets
+    kept); ``y`` has one tag per
     word, e.g. IOB2 entity tags (``B-PER``, ``I-PER``, ``O``). Words are
     split into sub-words inside: the loss is computed on each word's first
     sub-word and predictions are read back there. A sentence longer than
@@ -32,8 +34,10 @@ class TransformerTokenClassifier(BaseTransformerEstimator):
         estimator's ``save_pretrained``, or ``estimator.backbone()``.
     max_length : int, default=128
         Sub-words per window (special tokens included).
-    stride : int, default=32
-        Sub-words shared by consecutive windows of a long sentence.
+    stride : int or None, default=None
+        Sub-words shared by consecutive windows of a long sentence; None
+        means ``max_length // 4`` (32 for the default ``max_length``). An
+        explicit value must be less than ``max_length // 2``.
     batch_size, predict_batch_size, max_epochs, lr, weight_decay, warmup_ratio, \
 max_grad_norm, early_stopping, patience, dropout, num_layers, freeze, lora, device, \
 precision, gradient_accumulation_steps, compile, checkpoint_dir, trust_remote_code, \
@@ -72,7 +76,7 @@ callbacks, random_state, verbose
         model=DEFAULT_MODEL,
         *,
         max_length=128,
-        stride=32,
+        stride=None,
         batch_size=32,
         predict_batch_size=None,
         max_epochs=3,
@@ -135,7 +139,8 @@ callbacks, random_state, verbose
         return words
 
     def _encode_inputs(self, inputs):
-        return encode_words(self.tokenizer_, inputs.words, self.max_length, self.stride)
+        return encode_words(self.tokenizer_, inputs.words, self.max_length,
+                            window_stride(self))
 
     def _build_tasks(self, y, inputs, *, classes=None):
         tags = check_tags(y, inputs.words)
@@ -156,7 +161,8 @@ callbacks, random_state, verbose
         Parameters
         ----------
         X : sequence of str or of lists of str
-            Texts as strings (split on whitespace) or as lists of words.
+            Texts as strings (split at whitespace and into single CJK
+            characters) or as lists of words.
         y : sequence of lists
             One tag per word of each text.
 
@@ -224,7 +230,8 @@ callbacks, random_state, verbose
         ----------
         X : sequence of str or of lists of str
             For lists of words, offsets refer to the words joined by single
-            spaces.
+            spaces (no space next to a CJK character, so the characters of a
+            Chinese sentence join into the sentence).
 
         Returns
         -------
@@ -269,8 +276,8 @@ callbacks, random_state, verbose
         Parameters
         ----------
         X : sequence of str or of lists of str
-            Texts as for ``predict``: strings (split on whitespace) or lists
-            of words.
+            Texts as for ``predict``: strings (split at whitespace and into
+            single CJK characters) or lists of words.
         word : int, list of (int or None), or None, default=None
             The word whose tag is explained, by its index in the text's
             words (negative indices count from the end): one int for every

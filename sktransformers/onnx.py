@@ -20,12 +20,13 @@ their own longest text, as the estimators do. Install with
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from . import _schema
+from ._extras import install_hint
 from ._text_input import check_texts, check_words, entity_f1, entity_spans
 
 __all__ = [
@@ -68,26 +69,27 @@ def _import_onnxruntime():
     except ImportError:
         raise ImportError(
             "The ONNX runtime needs onnxruntime and tokenizers: "
-            "pip install -e '.[onnx]' (from a checkout)."
+            f"{install_hint('onnx')}."
         ) from None
     return onnxruntime
 
 
 def read_config(directory):
-    """The ``sktransformers_onnx.json`` of an export directory, checked."""
-    path = Path(directory) / CONFIG_FILE
-    if not path.is_file():
+    """The ``sktransformers_onnx.json`` of an export directory, checked field by field.
+
+    Read bounded (1 MiB); every field the runtime uses is validated
+    (:func:`sktransformers._schema.check_onnx_config`): file names must be
+    plain names inside the folder, sizes positive and bounded, labels of a
+    valid dtype. Raises ValueError naming the file and the field.
+    """
+    directory = Path(directory)
+    if not (directory / CONFIG_FILE).exists() and not os.path.lexists(directory / CONFIG_FILE):
         raise ValueError(
             f"{os.fspath(directory)!r} has no {CONFIG_FILE}: it is not a directory written by "
             "export_onnx."
         )
-    config = json.loads(path.read_text(encoding="utf-8"))
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path} has format_version {version!r}; this sktransformers reads up to "
-            f"{FORMAT_VERSION}. Upgrade sktransformers to load it."
-        )
+    config = _schema.read_json(directory, CONFIG_FILE)
+    _schema.check_onnx_config(directory / CONFIG_FILE, config, FORMAT_VERSION)
     return config
 
 
@@ -136,8 +138,6 @@ def load(directory, *, precision=None, threads=None, batch_size=None, providers=
         "embedder": OnnxEmbedder,
         "token_classifier": OnnxTokenClassifier,
     }
-    if config.get("kind") not in kinds:
-        raise ValueError(f"Unknown model kind {config.get('kind')!r} in {CONFIG_FILE}.")
     return kinds[config["kind"]](
         directory, config, precision=precision, threads=threads, batch_size=batch_size,
         spinning=spinning,
@@ -176,7 +176,15 @@ class OnnxModel:
             raise ValueError(f"spinning={spinning!r}; expected True or False.")
         self.precision = precision
         self.threads = threads or _cpu_count()
-        self.batch_size = batch_size or int(config.get("batch_size", 64))
+        self.batch_size = batch_size or int(config.get("batch_size") or 64)
+        # Only plain names inside the folder, read bounded: the graph from bytes
+        # (so ONNX Runtime never opens another file, such as external data).
+        graph_path = _schema.model_file(self.directory, files[precision],
+                                        limit=_schema.GRAPH_LIMIT, what="graph")
+        tokenizer_path = _schema.model_file(self.directory, config["tokenizer_file"],
+                                            limit=_schema.TOKENIZER_LIMIT, what="tokenizer")
+        tokenizer_text = _schema.read_bytes(tokenizer_path, _schema.TOKENIZER_LIMIT)
+        self._graph_path = graph_path
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
@@ -186,17 +194,30 @@ class OnnxModel:
         if not spinning:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = providers or ["CPUExecutionProvider"]
-        self.session = ort.InferenceSession(
-            str(self.directory / files[precision]), options, providers=providers,
-            disabled_optimizers=_slow_cpu_fusions(providers),
-        )
-        self._input_names = {i.name for i in self.session.get_inputs()}
+        try:
+            self.session = ort.InferenceSession(
+                _schema.read_bytes(graph_path, _schema.GRAPH_LIMIT), options,
+                providers=providers, disabled_optimizers=_slow_cpu_fusions(providers),
+            )
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime's errors have no common base
+            if isinstance(exc, MemoryError):
+                raise
+            raise ValueError(f"{graph_path}: not an ONNX graph ONNX Runtime can run: "
+                             f"{str(exc)[:300]}") from exc
+        self._check_graph(graph_path)
         self.max_length = int(config["max_length"])
         self.is_pair_ = bool(config.get("is_pair", False))
         self.long_texts = config.get("long_texts") or "truncate"
         self.stride = config.get("stride")
         self.pad_token_id = int(config.get("pad_token_id") or 0)
-        self.tokenizer = Tokenizer.from_file(str(self.directory / config["tokenizer_file"]))
+        try:
+            self.tokenizer = Tokenizer.from_str(tokenizer_text.decode("utf-8"))
+        except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
+            if isinstance(exc, MemoryError):
+                raise
+            raise ValueError(f"{tokenizer_path}: not a tokenizer file the tokenizers library "
+                             f"can read: {str(exc)[:300]}") from exc
+        self._tokenizer_path = tokenizer_path
         self.tokenizer.no_padding()
         self._truncation(strategy="longest_first", stride=0)
         self._pair_strategy = "longest_first"
@@ -206,9 +227,47 @@ class OnnxModel:
             self._pair_strategy = "only_second"
 
     def _truncation(self, strategy, stride):
-        self.tokenizer.enable_truncation(
-            self.max_length, stride=int(stride or 0), strategy=strategy, direction="right"
-        )
+        self._tokenize(self.tokenizer.enable_truncation, self.max_length,
+                       stride=int(stride or 0), strategy=strategy, direction="right")
+
+    def _tokenize(self, call, *args, **kwargs):
+        """A call into the tokenizer; its failure (a damaged tokenizer file) names the file."""
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
+            if isinstance(exc, (MemoryError, TypeError, ValueError)):
+                raise
+            raise ValueError(f"{self._tokenizer_path}: the tokenizer failed: "
+                             f"{str(exc)[:300]}") from exc
+
+    def _n_outputs(self):
+        """Size of the graph's last output axis that ``sktransformers_onnx.json`` describes."""
+        return len(self.config["task"]["classes"])
+
+    def _check_graph(self, path):
+        """The graph's inputs and output shape agree with ``sktransformers_onnx.json``."""
+        inputs = {i.name for i in self.session.get_inputs()}
+        if not {"input_ids", "attention_mask"} <= inputs or not inputs <= set(_schema.ONNX_INPUTS):
+            raise ValueError(f"{path}: the graph's inputs {sorted(inputs)} are not those of an "
+                             f"export ({list(_schema.ONNX_INPUTS)}).")
+        self._input_names = inputs
+        outputs = self.session.get_outputs()
+        rank = 3 if self.config["kind"] == "token_classifier" else 2
+        shape = list(outputs[0].shape) if outputs else []
+        if len(shape) != rank:
+            raise ValueError(f"{path}: the graph's output has shape {shape}; an exported "
+                             f"{self.config['kind']} has {rank} axes.")
+        self._check_outputs(shape[-1])
+
+    def _check_outputs(self, size):
+        """Refuse a graph whose output size differs from the config's (None: not yet known)."""
+        expected = self._n_outputs()
+        if isinstance(size, int) and size != expected:
+            raise ValueError(
+                f"{self._graph_path}: the graph has {size} outputs per row but {CONFIG_FILE} "
+                f"describes {expected} (classes, outputs or features); the files do not "
+                "belong together."
+            )
 
     # -- description ---------------------------------------------------------
     @property
@@ -243,12 +302,13 @@ class OnnxModel:
         stride = self.stride if self._windows() else 0
         if texts.second is None:
             self._truncation("longest_first", stride)
-            encodings = self.tokenizer.encode_batch(texts.first, add_special_tokens=True)
+            encodings = self._tokenize(self.tokenizer.encode_batch, texts.first,
+                                       add_special_tokens=True)
         else:
             self._truncation(self._pair_strategy, stride)
-            encodings = self.tokenizer.encode_batch(
-                list(zip(texts.first, texts.second)), add_special_tokens=True
-            )
+            encodings = self._tokenize(self.tokenizer.encode_batch,
+                                       list(zip(texts.first, texts.second)),
+                                       add_special_tokens=True)
         return self._flatten(encodings)
 
     def _flatten(self, encodings):
@@ -283,10 +343,26 @@ class OnnxModel:
             feed = {"input_ids": ids, "attention_mask": mask}
             if wants_types:
                 feed["token_type_ids"] = types
-            out = self.session.run(None, feed)[0]
+            out = self._run(feed)
             for j, i in enumerate(batch):
                 outputs[i] = out[j] if out.ndim == 2 else out[j, : lengths[i]]
         return outputs
+
+    def _run(self, feed):
+        """One forward pass; an output of the wrong size fails naming the graph."""
+        try:
+            out = self.session.run(None, feed)[0]
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime's errors have no common base
+            if isinstance(exc, MemoryError):
+                raise
+            raise ValueError(f"{self._graph_path}: the graph failed on this input (it may not "
+                             f"match {self._tokenizer_path.name}): {str(exc)[:300]}") from exc
+        rank = 3 if self.config["kind"] == "token_classifier" else 2
+        if out.ndim != rank:
+            raise ValueError(f"{self._graph_path}: the graph returned shape {list(out.shape)}; "
+                             f"expected {rank} axes.")
+        self._check_outputs(int(out.shape[-1]))
+        return out
 
     def _forward(self, X):
         """(n_samples, n_outputs) float32 outputs in the caller's order.
@@ -378,6 +454,9 @@ class OnnxRegressor(OnnxModel):
         self.y_scale_ = np.asarray(task["y_scale"], dtype=np.float64)
         self._y_1d = bool(task["y_1d"])
 
+    def _n_outputs(self):
+        return int(self.config["task"]["n_outputs"])
+
     def predict(self, X):
         """Predicted targets on the scale of the ``y`` given to ``fit``."""
         out = self._forward(X).astype(np.float64) * self.y_scale_ + self.y_mean_
@@ -403,6 +482,9 @@ class OnnxEmbedder(OnnxModel):
         self.pooling = task["pooling"]
         self.normalize = bool(task["normalize"])
         self.n_features_out_ = int(task["n_features_out"])
+
+    def _n_outputs(self):
+        return int(self.config["task"]["n_features_out"])
 
     def _check_X(self, X):
         return check_texts(X)  # the embedder takes single texts and pairs alike
@@ -456,9 +538,8 @@ class OnnxTokenClassifier(OnnxModel):
         of ``TransformerTokenClassifier``.)
         """
         self._truncation("longest_first", self.stride)
-        encodings = self.tokenizer.encode_batch(
-            words, is_pretokenized=True, add_special_tokens=True
-        )
+        encodings = self._tokenize(self.tokenizer.encode_batch, words, is_pretokenized=True,
+                                   add_special_tokens=True)
         windows, rows = self._flatten(encodings)
         outputs = self._run_windows(windows)
         n_tags = len(self.classes_)
@@ -496,8 +577,8 @@ class OnnxTokenClassifier(OnnxModel):
         """Per text, a list of ``{"entity", "start", "end", "text", "score"}`` dicts.
 
         Offsets are character offsets into the text (for pre-split words,
-        into the words joined by single spaces); ``score`` is the mean of the
-        entity's words' tag probabilities.
+        into the words joined by single spaces, none next to a CJK character);
+        ``score`` is the mean of the entity's words' tag probabilities.
         """
         words, offsets, texts = check_words(X)
         probas = [_softmax(logits) for logits in self._word_logits(words)]

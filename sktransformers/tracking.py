@@ -32,6 +32,8 @@ from numbers import Number
 from skorch.callbacks import Callback
 from skorch.callbacks.logging import filter_log_keys
 
+from ._extras import install_hint
+
 __all__ = ["TensorBoard", "MlflowLogger", "estimator_params", "log_params", "tensorboard_tag"]
 
 # The attribute of the skorch net through which the estimator hands its
@@ -128,7 +130,7 @@ def _import(name, what):
         return importlib.import_module(name)
     except ImportError:
         raise ImportError(
-            f"{what} logging needs {name}: pip install -e '.[tracking]' (from a checkout)."
+            f"{what} logging needs {name}: {install_hint('tracking')}."
         ) from None
 
 

@@ -32,15 +32,18 @@ import gc
 import inspect
 import numbers
 import os
+import re
 import socket
 import time
 import warnings
 
 from skorch.callbacks import Callback
 
+from ._extras import install_hint
+
 __all__ = ["OptunaPruningCallback", "default_search_space", "tune"]
 
-_EXTRA_HINT = 'Install it with: pip install -e ".[optuna]" (from a checkout)'
+_EXTRA_HINT = f"Install it with: {install_hint('optuna')}"
 
 
 def _import_optuna():
@@ -443,7 +446,6 @@ def tune(
         sampler=sampler,
         pruner=pruner,
     )
-    base_callbacks = list(estimator.get_params(deep=False).get("callbacks") or [])
     held_out = estimator.get_params(deep=False).get("validation_fraction") or validation_fraction
     worker = f"{socket.gethostname()}:{os.getpid()}"
     kept = {"number": None, "estimator": None}
@@ -454,7 +456,9 @@ def tune(
         trial.set_user_attr("worker", worker)
         trial.set_user_attr("estimator_params", _jsonable(params))
         pruning = OptunaPruningCallback(trial, monitor="valid_score")
-        est = clone(estimator).set_params(
+        est = clone(estimator)  # its own copies of the user's callbacks, per trial
+        base_callbacks = list(est.get_params(deep=False).get("callbacks") or [])
+        est.set_params(
             **{"validation_fraction": held_out, **params},
             callbacks=[*base_callbacks, ("optuna_pruning", pruning)],
         )
@@ -602,18 +606,80 @@ def _heartbeat_kwargs(heartbeat_interval, grace_period, max_retry):
 
 
 def _storage_url(storage):
-    """A PostgreSQL URL without a driver uses psycopg2 when psycopg (3) is missing.
+    """A database URL string, read safely; other values pass through.
+
+    A password may hold any character: ``@``, ``:`` or ``/`` that the user did
+    not percent-encode are encoded here (the user information ends at the
+    first ``@`` followed by ``host[:port]``), so SQLAlchemy never reads part
+    of the password as the host or the port. An unreadable URL is a
+    ``ValueError`` that shows the URL with its password masked.
 
     SQLAlchemy 2.1 reads ``postgresql://`` as psycopg 3; the ``postgres``
-    extra installs psycopg2.
+    extra installs psycopg2, so a PostgreSQL URL without a driver uses
+    psycopg2 when psycopg (3) is missing.
     """
-    if not isinstance(storage, str) or not storage.startswith(("postgresql://", "postgres://")):
+    if not isinstance(storage, str) or "://" not in storage:
         return storage
     import importlib.util
 
-    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
-        return "postgresql+psycopg2://" + storage.split("://", 1)[1]
-    return storage
+    scheme, rest = storage.split("://", 1)
+    if scheme in ("postgresql", "postgres") and importlib.util.find_spec("psycopg") is None \
+            and importlib.util.find_spec("psycopg2"):
+        scheme = "postgresql+psycopg2"
+    url = f"{scheme}://{_quoted_user_info(rest)}"
+    from sqlalchemy.engine import make_url
+
+    try:
+        make_url(url)
+    except Exception:  # its message may quote the URL; never show the password
+        raise ValueError(
+            f"storage={_masked_url(storage)!r} is not a valid database URL "
+            "(dialect+driver://user:password@host:port/database)."
+        ) from None
+    return url
+
+
+_HOST_PORT = re.compile(r"(\[[^\]]*\]|[^:/?#@\[\]]*)(:[0-9]*)?")
+
+
+def _user_info_end(rest):
+    """Index of the ``@`` that ends the user information of a URL's rest, or -1."""
+    if rest.startswith("/"):  # sqlite:///path: no authority
+        return -1
+    at = rest.find("@")
+    while at >= 0:
+        host = re.split(r"[/?#]", rest[at + 1:], maxsplit=1)[0]
+        if _HOST_PORT.fullmatch(host):
+            return at
+        at = rest.find("@", at + 1)
+    return -1
+
+
+def _quoted_user_info(rest):
+    """The URL's rest with its user name and password percent-encoded (once)."""
+    from urllib.parse import quote, unquote
+
+    at = _user_info_end(rest)
+    if at < 0:
+        return rest
+    user, colon, password = rest[:at].partition(":")
+    info = quote(unquote(user), safe="")
+    if colon:
+        info += ":" + quote(unquote(password), safe="")
+    return info + rest[at:]
+
+
+def _masked_url(storage):
+    """The URL with its password replaced by ``***`` (for error messages)."""
+    scheme, sep, rest = storage.partition("://")
+    at = _user_info_end(rest)
+    if at < 0:
+        # No readable host after an "@": mask everything up to the last one.
+        at = rest.rfind("@")
+        if at < 0:
+            return storage
+    user = rest[:at].partition(":")[0]
+    return f"{scheme}{sep}{user}:***{rest[at:]}"
 
 
 def _open_storage(storage, attempts=5, *, heartbeat_interval=None, grace_period=None,

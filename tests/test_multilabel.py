@@ -76,8 +76,10 @@ def test_balanced_class_weight_is_a_pos_weight(tiny_model_dir):
     Y[:, 0] = 1
     Y[:4, 1] = 1   # rare label
     Y[:16, 2] = 1
-    est = small(tiny_model_dir, max_epochs=1, class_weight="balanced").fit(TEXTS, Y)
-    np.testing.assert_allclose(est.class_weight_, [0.0, 28 / 4, 1.0])
+    with pytest.warns(UserWarning, match=r"labels \[0\] are set in every row"):
+        est = small(tiny_model_dir, max_epochs=1, class_weight="balanced").fit(TEXTS, Y)
+    # Label 0 (in every row) gets weight 1, not negatives / positives = 0.
+    np.testing.assert_allclose(est.class_weight_, [1.0, 28 / 4, 1.0])
     with pytest.raises(ValueError, match="not a column"):
         small(tiny_model_dir, class_weight={"nope": 2.0}).fit(TEXTS, pd.DataFrame(Y))
 

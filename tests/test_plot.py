@@ -70,8 +70,9 @@ def test_given_axes_and_no_validation_set(tiny_model_dir):
     assert display.lines_["train_loss"].get_color() == "black"
     assert axes[1].get_ylabel() == "R²"
     assert "validation_fraction" in " ".join(t.get_text() for t in axes[1].texts)
+    _, three = plt.subplots(3, 1)
     with pytest.raises(ValueError, match="2 Axes"):
-        HistoryDisplay(reg.history_).plot(ax=axes[0])
+        HistoryDisplay(reg.history_).plot(ax=three)
 
 
 def test_multitask_scores_per_task(tiny_model_dir):

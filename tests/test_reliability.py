@@ -241,7 +241,8 @@ def test_sigkill_after_epoch_one_then_resume_matches_an_uninterrupted_run(
 
     killed = run(str(tmp_path / "ckpt"), "killed", True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert (tmp_path / "ckpt" / "training_state.pt").is_file()
+    assert (tmp_path / "ckpt" / "training_state.json").is_file()
+    assert not (tmp_path / "ckpt" / "training_state.pt").exists()  # no pickle
     resumed = run(str(tmp_path / "ckpt"), "resumed", False)
     assert resumed.returncode == 0, resumed.stderr
     plain = run("", "plain", False)
@@ -256,7 +257,7 @@ def test_sigkill_after_epoch_one_then_resume_matches_an_uninterrupted_run(
     b = torch.load(tmp_path / "plain.pt")
     for key in b:
         torch.testing.assert_close(a[key], b[key], rtol=1e-6, atol=1e-7)
-    state = torch.load(tmp_path / "ckpt" / "training_state.pt", weights_only=False)
+    state = json.loads((tmp_path / "ckpt" / "training_state.json").read_text())
     assert state["complete"]
 
 
