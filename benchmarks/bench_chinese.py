@@ -71,32 +71,56 @@ from chinese_text import build_char_model  # noqa: E402  (the example's stand-in
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     from sktransformers.datasets import get_data_dir
 
-    parser.add_argument("--data-dir", default=str(get_data_dir()),
-                        help="data folder holding chinese/")
+    parser.add_argument(
+        "--data-dir", default=str(get_data_dir()), help="data folder holding chinese/"
+    )
     parser.add_argument("--max-length", type=int, default=128, help="tokens per text")
-    parser.add_argument("--epochs-default", type=int, default=1,
-                        help="epochs of the default (pretrained, English) model")
-    parser.add_argument("--epochs-char", type=int, default=4,
-                        help="epochs of the character stand-in on the reviews (it learns from "
-                        "scratch)")
-    parser.add_argument("--epochs-char-ner", type=int, default=15,
-                        help="epochs of the character stand-in on the NER sentences")
+    parser.add_argument(
+        "--epochs-default",
+        type=int,
+        default=1,
+        help="epochs of the default (pretrained, English) model",
+    )
+    parser.add_argument(
+        "--epochs-char",
+        type=int,
+        default=4,
+        help="epochs of the character stand-in on the reviews (it learns from scratch)",
+    )
+    parser.add_argument(
+        "--epochs-char-ner",
+        type=int,
+        default=15,
+        help="epochs of the character stand-in on the NER sentences",
+    )
     parser.add_argument("--lr-default", type=float, default=5e-5)
     parser.add_argument("--lr-char", type=float, default=1e-3)
     parser.add_argument("--hidden-size", type=int, default=128, help="stand-in width")
     parser.add_argument("--layers", type=int, default=2, help="stand-in layers")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--train-rows", type=int, default=0,
-                        help="training reviews / sentences kept (0: the whole 80 %% split)")
-    parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["default", "char", "crf", "sentiment", "ner"],
-                        help="arms or sections to leave out")
-    parser.add_argument("--quick", action="store_true",
-                        help="300 training rows, 150 test rows, max_length 64: a smoke run")
+    parser.add_argument(
+        "--train-rows",
+        type=int,
+        default=0,
+        help="training reviews / sentences kept (0: the whole 80 %% split)",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["default", "char", "crf", "sentiment", "ner"],
+        help="arms or sections to leave out",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="300 training rows, 150 test rows, max_length 64: a smoke run",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     if args.quick:
@@ -140,32 +164,58 @@ def sentiment(args, char_model):
     X_train, y_train = [reviews[i] for i in train], labels[train]
     X_test, y_test = [reviews[i] for i in test], labels[test]
     rows = []
-    tfidf = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2,
-                                          sublinear_tf=True),
-                          LogisticRegression(C=10, max_iter=2000))
+    tfidf = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True),
+        LogisticRegression(C=10, max_iter=2000),
+    )
     _, fit_s = _timed(tfidf.fit, X_train, y_train)
     pred, predict_s = _timed(tfidf.predict, X_test)
-    rows.append(_row("char 1-3-gram TF-IDF + LogisticRegression",
-                     accuracy_score(y_test, pred), fit_s, predict_s))
-    arms = [("default", None, args.epochs_default, args.lr_default),
-            ("char", char_model(X_train), args.epochs_char, args.lr_char)]
+    rows.append(
+        _row(
+            "char 1-3-gram TF-IDF + LogisticRegression",
+            accuracy_score(y_test, pred),
+            fit_s,
+            predict_s,
+        )
+    )
+    arms = [
+        ("default", None, args.epochs_default, args.lr_default),
+        ("char", char_model(X_train), args.epochs_char, args.lr_char),
+    ]
     for arm, model, epochs, lr in arms:
         if arm in args.skip:
             continue
-        params = dict(max_length=args.max_length, max_epochs=epochs, lr=lr,
-                      batch_size=args.batch_size, random_state=0)
+        params = dict(
+            max_length=args.max_length,
+            max_epochs=epochs,
+            lr=lr,
+            batch_size=args.batch_size,
+            random_state=0,
+        )
         clf = TransformerClassifier(model, **params) if model else TransformerClassifier(**params)
         _, fit_s = _timed(clf.fit, X_train, y_train)
         pred, predict_s = _timed(clf.predict, X_test)
-        name = ("TransformerClassifier, default model (all-MiniLM-L6-v2)" if arm == "default"
-                else f"TransformerClassifier, character stand-in ({args.layers}x"
-                f"{args.hidden_size}, from scratch)")
-        rows.append(_row(name, accuracy_score(y_test, pred), fit_s, predict_s,
-                         f"{epochs} epoch(s); [UNK] {clf.unk_share_:.0%} of characters"))
+        name = (
+            "TransformerClassifier, default model (all-MiniLM-L6-v2)"
+            if arm == "default"
+            else f"TransformerClassifier, character stand-in ({args.layers}x"
+            f"{args.hidden_size}, from scratch)"
+        )
+        rows.append(
+            _row(
+                name,
+                accuracy_score(y_test, pred),
+                fit_s,
+                predict_s,
+                f"{epochs} epoch(s); [UNK] {clf.unk_share_:.0%} of characters",
+            )
+        )
     majority = max(np.mean(y_test), 1 - np.mean(y_test))
-    header = (f"ChnSentiCorp: {len(X_train):,} training / {len(X_test):,} held-out reviews "
-              f"(majority class {majority:.3f}), max_length {args.max_length}\n\n"
-              "| model | accuracy | fit s | predict s | notes |\n|---|---|---|---|---|")
+    header = (
+        f"ChnSentiCorp: {len(X_train):,} training / {len(X_test):,} held-out reviews "
+        f"(majority class {majority:.3f}), max_length {args.max_length}\n\n"
+        "| model | accuracy | fit s | predict s | notes |\n|---|---|---|---|---|"
+    )
     return header + "\n" + "\n".join(rows)
 
 
@@ -217,27 +267,55 @@ def ner(args, char_model):
             _, fit_s = _timed(crf.fit, feats, T_train)
             test_feats = [[_char_features(s, i) for i in range(len(s))] for s in S_test]
             pred, predict_s = _timed(crf.predict, test_feats)
-            rows.append(_row("CRF (sklearn-crfsuite, character window features)", f1(pred),
-                             fit_s, predict_s, "100 L-BFGS iterations"))
-    arms = [("default", None, args.epochs_default, args.lr_default),
-            ("char", char_model(["".join(s) for s in S_train]), args.epochs_char_ner,
-             args.lr_char)]
+            rows.append(
+                _row(
+                    "CRF (sklearn-crfsuite, character window features)",
+                    f1(pred),
+                    fit_s,
+                    predict_s,
+                    "100 L-BFGS iterations",
+                )
+            )
+    arms = [
+        ("default", None, args.epochs_default, args.lr_default),
+        ("char", char_model(["".join(s) for s in S_train]), args.epochs_char_ner, args.lr_char),
+    ]
     for arm, model, epochs, lr in arms:
         if arm in args.skip:
             continue
-        params = dict(max_length=args.max_length, max_epochs=epochs, lr=lr,
-                      batch_size=args.batch_size, random_state=0)
-        est = (TransformerTokenClassifier(model, **params) if model
-               else TransformerTokenClassifier(**params))
+        params = dict(
+            max_length=args.max_length,
+            max_epochs=epochs,
+            lr=lr,
+            batch_size=args.batch_size,
+            random_state=0,
+        )
+        est = (
+            TransformerTokenClassifier(model, **params)
+            if model
+            else TransformerTokenClassifier(**params)
+        )
         _, fit_s = _timed(est.fit, S_train, T_train)
         pred, predict_s = _timed(est.predict, S_test)
-        name = ("TransformerTokenClassifier, default model" if arm == "default"
-                else "TransformerTokenClassifier, character stand-in")
-        rows.append(_row(name, f1(pred), fit_s, predict_s,
-                         f"{epochs} epoch(s); [UNK] {est.unk_share_:.0%} of characters"))
-    header = (f"People's Daily NER: {len(S_train):,} training / {len(S_test):,} held-out "
-              f"sentences, entity F1 (seqeval strict IOB2), max_length {args.max_length}\n\n"
-              "| model | entity F1 | fit s | predict s | notes |\n|---|---|---|---|---|")
+        name = (
+            "TransformerTokenClassifier, default model"
+            if arm == "default"
+            else "TransformerTokenClassifier, character stand-in"
+        )
+        rows.append(
+            _row(
+                name,
+                f1(pred),
+                fit_s,
+                predict_s,
+                f"{epochs} epoch(s); [UNK] {est.unk_share_:.0%} of characters",
+            )
+        )
+    header = (
+        f"People's Daily NER: {len(S_train):,} training / {len(S_test):,} held-out "
+        f"sentences, entity F1 (seqeval strict IOB2), max_length {args.max_length}\n\n"
+        "| model | entity F1 | fit s | predict s | notes |\n|---|---|---|---|---|"
+    )
     return header + "\n" + "\n".join(rows)
 
 
@@ -256,15 +334,21 @@ def main(argv=None):
         if "char" in args.skip:
             return None
         made.append(1)
-        return build_char_model(texts, Path(workdir.name) / f"char-{len(made)}",
-                                hidden_size=args.hidden_size, num_layers=args.layers,
-                                max_length=args.max_length)
+        return build_char_model(
+            texts,
+            Path(workdir.name) / f"char-{len(made)}",
+            hidden_size=args.hidden_size,
+            num_layers=args.layers,
+            max_length=args.max_length,
+        )
 
     info = machine()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
-             f"transformers {info['transformers']}; {stamp}",
-             f"Command: python benchmarks/bench_chinese.py {' '.join(sys.argv[1:])}".rstrip()]
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
+        f"transformers {info['transformers']}; {stamp}",
+        f"Command: python benchmarks/bench_chinese.py {' '.join(sys.argv[1:])}".rstrip(),
+    ]
     if "sentiment" not in args.skip:
         lines.append(sentiment(args, char_model))
         print(lines[-1], flush=True)

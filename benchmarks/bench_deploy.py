@@ -71,8 +71,12 @@ def load_sst2(n_train, n_dev, seed=0):
     train = train.iloc[np.sort(rows)]
     if n_dev:
         dev = dev.iloc[:n_dev]
-    return (train["sentence"].astype(str).tolist(), train["label"].to_numpy(),
-            dev["sentence"].astype(str).tolist(), dev["label"].to_numpy())
+    return (
+        train["sentence"].astype(str).tolist(),
+        train["label"].to_numpy(),
+        dev["sentence"].astype(str).tolist(),
+        dev["label"].to_numpy(),
+    )
 
 
 def best_time(fn, repeats):
@@ -96,8 +100,10 @@ def machine():
     import onnxruntime
     import torch
 
-    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores; torch {torch.__version__}, "
-            f"onnxruntime {onnxruntime.__version__}; load {os.getloadavg()[0]:.2f}")
+    return (
+        f"{cpu}, {len(os.sched_getaffinity(0))} cores; torch {torch.__version__}, "
+        f"onnxruntime {onnxruntime.__version__}; load {os.getloadavg()[0]:.2f}"
+    )
 
 
 # ----------------------------------------------------------------------
@@ -106,8 +112,9 @@ def machine():
 def fit(train_x, train_y, args, **params):
     from sktransformers import TransformerClassifier
 
-    clf = TransformerClassifier(max_epochs=args.epochs, lr=args.lr, random_state=0,
-                                device="cpu", **params)
+    clf = TransformerClassifier(
+        max_epochs=args.epochs, lr=args.lr, random_state=0, device="cpu", **params
+    )
     start = time.perf_counter()
     clf.fit(train_x, train_y)
     return clf, time.perf_counter() - start
@@ -148,8 +155,9 @@ def part_a(args, work):
             seconds, proba = best_time(lambda m=model: m.predict_proba(dev_x), args.repeats)
             row(f"ONNX int8, num_layers={k}", seconds, proba, model.classes_)
     else:
-        notes.append("Pruned rows skipped: this TransformerClassifier has no `num_layers` "
-                     "parameter yet.")
+        notes.append(
+            "Pruned rows skipped: this TransformerClassifier has no `num_layers` parameter yet."
+        )
     base = rows[0][1]
     lines = [
         f"Fine-tuned once: {len(train_x)} SST-2 training sentences, {args.epochs} epoch(s), "
@@ -159,10 +167,15 @@ def part_a(args, work):
         "| model | sentences/s | speed-up vs torch | dev accuracy | seconds |",
         "|---|---:|---:|---:|---:|",
     ]
-    lines += [f"| {n} | {sps:.0f} | {sps / base:.2f}x | {acc:.4f} | {s:.2f} |"
-              for n, sps, acc, s in rows]
-    lines += ["", f"Max |probability difference| against torch: ONNX float32 "
-              f"{diffs['fp32']:.2e}, ONNX int8 {diffs['int8']:.2e}.", *notes]
+    lines += [
+        f"| {n} | {sps:.0f} | {sps / base:.2f}x | {acc:.4f} | {s:.2f} |" for n, sps, acc, s in rows
+    ]
+    lines += [
+        "",
+        f"Max |probability difference| against torch: ONNX float32 "
+        f"{diffs['fp32']:.2e}, ONNX int8 {diffs['int8']:.2e}.",
+        *notes,
+    ]
     lines += ["", *startup_table(saved, work / "onnx", dev_x[:1])]
     return lines
 
@@ -180,8 +193,10 @@ STARTUP_CODE = {
 
 
 def startup_table(saved, onnx_dir, text):
-    lines = ["| runtime | start to first prediction (s) | peak RSS (MiB) | torch imported |",
-             "|---|---:|---:|---|"]
+    lines = [
+        "| runtime | start to first prediction (s) | peak RSS (MiB) | torch imported |",
+        "|---|---:|---:|---|",
+    ]
     for (name, code), path in zip(STARTUP_CODE.items(), (saved, onnx_dir)):
         script = textwrap.dedent(code.format(path=str(path))) + textwrap.dedent(f"""
             model.predict({text!r})
@@ -218,10 +233,23 @@ class Server:
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "sktransformers", "serve", str(directory),
-               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-               "--max-batch-size", str(args.max_batch_size if batching else 1),
-               "--max-wait-ms", str(args.max_wait_ms)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "sktransformers",
+            "serve",
+            str(directory),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--max-batch-size",
+            str(args.max_batch_size if batching else 1),
+            "--max-wait-ms",
+            str(args.max_wait_ms),
+        ]
         self.log = open(Path(directory).parent / f"server-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
@@ -256,6 +284,7 @@ async def load_run(base, texts, concurrency, n_requests, max_seconds):
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
         async def worker():
             nonlocal failures
             for i in counter:
@@ -274,15 +303,29 @@ async def load_run(base, texts, concurrency, n_requests, max_seconds):
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - start
     lat = np.asarray(latencies) * 1000
-    return {"requests": len(lat), "failures": failures, "rps": len(lat) / wall,
-            "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99))}
+    return {
+        "requests": len(lat),
+        "failures": failures,
+        "rps": len(lat) / wall,
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+    }
 
 
 BAD_BODIES = [
-    '{"texts": ["a", ', "", "[1, 2]", '{"texts": "one string"}', '{"texts": []}',
-    '{"texts": [1, 2]}', '{"texts": [null]}', '{"texts": ["a"], "extra": 1}', '{"text": ["a"]}',
-    '{"texts": [["a", "b"]]}', '{"texts": ["' + "x" * 20_000 + '"]}',
-    '{"texts": ' + json.dumps(["a"] * 1000) + "}", "\xff\xfe garbage",
+    '{"texts": ["a", ',
+    "",
+    "[1, 2]",
+    '{"texts": "one string"}',
+    '{"texts": []}',
+    '{"texts": [1, 2]}',
+    '{"texts": [null]}',
+    '{"texts": ["a"], "extra": 1}',
+    '{"text": ["a"]}',
+    '{"texts": [["a", "b"]]}',
+    '{"texts": ["' + "x" * 20_000 + '"]}',
+    '{"texts": ' + json.dumps(["a"] * 1000) + "}",
+    "\xff\xfe garbage",
 ]
 
 
@@ -293,8 +336,11 @@ async def malformed_run(base, n):
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         for i in range(n):
             body = BAD_BODIES[i % len(BAD_BODIES)]
-            r = await client.post("/predict", content=body.encode("utf-8", "replace"),
-                                  headers={"content-type": "application/json"})
+            r = await client.post(
+                "/predict",
+                content=body.encode("utf-8", "replace"),
+                headers={"content-type": "application/json"},
+            )
             statuses.append(r.status_code)
         health = (await client.get("/healthz")).status_code
     return statuses, health
@@ -315,23 +361,29 @@ def part_b(args, work, dev_x):
         server = Server(work / "onnx", batching, args)
         try:
             for concurrency in args.concurrency:
-                r = asyncio.run(load_run(server.base, dev_x, concurrency, args.requests,
-                                         args.max_seconds))
+                r = asyncio.run(
+                    load_run(server.base, dev_x, concurrency, args.requests, args.max_seconds)
+                )
                 total += r["requests"]
                 failures += r["failures"]
-                lines.append(f"| {'on' if batching else 'off'} | {concurrency} | {r['requests']} "
-                             f"| {r['failures']} | {r['rps']:.1f} | {r['p50']:.1f} | "
-                             f"{r['p99']:.1f} |")
+                lines.append(
+                    f"| {'on' if batching else 'off'} | {concurrency} | {r['requests']} "
+                    f"| {r['failures']} | {r['rps']:.1f} | {r['p50']:.1f} | "
+                    f"{r['p99']:.1f} |"
+                )
                 print(lines[-1], flush=True)
             if batching:
                 statuses, health = asyncio.run(malformed_run(server.base, args.malformed))
         finally:
             server.stop()
     four = sum(400 <= s < 500 for s in statuses)
-    lines += ["", f"Total {total} requests, {failures} failed.",
-              f"Malformed requests: {len(statuses)} sent, {four} answered 4xx, "
-              f"{sum(s >= 500 for s in statuses)} answered 5xx; statuses "
-              f"{sorted(set(statuses))}; /healthz afterwards: {health}."]
+    lines += [
+        "",
+        f"Total {total} requests, {failures} failed.",
+        f"Malformed requests: {len(statuses)} sent, {four} answered 4xx, "
+        f"{sum(s >= 500 for s in statuses)} answered 5xx; statuses "
+        f"{sorted(set(statuses))}; /healthz afterwards: {health}.",
+    ]
     return lines
 
 
@@ -350,12 +402,18 @@ def main(argv=None):
     p.add_argument("--max-wait-ms", type=float, default=0.0)
     p.add_argument("--malformed", type=int, default=500)
     p.add_argument("--skip-server", action="store_true")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny settings to check that the script runs (numbers meaningless)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny settings to check that the script runs (numbers meaningless)",
+    )
     p.add_argument("--workdir", default=None, help="keep the models here (default: a temp dir)")
-    p.add_argument("--data-dir", default=None,
-                   help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
-                   "else ../shared/data)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
+        "else ../shared/data)",
+    )
     args = p.parse_args(argv)
     if args.data_dir:
         global GLUE
@@ -368,10 +426,16 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as tmp:
         work = Path(args.workdir or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        out = [f"## Deployment benchmark ({datetime.date.today()})", "",
-               f"Machine: {machine()}.", "",
-               f"Command: `python benchmarks/bench_deploy.py {' '.join(argv or sys.argv[1:])}`",
-               "", "### Prediction: torch, ONNX, int8, pruned", ""]
+        out = [
+            f"## Deployment benchmark ({datetime.date.today()})",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            f"Command: `python benchmarks/bench_deploy.py {' '.join(argv or sys.argv[1:])}`",
+            "",
+            "### Prediction: torch, ONNX, int8, pruned",
+            "",
+        ]
         out += part_a(args, work)
         if not args.skip_server:
             _, _, dev_x, _ = load_sst2(1, args.dev_size)

@@ -60,22 +60,45 @@ def parse_args(argv=None):
     )
     from sktransformers.datasets import get_data_dir
 
-    parser.add_argument("--data-dir", type=Path, default=get_data_dir(),
-                        help="data folder holding glue/SST-2/{train,dev}.tsv "
-                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
-    parser.add_argument("--train-size", type=int, default=2000,
-                        help="training sentences sampled (seed 0) for the 1-epoch fine-tuning")
-    parser.add_argument("--n-texts", type=int, default=None,
-                        help="dev sentences explained (the first N); default: all 872")
-    parser.add_argument("--method", default="integrated_gradients",
-                        choices=["integrated_gradients", "gradient_x_input", "occlusion"],
-                        help="attribution method")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=get_data_dir(),
+        help="data folder holding glue/SST-2/{train,dev}.tsv "
+        "($SKTRANSFORMERS_DATA_DIR sets the default)",
+    )
+    parser.add_argument(
+        "--train-size",
+        type=int,
+        default=2000,
+        help="training sentences sampled (seed 0) for the 1-epoch fine-tuning",
+    )
+    parser.add_argument(
+        "--n-texts",
+        type=int,
+        default=None,
+        help="dev sentences explained (the first N); default: all 872",
+    )
+    parser.add_argument(
+        "--method",
+        default="integrated_gradients",
+        choices=["integrated_gradients", "gradient_x_input", "occlusion"],
+        help="attribution method",
+    )
     parser.add_argument("--n-steps", type=int, default=50, help="Integrated Gradients steps")
     parser.add_argument("--max-k", type=int, default=5, help="largest number of words deleted")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the training subset, the model and the random deletions")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the table (default benchmarks/results/...)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the training subset, the model and the random deletions",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the table (default benchmarks/results/...)",
+    )
     return parser.parse_args(argv)
 
 
@@ -135,8 +158,11 @@ def main(argv=None):
         "",
         f"Machine: {where}. Date: {datetime.date.today().isoformat()}. "
         f"Fit {fit_s:.0f} s; explaining {len(dev)} sentences {explain_s:.0f} s"
-        + (f"; IG convergence |delta| median {np.median(deltas):.1e}, max {max(deltas):.1e}"
-           if deltas else "")
+        + (
+            f"; IG convergence |delta| median {np.median(deltas):.1e}, max {max(deltas):.1e}"
+            if deltas
+            else ""
+        )
         + ".",
         "",
         f"Command: `{command.strip()}`",

@@ -75,8 +75,9 @@ def draw(train, per_class=None, total=None, seed=0, min_words=0, exclude=None):
         share = np.bincount(labels[ok], minlength=2) / ok.sum()
         counts = {0: int(round(total * share[0]))}
         counts[1] = total - counts[0]
-    idx = [rng.choice(np.flatnonzero(ok & (labels == c)), n, replace=False)
-           for c, n in counts.items()]
+    idx = [
+        rng.choice(np.flatnonzero(ok & (labels == c)), n, replace=False) for c, n in counts.items()
+    ]
     return rng.permutation(np.concatenate(idx))
 
 
@@ -93,8 +94,10 @@ def machine():
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"{cpu}, {os.cpu_count()} cores, {gpu}; Python {platform.python_version()}, "
-            f"torch {torch.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {gpu}; Python {platform.python_version()}, "
+        f"torch {torch.__version__}"
+    )
 
 
 # ----------------------------------------------------------------------
@@ -165,8 +168,14 @@ def part_fewshot(train, dev, args):
             accs, times = [], []
             for seed in range(args.seeds):
                 idx = draw(train, per_class=k, seed=seed, min_words=args.min_words)
-                acc, fit_s = evaluate(fit, train.sentence.iloc[idx].tolist(),
-                                      train.label.iloc[idx].to_numpy(), dev, seed, args)
+                acc, fit_s = evaluate(
+                    fit,
+                    train.sentence.iloc[idx].tolist(),
+                    train.label.iloc[idx].to_numpy(),
+                    dev,
+                    seed,
+                    args,
+                )
                 log(f"fewshot {name} k={k} seed={seed}: acc={acc:.4f} fit={fit_s:.1f}s")
                 accs.append(acc)
                 times.append(fit_s)
@@ -184,12 +193,19 @@ def part_augment(train, dev, args):
     variants = {
         # name: (row label, augment?, max_epochs)
         "plain": ("TransformerClassifier (defaults)", False, epochs),
-        "augment": (f"TransformerClassifier(augment=TextAugmenter(n_aug={args.n_aug}))",
-                    True, epochs),
+        "augment": (
+            f"TransformerClassifier(augment=TextAugmenter(n_aug={args.n_aug}))",
+            True,
+            epochs,
+        ),
         # Augmented copies multiply the optimizer steps by n_aug + 1; this row
         # takes as many steps on the original texts, to tell the two apart.
-        "steps": (f"TransformerClassifier(max_epochs={epochs * (args.n_aug + 1)}) (as many "
-                  "steps as augmentation, no augmentation)", False, epochs * (args.n_aug + 1)),
+        "steps": (
+            f"TransformerClassifier(max_epochs={epochs * (args.n_aug + 1)}) (as many "
+            "steps as augmentation, no augmentation)",
+            False,
+            epochs * (args.n_aug + 1),
+        ),
     }
     rows = []
     for variant in args.aug_variants:
@@ -203,8 +219,9 @@ def part_augment(train, dev, args):
                 t0 = time.perf_counter()
                 # augment= edits the training split only (after the validation split).
                 augment = TextAugmenter(n_aug=args.n_aug, random_state=seed) if use else None
-                clf = TransformerClassifier(args.model, augment=augment, max_epochs=max_epochs,
-                                            random_state=seed).fit(X, y)
+                clf = TransformerClassifier(
+                    args.model, augment=augment, max_epochs=max_epochs, random_state=seed
+                ).fit(X, y)
                 fit_s = time.perf_counter() - t0
                 acc = float(np.mean(clf.predict(dev.sentence.tolist()) == dev.label.to_numpy()))
                 log(f"augment {variant} n={n} seed={seed}: acc={acc:.4f} fit={fit_s:.1f}s")
@@ -231,8 +248,13 @@ def part_selftrain(train, dev, args):
             accs, times, added = [], [], []
             for seed in range(args.seeds):
                 lab = draw(train, total=args.st_labeled, seed=seed, min_words=args.min_words)
-                unl = draw(train, total=args.st_unlabeled, seed=seed + 1000,
-                           min_words=args.min_words, exclude=lab)
+                unl = draw(
+                    train,
+                    total=args.st_unlabeled,
+                    seed=seed + 1000,
+                    min_words=args.min_words,
+                    exclude=lab,
+                )
                 X = train.sentence.iloc[np.concatenate([lab, unl])].tolist()
                 y = np.concatenate([train.label.iloc[lab].to_numpy(), np.full(len(unl), -1)])
                 t0 = time.perf_counter()
@@ -248,17 +270,24 @@ def part_selftrain(train, dev, args):
                 log(f"selftrain {name} use={use} seed={seed}: acc={acc:.4f} fit={fit_s:.1f}s")
                 accs.append(acc)
                 times.append(fit_s)
-            label = (f"{name}, self-training (threshold={args.st_threshold}, "
-                     f"max_iter={args.st_max_iter}; {np.mean(added):.0f} texts pseudo-labelled)"
-                     if use else f"{name}, labelled only")
+            label = (
+                f"{name}, self-training (threshold={args.st_threshold}, "
+                f"max_iter={args.st_max_iter}; {np.mean(added):.0f} texts pseudo-labelled)"
+                if use
+                else f"{name}, labelled only"
+            )
             rows.append([label, f"{fmt(accs)} ({np.mean(times):.0f} s)"])
     header = ["arm", f"{args.st_labeled} labelled + {args.st_unlabeled} unlabelled"]
     return "Self-training: SST-2 dev accuracy", header, rows
 
 
 def table(title, header, rows):
-    out = [f"### {title}", "", "| " + " | ".join(header) + " |",
-           "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    out = [
+        f"### {title}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
 
@@ -266,26 +295,39 @@ def table(title, header, rows):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--parts", default="fewshot,augment,selftrain")
-    p.add_argument("--arms", default="plain,fewshot,tfidf,embed",
-                   help="arms of the few-shot part: " + ",".join(ARMS))
+    p.add_argument(
+        "--arms",
+        default="plain,fewshot,tfidf,embed",
+        help="arms of the few-shot part: " + ",".join(ARMS),
+    )
     p.add_argument("--shots", default="8,16,32,64", help="labelled examples per class")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--aug-sizes", default="100,500")
     p.add_argument("--n-aug", type=int, default=4, help="augmented copies per text")
-    p.add_argument("--aug-variants", default="plain,augment,steps",
-                   help="rows of the augmentation part: plain, augment, steps (no "
-                        "augmentation, as many optimizer steps)")
+    p.add_argument(
+        "--aug-variants",
+        default="plain,augment,steps",
+        help="rows of the augmentation part: plain, augment, steps (no "
+        "augmentation, as many optimizer steps)",
+    )
     p.add_argument("--st-labeled", type=int, default=100)
     p.add_argument("--st-unlabeled", type=int, default=5000)
     p.add_argument("--st-threshold", type=float, default=0.9)
     p.add_argument("--st-max-iter", type=int, default=3)
-    p.add_argument("--min-words", type=int, default=10,
-                   help="draw labelled examples from train rows with at least this many words")
+    p.add_argument(
+        "--min-words",
+        type=int,
+        default=10,
+        help="draw labelled examples from train rows with at least this many words",
+    )
     p.add_argument("--dev-size", type=int, default=0, help="0: the full 872-sentence dev set")
     p.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
-    p.add_argument("--data-dir", default=None,
-                   help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
-                   "else ../shared/data)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
+        "else ../shared/data)",
+    )
     args = p.parse_args(argv)
     args.parts = args.parts.split(",")
     args.arms = args.arms.split(",")
@@ -310,12 +352,16 @@ def main(argv=None):
     for part in args.parts:
         tables.append(table(*parts[part](train, dev, args)))
     print(f"Machine: {machine()}")
-    print(f"Date: {datetime.date.today().isoformat()}; total time "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"Date: {datetime.date.today().isoformat()}; total time "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     command = " ".join(sys.argv[1:] if argv is None else argv)
     print(f"Command: python benchmarks/bench_few_labels.py {command}")
-    print(f"Model: {args.model}; dev: {len(dev)} sentences; labelled examples drawn from SST-2 "
-          f"train rows of >= {args.min_words} words; {args.seeds} seed(s)")
+    print(
+        f"Model: {args.model}; dev: {len(dev)} sentences; labelled examples drawn from SST-2 "
+        f"train rows of >= {args.min_words} words; {args.seeds} seed(s)"
+    )
     print()
     print("\n\n".join(tables))
     print()

@@ -58,8 +58,13 @@ METRIC_NAMES = {
 # ----------------------------------------------------------------------
 def _read(path, **kwargs):
     return pd.read_csv(
-        path, sep="\t", quoting=csv.QUOTE_NONE, encoding="utf-8-sig", on_bad_lines="skip",
-        keep_default_na=False, **kwargs,
+        path,
+        sep="\t",
+        quoting=csv.QUOTE_NONE,
+        encoding="utf-8-sig",
+        on_bad_lines="skip",
+        keep_default_na=False,
+        **kwargs,
     )
 
 
@@ -165,8 +170,11 @@ def log(message):
 
 def common_params(args):
     return dict(
-        max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        max_length=args.max_length, random_state=0,
+        max_epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        max_length=args.max_length,
+        random_state=0,
     )
 
 
@@ -223,8 +231,10 @@ def arm_transfer(data, args, singles, mt):
     X, y = data["rte"]["train"]
     X_dev, y_dev = data["rte"]["dev"]
     results = [("plain backbone", metric("rte", y_dev, singles["rte"].predict(X_dev)), None)]
-    for name, source in [("MRPC-fine-tuned backbone", singles["mrpc"]),
-                         ("multi-task backbone (5 tasks)", mt)]:
+    for name, source in [
+        ("MRPC-fine-tuned backbone", singles["mrpc"]),
+        ("multi-task backbone (5 tasks)", mt),
+    ]:
         log(f"(b) RTE from the {name}")
         est = single_estimator("rte", args, model=source.backbone())
         start = time.perf_counter()
@@ -375,8 +385,10 @@ def report(args, data, mt_res, single_res, transfer_res, peft_res, emb_res, tota
     header = " | ".join(f"{t} ({METRIC_NAMES[t]})" for t in TASKS)
     lines.append(f"| arm | {header} | mean | parameters | fit wall time (s) |")
     lines.append("|---|" + "---|" * (len(TASKS) + 3))
-    for name, res in [("multi-task (1 backbone, 5 heads)", mt_res),
-                      ("5 single-task models", single_res)]:
+    for name, res in [
+        ("multi-task (1 backbone, 5 heads)", mt_res),
+        ("5 single-task models", single_res),
+    ]:
         scores = " | ".join(fmt(res["scores"][t]) for t in TASKS)
         mean = np.mean(list(res["scores"].values()))
         lines.append(f"| {name} | {scores} | {fmt(mean)} | {res['params']:,} | {res['time']:.0f} |")
@@ -395,8 +407,10 @@ def report(args, data, mt_res, single_res, transfer_res, peft_res, emb_res, tota
     lines.append("")
     gpu = any("peak_gpu_mb" in r for r in peft_res.values())
     extra = " peak GPU memory (MiB) |" if gpu else ""
-    lines.append(f"| method | lr | trainable parameters | share | peak RSS (MiB) | RSS before "
-                 f"fit, model not loaded (MiB) |{extra} dev accuracy | fit wall time (s) |")
+    lines.append(
+        f"| method | lr | trainable parameters | share | peak RSS (MiB) | RSS before "
+        f"fit, model not loaded (MiB) |{extra} dev accuracy | fit wall time (s) |"
+    )
     lines.append("|---|---|---|---|---|---|" + ("---|" if gpu else "") + "---|---|")
     for name, r in peft_res.items():
         gpu_cell = f" {r.get('peak_gpu_mb', 0):.0f} |" if gpu else ""
@@ -419,11 +433,20 @@ def report(args, data, mt_res, single_res, transfer_res, peft_res, emb_res, tota
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", "--data", dest="data", type=Path, default=None,
-                        help="data folder holding glue/ (or the glue folder itself; default: "
-                        "$SKTRANSFORMERS_DATA_DIR, else ../shared/data)")
-    parser.add_argument("--full", action="store_true",
-                        help="full train/dev sets, 3 epochs, batch 32, lr 5e-5 (for a GPU)")
+    parser.add_argument(
+        "--data-dir",
+        "--data",
+        dest="data",
+        type=Path,
+        default=None,
+        help="data folder holding glue/ (or the glue folder itself; default: "
+        "$SKTRANSFORMERS_DATA_DIR, else ../shared/data)",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="full train/dev sets, 3 epochs, batch 32, lr 5e-5 (for a GPU)",
+    )
     parser.add_argument("--train-size", type=int, default=400, help="training rows per task")
     parser.add_argument("--dev-size", type=int, default=400, help="dev rows per task at most")
     parser.add_argument("--epochs", type=int, default=None)
@@ -469,8 +492,9 @@ def main(argv=None):
     del mt, singles
     peft_res = arm_peft(args)
     emb_res = arm_embeddings(data, args)
-    table = report(args, data, mt_res, single_res, transfer_res, peft_res, emb_res,
-                   time.perf_counter() - start)
+    table = report(
+        args, data, mt_res, single_res, transfer_res, peft_res, emb_res, time.perf_counter() - start
+    )
     print(table)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(table + "\n", encoding="utf-8")

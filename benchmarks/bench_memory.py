@@ -29,8 +29,12 @@ def tiny_model(path):
     tokenizer.save_pretrained(path)
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
     )
     BertModel(config).save_pretrained(path)
     return path
@@ -78,8 +82,10 @@ def main():
             model, max_epochs=1, batch_size=16, device=args.device, random_state=0
         )
         print(f"model={args.model} n_fits={args.n_fits} n_samples={args.n_samples}")
-        print(f"{'fit':>4} {'refit RSS MB':>13} {'refit CUDA MB':>14} "
-              f"{'clone RSS MB':>13} {'clone CUDA MB':>14}")
+        print(
+            f"{'fit':>4} {'refit RSS MB':>13} {'refit CUDA MB':>14} "
+            f"{'clone RSS MB':>13} {'clone CUDA MB':>14}"
+        )
         rows = []
         est = clone(template)
         for i in range(args.n_fits):
@@ -90,12 +96,16 @@ def main():
             fresh.predict(X[:4])
             del fresh
             rows.append((*refit, rss_mb(), cuda_mb()))
-            print(f"{i + 1:>4} {rows[-1][0]:>13.1f} {rows[-1][1]:>14.1f} "
-                  f"{rows[-1][2]:>13.1f} {rows[-1][3]:>14.1f}")
+            print(
+                f"{i + 1:>4} {rows[-1][0]:>13.1f} {rows[-1][1]:>14.1f} "
+                f"{rows[-1][2]:>13.1f} {rows[-1][3]:>14.1f}"
+            )
         warm = min(3, len(rows) - 1)
-        print(f"growth after fit {warm + 1} -> {len(rows)}: "
-              f"RSS {rows[-1][2] - rows[warm][2]:+.1f} MB, "
-              f"CUDA {rows[-1][3] - rows[warm][3]:+.1f} MB")
+        print(
+            f"growth after fit {warm + 1} -> {len(rows)}: "
+            f"RSS {rows[-1][2] - rows[warm][2]:+.1f} MB, "
+            f"CUDA {rows[-1][3] - rows[warm][3]:+.1f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
+
 def _glue_dir():
     """``glue/`` in the data folder: ``--data-dir``, else ``$SKTRANSFORMERS_DATA_DIR``, else
     ``../shared/data`` (``sktransformers.datasets.get_data_dir``)."""
@@ -246,9 +247,7 @@ def arm_trainer(cfg, data):
     t0, c0 = time.perf_counter(), cpu_seconds()
     tok = AutoTokenizer.from_pretrained(cfg["model"])
     enc = tok(Xtr, truncation=True, max_length=cfg["max_length"])
-    train = [
-        {**{k: enc[k][i] for k in enc.keys()}, "labels": int(ytr[i])} for i in range(len(Xtr))
-    ]
+    train = [{**{k: enc[k][i] for k in enc.keys()}, "labels": int(ytr[i])} for i in range(len(Xtr))]
     t_tok, c_tok = time.perf_counter() - t0, cpu_seconds() - c0
     torch.manual_seed(cfg["seed"])
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -285,6 +284,7 @@ def arm_trainer(cfg, data):
     if cfg["bf16"]:
         model.to(torch.bfloat16)  # bf16 weights for inference on the GPU
     clf = pipeline("text-classification", model=model, tokenizer=tok, device=cfg["device"])
+
     def run(bs):
         return clf(Xdev, batch_size=bs, truncation=True, max_length=cfg["max_length"])
 
@@ -455,7 +455,7 @@ def run_arm(cfg):
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
     raise RuntimeError(f"arm {cfg['arm']} failed (exit {proc.returncode})")
 
@@ -569,8 +569,10 @@ def write_section(path, name, text):
 
 # Engine steps for --steps: each row adds one thing to the previous one.
 STEPS = [
-    ("random batches, dynamic padding, loss.item() per batch, foreach AdamW (skorch's loop)",
-     {"grouping": False, "sync": True, "fused": False, "onednn": False}),
+    (
+        "random batches, dynamic padding, loss.item() per batch, foreach AdamW (skorch's loop)",
+        {"grouping": False, "sync": True, "fused": False, "onednn": False},
+    ),
     ("+ no per-batch host sync", {"grouping": False, "fused": False, "onednn": False}),
     ("+ length-grouped batches", {"fused": False, "onednn": False}),
     ("+ fused AdamW", {"onednn": False}),
@@ -591,18 +593,29 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--skorch-max-length", type=int, default=None,
-                   help="padding length of the skorch arm (default: --max-length)")
+    p.add_argument(
+        "--skorch-max-length",
+        type=int,
+        default=None,
+        help="padding length of the skorch arm (default: --max-length)",
+    )
     p.add_argument("--throughput-samples", type=int, default=8192)
     p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--predict-repeats", type=int, default=3,
-                   help="prediction passes per arm; the table keeps the fastest")
+    p.add_argument(
+        "--predict-repeats",
+        type=int,
+        default=3,
+        help="prediction passes per arm; the table keeps the fastest",
+    )
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--_child", help=argparse.SUPPRESS)
-    p.add_argument("--data-dir", default=None,
-                   help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
-                   "else ../shared/data)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="data folder holding glue/SST-2/ (default: $SKTRANSFORMERS_DATA_DIR, "
+        "else ../shared/data)",
+    )
     args = p.parse_args(argv)
     if args.data_dir:
         global GLUE

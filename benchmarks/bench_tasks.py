@@ -109,8 +109,10 @@ def ner_data(cfg):
     rows = subsample(len(train_x), cfg["train_size"], cfg["seed"])
     dev_rows = subsample(len(dev_x), cfg["dev_size"], cfg["seed"])
     return (
-        [train_x[i] for i in rows], [train_y[i] for i in rows],
-        [dev_x[i] for i in dev_rows], [dev_y[i] for i in dev_rows],
+        [train_x[i] for i in rows],
+        [train_y[i] for i in rows],
+        [dev_x[i] for i in dev_rows],
+        [dev_y[i] for i in dev_rows],
     )
 
 
@@ -126,8 +128,10 @@ def multilabel_data(cfg):
     rows = subsample(len(X_train), cfg["train_size"], cfg["seed"])
     test_rows = subsample(len(X_test), cfg["dev_size"], cfg["seed"])
     return (
-        [X_train[i] for i in rows], Y_train.iloc[rows].reset_index(drop=True),
-        [X_test[i] for i in test_rows], Y_test.iloc[test_rows].reset_index(drop=True),
+        [X_train[i] for i in rows],
+        Y_train.iloc[rows].reset_index(drop=True),
+        [X_test[i] for i in test_rows],
+        Y_test.iloc[test_rows].reset_index(drop=True),
     )
 
 
@@ -135,8 +139,10 @@ def long_data(cfg):
     from sktransformers.datasets import load_long_reviews
 
     common = dict(
-        evidence_at=cfg["evidence_at"], filler_words=cfg["filler_words"],
-        random_state=cfg["seed"], data_dir=cfg["data_dir"],
+        evidence_at=cfg["evidence_at"],
+        filler_words=cfg["filler_words"],
+        random_state=cfg["seed"],
+        data_dir=cfg["data_dir"],
     )
     X_train, y_train = load_long_reviews("train", n_texts=cfg["train_size"], **common)
     X_dev, y_dev = load_long_reviews("dev", **common)
@@ -194,8 +200,12 @@ def tags_from_first_subwords(word_ids, token_tags, n_words, missing="O"):
 # ----------------------------------------------------------------------
 def estimator_params(cfg):
     params = dict(
-        max_epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-        max_length=cfg["max_length"], random_state=cfg["seed"], device=cfg["device"],
+        max_epochs=cfg["epochs"],
+        batch_size=cfg["batch_size"],
+        lr=cfg["lr"],
+        max_length=cfg["max_length"],
+        random_state=cfg["seed"],
+        device=cfg["device"],
     )
     if cfg["bf16"]:
         params["precision"] = "bf16"
@@ -220,9 +230,14 @@ def arm_ner_sktransformers(cfg):
     t_pred, pred = best_time(lambda: est.predict(X_dev), 1, cfg["device"])
     assert all(len(p) == len(w) for p, w in zip(pred, X_dev)), "a word without a tag"
     return {
-        **ner_scores(y_dev, pred), "train_s": t_train, "train_cpu_s": c_train,
-        "predict_s": t_pred, "n_train": len(X) * cfg["epochs"], "n_rows": len(X),
-        "n_predict": len(X_dev), "note": "defaults",
+        **ner_scores(y_dev, pred),
+        "train_s": t_train,
+        "train_cpu_s": c_train,
+        "predict_s": t_pred,
+        "n_train": len(X) * cfg["epochs"],
+        "n_rows": len(X),
+        "n_predict": len(X_dev),
+        "note": "defaults",
     }
 
 
@@ -260,7 +275,10 @@ def arm_ner_trainer(cfg):
     t_tok, c_tok = time.perf_counter() - t0, cpu_seconds() - c0
     torch.manual_seed(cfg["seed"])
     model = AutoModelForTokenClassification.from_pretrained(
-        cfg["model"], num_labels=len(tags), id2label=dict(enumerate(tags)), label2id=tag_id,
+        cfg["model"],
+        num_labels=len(tags),
+        id2label=dict(enumerate(tags)),
+        label2id=tag_id,
         dtype=torch.float32,
     )
     with tempfile.TemporaryDirectory() as out:
@@ -281,7 +299,9 @@ def arm_ner_trainer(cfg):
             push_to_hub=False,
         )
         trainer = Trainer(
-            model=model, args=args, train_dataset=train,
+            model=model,
+            args=args,
+            train_dataset=train,
             data_collator=DataCollatorForTokenClassification(tok),
         )
         sync(cfg["device"])
@@ -303,8 +323,12 @@ def arm_ner_trainer(cfg):
 
         t_pred, (pred, lost) = best_time(predict, 1, cfg["device"])
     return {
-        **ner_scores(y_dev, pred), "train_s": t_train, "train_cpu_s": c_train,
-        "predict_s": t_pred, "n_train": len(X) * cfg["epochs"], "n_rows": len(X),
+        **ner_scores(y_dev, pred),
+        "train_s": t_train,
+        "train_cpu_s": c_train,
+        "predict_s": t_pred,
+        "n_train": len(X) * cfg["epochs"],
+        "n_rows": len(X),
         "n_predict": len(X_dev),
         "note": f"first sub-word labelled; {lost} dev words past max_length predicted O",
     }
@@ -325,9 +349,14 @@ def arm_ml_sktransformers(cfg):
     if cfg.get("class_weight"):
         note += f", class_weight={cfg['class_weight']!r}"
     return {
-        **multilabel_scores(Y_test, P), "train_s": t_train, "train_cpu_s": c_train,
-        "predict_s": t_pred, "n_train": len(X) * cfg["epochs"], "n_rows": len(X),
-        "n_predict": len(X_test), "note": note,
+        **multilabel_scores(Y_test, P),
+        "train_s": t_train,
+        "train_cpu_s": c_train,
+        "predict_s": t_pred,
+        "n_train": len(X) * cfg["epochs"],
+        "n_rows": len(X),
+        "n_predict": len(X_test),
+        "note": note,
     }
 
 
@@ -348,8 +377,13 @@ def arm_ml_tfidf(cfg):
     t_train, c_train = time.perf_counter() - t0, cpu_seconds() - c0
     t_pred, P = best_time(lambda: pipe.predict(X_test), 1, "cpu")
     return {
-        **multilabel_scores(Y_test, P), "train_s": t_train, "train_cpu_s": c_train,
-        "predict_s": t_pred, "n_train": len(X), "n_rows": len(X), "n_predict": len(X_test),
+        **multilabel_scores(Y_test, P),
+        "train_s": t_train,
+        "train_cpu_s": c_train,
+        "predict_s": t_pred,
+        "n_train": len(X),
+        "n_rows": len(X),
+        "n_predict": len(X_test),
         "note": "word 1-2-grams, sublinear tf, min_df=2; LogisticRegression(C=1"
         + (f", class_weight={weight!r})" if weight else ")"),
     }
@@ -370,16 +404,26 @@ def arm_long(cfg):
     tok = AutoTokenizer.from_pretrained(cfg["model"])
     lengths = [len(ids) - 2 for ids in tok(X_dev, verbose=False)["input_ids"]]
     # The windows the tokenizer makes of each text (what "chunk" reads).
-    windows = np.bincount(tok(
-        X_dev, truncation=True, max_length=cfg["max_length"], stride=cfg["stride"],
-        return_overflowing_tokens=True,
-    )["overflow_to_sample_mapping"])
+    windows = np.bincount(
+        tok(
+            X_dev,
+            truncation=True,
+            max_length=cfg["max_length"],
+            stride=cfg["stride"],
+            return_overflowing_tokens=True,
+        )["overflow_to_sample_mapping"]
+    )
     if cfg["long_texts"] == "truncate":
         windows = np.ones(len(X_dev))
     return {
-        "accuracy": float(np.mean(np.asarray(pred) == y_dev)), "train_s": t_train,
-        "train_cpu_s": c_train, "predict_s": t_pred, "n_train": len(X) * cfg["epochs"],
-        "n_rows": len(X), "n_predict": len(X_dev), "tokens": float(np.mean(lengths)),
+        "accuracy": float(np.mean(np.asarray(pred) == y_dev)),
+        "train_s": t_train,
+        "train_cpu_s": c_train,
+        "predict_s": t_pred,
+        "n_train": len(X) * cfg["epochs"],
+        "n_rows": len(X),
+        "n_predict": len(X_dev),
+        "tokens": float(np.mean(lengths)),
         "windows": float(np.mean(windows)),
     }
 
@@ -409,7 +453,7 @@ def run_arm(cfg):
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
     raise RuntimeError(f"arm {cfg['arm']} failed (exit {proc.returncode})")
 
@@ -547,16 +591,30 @@ def main(argv=None):
     p.add_argument("--full", action="store_true", help="NER on all 14,041 sentences, ours only")
     p.add_argument("--multilabel", action="store_true", help="SemEval-2018 E-c vs TF-IDF")
     p.add_argument("--long", action="store_true", help="long_texts='chunk' vs 'truncate'")
-    p.add_argument("--arms", default="sktransformers,trainer,tfidf",
-                   help="arms to run: sktransformers (every section), trainer (NER), "
-                   "tfidf (multi-label)")
-    p.add_argument("--train-size", type=int, default=2000,
-                   help="NER training sentences (seeded subset; 0 = all)")
-    p.add_argument("--ml-train-size", type=int, default=0,
-                   help="multi-label training tweets from the 80%% split (0 = all 4,686)")
+    p.add_argument(
+        "--arms",
+        default="sktransformers,trainer,tfidf",
+        help="arms to run: sktransformers (every section), trainer (NER), tfidf (multi-label)",
+    )
+    p.add_argument(
+        "--train-size",
+        type=int,
+        default=2000,
+        help="NER training sentences (seeded subset; 0 = all)",
+    )
+    p.add_argument(
+        "--ml-train-size",
+        type=int,
+        default=0,
+        help="multi-label training tweets from the 80%% split (0 = all 4,686)",
+    )
     p.add_argument("--long-train-size", type=int, default=1000, help="long training texts")
-    p.add_argument("--dev-size", type=int, default=0,
-                   help="cap on dev / held-out rows of every section (0 = all)")
+    p.add_argument(
+        "--dev-size",
+        type=int,
+        default=0,
+        help="cap on dev / held-out rows of every section (0 = all)",
+    )
     p.add_argument("--epochs", type=int, default=None, help="default: the estimator's")
     p.add_argument("--batch-size", type=int, default=None, help="default: the estimator's")
     p.add_argument("--lr", type=float, default=None, help="default: the estimator's")
@@ -564,10 +622,14 @@ def main(argv=None):
     p.add_argument("--stride", type=int, default=None, help="default: the estimator's")
     p.add_argument("--filler-words", type=int, default=200, help="long texts: filler words")
     p.add_argument("--evidence-at", default="end", choices=["end", "start", "scattered"])
-    p.add_argument("--no-balanced", action="store_true",
-                   help="multi-label: skip the class_weight='balanced' sktransformers row")
-    p.add_argument("--smoke", action="store_true",
-                   help="tiny sizes and 1 epoch, to check that every arm runs")
+    p.add_argument(
+        "--no-balanced",
+        action="store_true",
+        help="multi-label: skip the class_weight='balanced' sktransformers row",
+    )
+    p.add_argument(
+        "--smoke", action="store_true", help="tiny sizes and 1 epoch, to check that every arm runs"
+    )
     p.add_argument("--model", default=None, help="model id or directory (default: the package's)")
     p.add_argument("--data-dir", default=None, help="data folder (default: as the loaders find it)")
     p.add_argument("--cpu", action="store_true", help="stay on the CPU even with a GPU")
@@ -652,10 +714,12 @@ def main(argv=None):
             "as a match.\n\n" + multilabel_table(ml)
         )
     if args.long and "sktransformers" in arms:
-        long_cfg = dict(train_size=args.long_train_size, evidence_at=args.evidence_at,
-                        filler_words=args.filler_words)
-        results = {mode: arm("long", long_texts=mode, **long_cfg)
-                   for mode in ("truncate", "chunk")}
+        long_cfg = dict(
+            train_size=args.long_train_size,
+            evidence_at=args.evidence_at,
+            filler_words=args.filler_words,
+        )
+        results = {mode: arm("long", long_texts=mode, **long_cfg) for mode in ("truncate", "chunk")}
         sections["long"] = long_table(results, {**cfg, **long_cfg})
 
     load_after = load()

@@ -171,8 +171,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # order first, then alphabetically). A guide page added to docs/ so appears
 # in the contents without editing index.rst; index.rst orders the main ones.
 PREFERRED_PAGE_ORDER = [
-    "token_classification", "multilabel", "long_texts", "few_labels",
-    "explaining", "visibility", "reliability", "deploying",
+    "token_classification",
+    "multilabel",
+    "long_texts",
+    "few_labels",
+    "explaining",
+    "visibility",
+    "reliability",
+    "deploying",
 ]
 _NOT_GUIDES = {"index", "api", "sg_execution_times"}
 
@@ -183,9 +189,15 @@ def _optional_guide_pages(app, docname, source):
     here = Path(app.srcdir)
     pages = {p.stem for suffix in source_suffix for p in here.glob(f"*{suffix}")}
     listed = set(re.findall(r"^   ([\w/-]+)$", source[0], flags=re.M))
-    extra = sorted(pages - listed - _NOT_GUIDES, key=lambda page: (
-        PREFERRED_PAGE_ORDER.index(page) if page in PREFERRED_PAGE_ORDER
-        else len(PREFERRED_PAGE_ORDER), page))
+    extra = sorted(
+        pages - listed - _NOT_GUIDES,
+        key=lambda page: (
+            PREFERRED_PAGE_ORDER.index(page)
+            if page in PREFERRED_PAGE_ORDER
+            else len(PREFERRED_PAGE_ORDER),
+            page,
+        ),
+    )
     source[0] = source[0].replace(
         "   optional-guide-pages\n", "".join(f"   {page}\n" for page in extra)
     )

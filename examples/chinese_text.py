@@ -58,35 +58,64 @@ def parse_args(argv=None):
     )
     from sktransformers.datasets import get_data_dir
 
-    parser.add_argument("--data-dir", default=str(get_data_dir()),
-                        help="data folder holding chinese/ ($SKTRANSFORMERS_DATA_DIR sets the "
-                        "default)")
-    parser.add_argument("--model", default=None,
-                        help="model id or directory (e.g. bert-base-chinese); 'default': the "
-                        "package's English default model; None: a character-vocabulary "
-                        "stand-in built from the training texts")
-    parser.add_argument("--train-size", type=int, default=2000,
-                        help="training reviews, a seeded random subset of the 80 %% training "
-                        "split (0: all 5,412)")
-    parser.add_argument("--ner-size", type=int, default=1000,
-                        help="training sentences for NER (0: all of the 80 %% split)")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the reviews; None: 4 for the stand-in, 2 for a "
-                        "pretrained model")
-    parser.add_argument("--ner-epochs", type=int, default=None,
-                        help="passes over the NER sentences; None: 10 for the stand-in (it "
-                        "learns from scratch), 3 for a pretrained model")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="peak learning rate; None: 1e-3 for the stand-in (trained from "
-                        "scratch), 5e-5 for a pretrained model")
-    parser.add_argument("--max-length", type=int, default=128,
-                        help="tokens per text (one per Chinese character); longer reviews are "
-                        "truncated")
+    parser.add_argument(
+        "--data-dir",
+        default=str(get_data_dir()),
+        help="data folder holding chinese/ ($SKTRANSFORMERS_DATA_DIR sets the default)",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model id or directory (e.g. bert-base-chinese); 'default': the "
+        "package's English default model; None: a character-vocabulary "
+        "stand-in built from the training texts",
+    )
+    parser.add_argument(
+        "--train-size",
+        type=int,
+        default=2000,
+        help="training reviews, a seeded random subset of the 80 %% training split (0: all 5,412)",
+    )
+    parser.add_argument(
+        "--ner-size",
+        type=int,
+        default=1000,
+        help="training sentences for NER (0: all of the 80 %% split)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="passes over the reviews; None: 4 for the stand-in, 2 for a pretrained model",
+    )
+    parser.add_argument(
+        "--ner-epochs",
+        type=int,
+        default=None,
+        help="passes over the NER sentences; None: 10 for the stand-in (it "
+        "learns from scratch), 3 for a pretrained model",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="peak learning rate; None: 1e-3 for the stand-in (trained from "
+        "scratch), 5e-5 for a pretrained model",
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=128,
+        help="tokens per text (one per Chinese character); longer reviews are truncated",
+    )
     parser.add_argument("--hidden-size", type=int, default=128, help="stand-in width")
     parser.add_argument("--layers", type=int, default=2, help="stand-in layers")
-    parser.add_argument("--quick", action="store_true",
-                        help="400 reviews, 200 sentences, 2 epochs, max_length 64: a smoke run "
-                        "(the stand-in learns nothing yet)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="400 reviews, 200 sentences, 2 epochs, max_length 64: a smoke run "
+        "(the stand-in learns nothing yet)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and the fit")
     args = parser.parse_args(argv)
     if args.quick:
@@ -96,8 +125,9 @@ def parse_args(argv=None):
     return args
 
 
-def build_char_model(texts, directory, *, hidden_size=128, num_layers=2, max_length=128,
-                     min_count=2, seed=0):
+def build_char_model(
+    texts, directory, *, hidden_size=128, num_layers=2, max_length=128, min_count=2, seed=0
+):
     """A random BERT with the characters of ``texts`` as vocabulary: a Chinese model stand-in.
 
     The vocabulary: the special tokens, every non-ASCII character seen at
@@ -118,14 +148,22 @@ def build_char_model(texts, directory, *, hidden_size=128, num_layers=2, max_len
     chars = sorted(c for c, n in counts.items() if n >= min_count)
     punctuation = list(string.punctuation)  # ASCII; full-width forms come from the texts
     vocab = SPECIAL + chars + punctuation + LATIN + ["##" + c for c in LATIN]
-    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)},
-                                  do_lower_case=True, tokenize_chinese_chars=True)
+    tokenizer = BertTokenizerFast(
+        vocab={token: i for i, token in enumerate(vocab)},
+        do_lower_case=True,
+        tokenize_chinese_chars=True,
+    )
     tokenizer.model_max_length = max_length
     tokenizer.save_pretrained(directory)
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden_size,
-                        num_hidden_layers=num_layers, num_attention_heads=max(1, hidden_size // 32),
-                        intermediate_size=4 * hidden_size, max_position_embeddings=max_length + 2)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=max(1, hidden_size // 32),
+        intermediate_size=4 * hidden_size,
+        max_position_embeddings=max_length + 2,
+    )
     BertModel(config).save_pretrained(directory)
     return str(directory)
 
@@ -134,8 +172,7 @@ def split(n, seed, test_size=0.2, stratify=None):
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    return train_test_split(np.arange(n), test_size=test_size, random_state=seed,
-                            stratify=stratify)
+    return train_test_split(np.arange(n), test_size=test_size, random_state=seed, stratify=stratify)
 
 
 def subset(indices, size, seed):
@@ -168,18 +205,26 @@ def main(argv=None):
     X_test, y_test = [reviews[i] for i in test], labels[test]
     S_train, T_train = [sentences[i] for i in ner_train], [tags[i] for i in ner_train]
     S_test, T_test = [sentences[i] for i in ner_test], [tags[i] for i in ner_test]
-    print(f"ChnSentiCorp: {len(X_train):,} training / {len(X_test):,} test reviews; "
-          f"People's Daily: {len(S_train):,} / {len(S_test):,} sentences")
+    print(
+        f"ChnSentiCorp: {len(X_train):,} training / {len(X_test):,} test reviews; "
+        f"People's Daily: {len(S_train):,} / {len(S_test):,} sentences"
+    )
 
     workdir = tempfile.TemporaryDirectory(prefix="sktransformers-chinese-")
     if args.model is None:
         # Characters of the training texts only: the test texts stay unseen.
-        model = build_char_model(X_train + ["".join(s) for s in S_train],
-                                 Path(workdir.name) / "char-bert", hidden_size=args.hidden_size,
-                                 num_layers=args.layers, max_length=args.max_length,
-                                 seed=args.seed)
-        print(f"model: a {args.layers}-layer, {args.hidden_size}-wide random BERT with a "
-              "character vocabulary (a stand-in, trained from scratch)")
+        model = build_char_model(
+            X_train + ["".join(s) for s in S_train],
+            Path(workdir.name) / "char-bert",
+            hidden_size=args.hidden_size,
+            num_layers=args.layers,
+            max_length=args.max_length,
+            seed=args.seed,
+        )
+        print(
+            f"model: a {args.layers}-layer, {args.hidden_size}-wide random BERT with a "
+            "character vocabulary (a stand-in, trained from scratch)"
+        )
         lr, epochs, ner_epochs = args.lr or 1e-3, args.epochs or 4, args.ner_epochs or 10
     else:
         model = None if args.model == "default" else args.model
@@ -193,13 +238,17 @@ def main(argv=None):
     clf = TransformerClassifier(max_epochs=epochs, **params)
     start = time.perf_counter()
     clf.fit(X_train, y_train)
-    print(f"\nsentiment: trained in {time.perf_counter() - start:.0f} s; the tokenizer reads "
-          f"{clf.unk_share_:.0%} of the training characters as unknown")
+    print(
+        f"\nsentiment: trained in {time.perf_counter() - start:.0f} s; the tokenizer reads "
+        f"{clf.unk_share_:.0%} of the training characters as unknown"
+    )
     start = time.perf_counter()
     accuracy = clf.score(X_test, y_test)
-    print(f"accuracy on {len(X_test):,} held-out reviews: {accuracy:.3f} "
-          f"(majority class: {max(y_test.mean(), 1 - y_test.mean()):.3f}; "
-          f"{time.perf_counter() - start:.1f} s)")
+    print(
+        f"accuracy on {len(X_test):,} held-out reviews: {accuracy:.3f} "
+        f"(majority class: {max(y_test.mean(), 1 - y_test.mean()):.3f}; "
+        f"{time.perf_counter() - start:.1f} s)"
+    )
     for text in ["房间干净，服务热情，下次还会再来。", "隔音太差，空调也坏了，非常失望。"]:
         print(f"  {text} -> {clf.predict([text])[0]}")
 
@@ -208,8 +257,10 @@ def main(argv=None):
     start = time.perf_counter()
     ner.fit(S_train, T_train)  # lists of characters: one tag each
     print(f"\nNER: trained in {time.perf_counter() - start:.0f} s")
-    print(f"entity F1 (strict IOB2) on {len(S_test):,} held-out sentences: "
-          f"{ner.score(S_test, T_test):.3f}")
+    print(
+        f"entity F1 (strict IOB2) on {len(S_test):,} held-out sentences: "
+        f"{ner.score(S_test, T_test):.3f}"
+    )
     # Raw strings are split into characters (Latin runs and numbers stay whole);
     # offsets point into the strings.
     texts = ["江泽民主席在北京会见了美国总统克林顿。", "我在Google工作了3年，现在住在上海。"]

@@ -50,12 +50,19 @@ def parse_args(argv=None):
     from sktransformers.datasets import get_data_dir
 
     parser.add_argument(
-        "--data-dir", "--glue-dir", dest="data_dir", default=str(get_data_dir()),
+        "--data-dir",
+        "--glue-dir",
+        dest="data_dir",
+        default=str(get_data_dir()),
         help="data folder holding glue/SST-2/{train,dev}.tsv (or the glue folder itself); "
         "$SKTRANSFORMERS_DATA_DIR sets the default",
     )
-    parser.add_argument("--train-size", type=int, default=20000,
-                        help="training sentences sampled from SST-2 train (0: all 67,349)")
+    parser.add_argument(
+        "--train-size",
+        type=int,
+        default=20000,
+        help="training sentences sampled from SST-2 train (0: all 67,349)",
+    )
     parser.add_argument("--epochs", type=int, default=1, help="passes over the training set")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of AdamW")
     parser.add_argument("--batch-size", type=int, default=32, help="training batch size")
@@ -120,12 +127,18 @@ def main(argv=None):
     start = time.perf_counter()
     name, X, y, X_dev, y_dev = load_data(args.data_dir, args.train_size, args.seed)
     print(f"data: {name}; {len(X)} training texts, {len(X_dev)} held-out texts")
-    print(f"machine: {cpu_model()}, {torch.get_num_threads()} torch threads, "
-          f"torch {torch.__version__}", flush=True)
+    print(
+        f"machine: {cpu_model()}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}",
+        flush=True,
+    )
 
     clf = TransformerClassifier(
-        max_epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-        random_state=args.seed, verbose=1,
+        max_epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        random_state=args.seed,
+        verbose=1,
     )
     t0 = time.perf_counter()
     clf.fit(X, y)
@@ -137,9 +150,11 @@ def main(argv=None):
     print()
     print(classification_report(y_dev, pred, digits=4))
     print(f"accuracy on held-out data: {accuracy_score(y_dev, pred):.4f}")
-    print(f"fit: {fit_s:.0f} s ({len(X) * args.epochs / fit_s:.0f} samples/s); "
-          f"predict: {predict_s:.1f} s ({len(X_dev) / predict_s:.0f} texts/s); "
-          f"total wall time: {time.perf_counter() - start:.0f} s")
+    print(
+        f"fit: {fit_s:.0f} s ({len(X) * args.epochs / fit_s:.0f} samples/s); "
+        f"predict: {predict_s:.1f} s ({len(X_dev) / predict_s:.0f} texts/s); "
+        f"total wall time: {time.perf_counter() - start:.0f} s"
+    )
     return 0
 
 

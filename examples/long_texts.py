@@ -46,21 +46,31 @@ def parse_args(argv=None):
     )
     from sktransformers.datasets import get_data_dir
 
-    parser.add_argument("--data-dir", default=str(get_data_dir()),
-                        help="data folder holding glue/SST-2/ "
-                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
+    parser.add_argument(
+        "--data-dir",
+        default=str(get_data_dir()),
+        help="data folder holding glue/SST-2/ ($SKTRANSFORMERS_DATA_DIR sets the default)",
+    )
     parser.add_argument("--train-size", type=int, default=400, help="long training texts")
     parser.add_argument("--test-size", type=int, default=200, help="long test texts")
-    parser.add_argument("--filler-words", type=int, default=200,
-                        help="neutral words before the evidence (about 1.2 tokens each)")
-    parser.add_argument("--evidence-at", default="end", choices=["end", "start", "scattered"],
-                        help="where the sentiment-bearing sentence sits in each long text")
+    parser.add_argument(
+        "--filler-words",
+        type=int,
+        default=200,
+        help="neutral words before the evidence (about 1.2 tokens each)",
+    )
+    parser.add_argument(
+        "--evidence-at",
+        default="end",
+        choices=["end", "start", "scattered"],
+        help="where the sentiment-bearing sentence sits in each long text",
+    )
     parser.add_argument("--epochs", type=int, default=1, help="passes over the training set")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of AdamW")
-    parser.add_argument("--max-length", type=int, default=128,
-                        help="tokens per text or per chunk")
-    parser.add_argument("--stride", type=int, default=32,
-                        help="tokens shared by consecutive windows ('chunk')")
+    parser.add_argument("--max-length", type=int, default=128, help="tokens per text or per chunk")
+    parser.add_argument(
+        "--stride", type=int, default=32, help="tokens shared by consecutive windows ('chunk')"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampling and the fit")
     return parser.parse_args(argv)
 
@@ -74,20 +84,24 @@ def load_data(args):
         make_long_texts,
     )
 
-    common = dict(filler_words=args.filler_words, evidence_at=args.evidence_at,
-                  random_state=args.seed)
+    common = dict(
+        filler_words=args.filler_words, evidence_at=args.evidence_at, random_state=args.seed
+    )
     try:
-        X_train, y_train = load_long_reviews("train", n_texts=args.train_size,
-                                             data_dir=args.data_dir, **common)
+        X_train, y_train = load_long_reviews(
+            "train", n_texts=args.train_size, data_dir=args.data_dir, **common
+        )
         X_test, y_test = load_long_reviews("dev", data_dir=args.data_dir, **common)
         X_test, y_test = X_test[: args.test_size], y_test[: args.test_size]
         return "SST-2 sentences behind neutral filler", X_train, y_train, X_test, y_test
     except FileNotFoundError as error:
-        print(f"{error}\n\n-> Building the long texts from the shipped movie-review sample "
-              "instead.\n")
+        print(
+            f"{error}\n\n-> Building the long texts from the shipped movie-review sample instead.\n"
+        )
     reviews = load_movie_reviews_sample()
-    train, test = train_test_split(reviews, test_size=0.3, random_state=args.seed,
-                                   stratify=reviews["label"])
+    train, test = train_test_split(
+        reviews, test_size=0.3, random_state=args.seed, stratify=reviews["label"]
+    )
     X_train, y_train = make_long_texts(train["text"], train["label"], **common)
     X_test, y_test = make_long_texts(test["text"], test["label"], **common)
     return "synthetic reviews behind neutral filler", X_train, y_train, X_test, y_test
@@ -101,15 +115,21 @@ def main(argv=None):
 
     name, X_train, y_train, X_test, y_test = load_data(args)
     words = np.mean([len(t.split()) for t in X_test])
-    print(f"{name}: {len(X_train)} training and {len(X_test)} test texts, {words:.0f} words each "
-          f"on average, the evidence at the {args.evidence_at}.\n")
+    print(
+        f"{name}: {len(X_train)} training and {len(X_test)} test texts, {words:.0f} words each "
+        f"on average, the evidence at the {args.evidence_at}.\n"
+    )
     print(X_test[0][:300] + " ... " + X_test[0][-200:] + f"\n(label {y_test[0]})\n")
 
     rows = []
     for mode in ("truncate", "chunk"):
         clf = TransformerClassifier(
-            long_texts=mode, stride=args.stride, max_length=args.max_length,
-            max_epochs=args.epochs, lr=args.lr, random_state=args.seed,
+            long_texts=mode,
+            stride=args.stride,
+            max_length=args.max_length,
+            max_epochs=args.epochs,
+            lr=args.lr,
+            random_state=args.seed,
         )
         start = time.perf_counter()
         clf.fit(X_train, y_train)
@@ -118,12 +138,17 @@ def main(argv=None):
         accuracy = clf.score(X_test, y_test)
         predict_s = time.perf_counter() - start
         rows.append((mode, accuracy, fit_s, predict_s))
-        print(f"long_texts={mode!r}: accuracy {accuracy:.3f}, fit {fit_s:.0f} s, "
-              f"predict {predict_s:.1f} s", flush=True)
+        print(
+            f"long_texts={mode!r}: accuracy {accuracy:.3f}, fit {fit_s:.0f} s, "
+            f"predict {predict_s:.1f} s",
+            flush=True,
+        )
 
     (_, _, fit0, pred0), (_, _, fit1, pred1) = rows
-    print(f"\n'chunk' cost {fit1 / fit0:.1f}x the training time and {pred1 / pred0:.1f}x the "
-          "prediction time of 'truncate' (one pass per window).")
+    print(
+        f"\n'chunk' cost {fit1 / fit0:.1f}x the training time and {pred1 / pred0:.1f}x the "
+        "prediction time of 'truncate' (one pass per window)."
+    )
 
 
 if __name__ == "__main__":

@@ -45,22 +45,40 @@ def parse_args(argv=None):
     )
     from sktransformers.datasets import get_data_dir
 
-    parser.add_argument("--data-dir", default=str(get_data_dir()),
-                        help="data folder holding conll2003/ "
-                        "($SKTRANSFORMERS_DATA_DIR sets the default)")
-    parser.add_argument("--train-size", type=int, default=2000,
-                        help="training sentences, a seeded random subset (0: all 14,041)")
-    parser.add_argument("--dev-size", type=int, default=1000,
-                        help="dev sentences scored, a seeded random subset (0: all 3,250)")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the training set; None: 1 on CoNLL-2003, 8 on the "
-                        "small shipped sample")
+    parser.add_argument(
+        "--data-dir",
+        default=str(get_data_dir()),
+        help="data folder holding conll2003/ ($SKTRANSFORMERS_DATA_DIR sets the default)",
+    )
+    parser.add_argument(
+        "--train-size",
+        type=int,
+        default=2000,
+        help="training sentences, a seeded random subset (0: all 14,041)",
+    )
+    parser.add_argument(
+        "--dev-size",
+        type=int,
+        default=1000,
+        help="dev sentences scored, a seeded random subset (0: all 3,250)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="passes over the training set; None: 1 on CoNLL-2003, 8 on the small shipped sample",
+    )
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of AdamW")
     parser.add_argument("--batch-size", type=int, default=32, help="training batch size")
-    parser.add_argument("--max-length", type=int, default=128,
-                        help="sub-words per window; longer sentences are read in windows")
-    parser.add_argument("--model", default=None, help="model id or directory; None: the "
-                        "package's all-MiniLM-L6-v2")
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=128,
+        help="sub-words per window; longer sentences are read in windows",
+    )
+    parser.add_argument(
+        "--model", default=None, help="model id or directory; None: the package's all-MiniLM-L6-v2"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampling and the fit")
     return parser.parse_args(argv)
 
@@ -83,14 +101,19 @@ def load_data(args):
         train = list(zip(*load_conll2003("train", data_dir=args.data_dir)))
         dev = list(zip(*load_conll2003("dev", data_dir=args.data_dir)))
     except FileNotFoundError as error:
-        print(f"{error}\n\n-> Using the 200-sentence synthetic sample shipped with the package "
-              "instead (a demo: its scores say nothing about CoNLL-2003).\n")
+        print(
+            f"{error}\n\n-> Using the 200-sentence synthetic sample shipped with the package "
+            "instead (a demo: its scores say nothing about CoNLL-2003).\n"
+        )
         sentences, tags = load_ner_sample()
-        train, dev = train_test_split(list(zip(sentences, tags)), test_size=50,
-                                      random_state=args.seed)
+        train, dev = train_test_split(
+            list(zip(sentences, tags)), test_size=50, random_state=args.seed
+        )
         return "synthetic NER sample", train, dev
-    return "CoNLL-2003", subset(train, args.train_size, args.seed), subset(
-        dev, args.dev_size, args.seed
+    return (
+        "CoNLL-2003",
+        subset(train, args.train_size, args.seed),
+        subset(dev, args.dev_size, args.seed),
     )
 
 
@@ -107,10 +130,19 @@ def main(argv=None):
     print(f"{name}: {len(X_train):,} training sentences, {len(X_dev):,} dev sentences")
     print("example:", list(zip(X_train[0], y_train[0]))[:8])
 
-    params = dict(max_epochs=epochs, lr=args.lr, batch_size=args.batch_size,
-                  max_length=args.max_length, random_state=args.seed, verbose=1)
-    ner = TransformerTokenClassifier(args.model, **params) if args.model else \
-        TransformerTokenClassifier(**params)
+    params = dict(
+        max_epochs=epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        random_state=args.seed,
+        verbose=1,
+    )
+    ner = (
+        TransformerTokenClassifier(args.model, **params)
+        if args.model
+        else TransformerTokenClassifier(**params)
+    )
     start = time.perf_counter()
     ner.fit(X_train, y_train)
     print(f"trained in {time.perf_counter() - start:.0f} s; tags: {', '.join(ner.classes_)}")
@@ -133,8 +165,10 @@ def main(argv=None):
     for text, entities in zip(texts, ner.predict_entities(texts)):
         print(text)
         for e in entities:
-            print(f"    {e['entity']:<5} {e['text']!r:<28} [{e['start']}:{e['end']}] "
-                  f"score {e['score']:.2f}")
+            print(
+                f"    {e['entity']:<5} {e['text']!r:<28} [{e['start']}:{e['end']}] "
+                f"score {e['score']:.2f}"
+            )
 
 
 if __name__ == "__main__":

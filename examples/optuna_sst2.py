@@ -56,19 +56,33 @@ def main(argv=None):
     )
     from sktransformers.datasets import find_data_file, get_data_dir
 
-    parser.add_argument("--data-dir", default=str(get_data_dir()),
-                        help="data folder holding glue/SST-2/{train,dev}.tsv; "
-                        "$SKTRANSFORMERS_DATA_DIR sets the default")
-    parser.add_argument("--n-train", type=int, default=400,
-                        help="SST-2 training sentences to sample (80%% train, 20%% validation)")
-    parser.add_argument("--n-dev", type=int, default=200,
-                        help="SST-2 dev sentences to score the refitted model on")
+    parser.add_argument(
+        "--data-dir",
+        default=str(get_data_dir()),
+        help="data folder holding glue/SST-2/{train,dev}.tsv; "
+        "$SKTRANSFORMERS_DATA_DIR sets the default",
+    )
+    parser.add_argument(
+        "--n-train",
+        type=int,
+        default=400,
+        help="SST-2 training sentences to sample (80%% train, 20%% validation)",
+    )
+    parser.add_argument(
+        "--n-dev", type=int, default=200, help="SST-2 dev sentences to score the refitted model on"
+    )
     parser.add_argument("--n-trials", type=int, default=8, help="Optuna trials to run")
-    parser.add_argument("--storage", default=None,
-                        help="Optuna storage: none keeps the study in memory; "
-                        "sqlite:///file.db or a postgresql:// URL to share it")
-    parser.add_argument("--study-name", default=None,
-                        help="name of the study; an existing study of that name is resumed")
+    parser.add_argument(
+        "--storage",
+        default=None,
+        help="Optuna storage: none keeps the study in memory; "
+        "sqlite:///file.db or a postgresql:// URL to share it",
+    )
+    parser.add_argument(
+        "--study-name",
+        default=None,
+        help="name of the study; an existing study of that name is resumed",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampling and the search")
     args = parser.parse_args(argv)
 
@@ -76,8 +90,10 @@ def main(argv=None):
         train_file = find_data_file("glue", "SST-2/train.tsv", args.data_dir)
         dev_file = find_data_file("glue", "SST-2/dev.tsv", args.data_dir)
     except FileNotFoundError:
-        print(f"SST-2 not found in {args.data_dir}; pass --data-dir (or set "
-              "SKTRANSFORMERS_DATA_DIR) to the folder holding glue/SST-2/. Skipping.")
+        print(
+            f"SST-2 not found in {args.data_dir}; pass --data-dir (or set "
+            "SKTRANSFORMERS_DATA_DIR) to the folder holding glue/SST-2/. Skipping."
+        )
         return 0
 
     import optuna
@@ -101,7 +117,9 @@ def main(argv=None):
     clf = TransformerClassifier(device="cpu", random_state=args.seed)
     start = time.perf_counter()
     best, study = tune(
-        clf, X, y,
+        clf,
+        X,
+        y,
         search_space=space,
         n_trials=args.n_trials,
         validation_fraction=0.2,
@@ -113,21 +131,31 @@ def main(argv=None):
     )
     elapsed = time.perf_counter() - start
 
-    print(f"{'trial':>5} {'state':>9} {'epochs run':>10} {'valid acc':>9} "
-          f"{'lr':>9} {'batch':>5} {'epochs':>6} {'warmup':>6} {'decay':>6}")
+    print(
+        f"{'trial':>5} {'state':>9} {'epochs run':>10} {'valid acc':>9} "
+        f"{'lr':>9} {'batch':>5} {'epochs':>6} {'warmup':>6} {'decay':>6}"
+    )
     for t in study.trials:
         p = t.params
         value = "" if t.value is None else f"{t.value:.3f}"
-        print(f"{t.number:>5} {t.state.name:>9} {len(t.intermediate_values):>10} {value:>9} "
-              f"{p['lr']:>9.2e} {p['batch_size']:>5} {p['max_epochs']:>6} "
-              f"{p['warmup_ratio']:>6.3f} {p['weight_decay']:>6.3f}")
+        print(
+            f"{t.number:>5} {t.state.name:>9} {len(t.intermediate_values):>10} {value:>9} "
+            f"{p['lr']:>9.2e} {p['batch_size']:>5} {p['max_epochs']:>6} "
+            f"{p['warmup_ratio']:>6.3f} {p['weight_decay']:>6.3f}"
+        )
     states = [t.state.name for t in study.trials]
-    print(f"{states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, "
-          f"search + refit in {elapsed:.0f} s")
-    print(f"best trial {study.best_trial.number}: valid accuracy {study.best_value:.3f}, "
-          f"params {study.best_params}")
-    print(f"refitted on {len(X)} texts: SST-2 dev accuracy {best.score(X_dev, y_dev):.3f} "
-          f"({len(X_dev)} sentences)")
+    print(
+        f"{states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, "
+        f"search + refit in {elapsed:.0f} s"
+    )
+    print(
+        f"best trial {study.best_trial.number}: valid accuracy {study.best_value:.3f}, "
+        f"params {study.best_params}"
+    )
+    print(
+        f"refitted on {len(X)} texts: SST-2 dev accuracy {best.score(X_dev, y_dev):.3f} "
+        f"({len(X_dev)} sentences)"
+    )
     return 0
 
 

@@ -66,8 +66,11 @@ fig, ax = plt.subplots(figsize=(6, 4.5))
 for label, name, color in [(0, "negative", "tab:red"), (1, "positive", "tab:blue")]:
     mask = (reviews["label"] == label).to_numpy()
     ax.scatter(points[mask, 0], points[mask, 1], s=12, alpha=0.6, label=name, color=color)
-ax.set(xlabel="first principal component", ylabel="second principal component",
-       title="all-MiniLM-L6-v2 embeddings of 600 reviews")
+ax.set(
+    xlabel="first principal component",
+    ylabel="second principal component",
+    title="all-MiniLM-L6-v2 embeddings of 600 reviews",
+)
 ax.legend()
 plt.show()
 

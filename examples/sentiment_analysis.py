@@ -40,12 +40,19 @@ def parse_args(argv=None):
     )
     from sktransformers.datasets import get_data_dir
 
-    parser.add_argument("--data-dir", default=str(get_data_dir()),
-                        help="data folder holding glue/SST-2/train.tsv "
-                        "($SKTRANSFORMERS_DATA_DIR sets the default); without it the shipped "
-                        "synthetic sample is used")
-    parser.add_argument("--n-reviews", type=int, default=2500,
-                        help="SST-2 sentences to sample (80%% to train on, 20%% to test on)")
+    parser.add_argument(
+        "--data-dir",
+        default=str(get_data_dir()),
+        help="data folder holding glue/SST-2/train.tsv "
+        "($SKTRANSFORMERS_DATA_DIR sets the default); without it the shipped "
+        "synthetic sample is used",
+    )
+    parser.add_argument(
+        "--n-reviews",
+        type=int,
+        default=2500,
+        help="SST-2 sentences to sample (80%% to train on, 20%% to test on)",
+    )
     parser.add_argument("--epochs", type=int, default=1, help="passes over the training set")
     return parser.parse_args(argv)
 
@@ -64,8 +71,10 @@ def load_reviews(data_dir, n_reviews):
         reviews = pd.DataFrame({"text": X.to_numpy(), "label": y.to_numpy()})
         reviews = reviews.sample(n=min(n_reviews, len(reviews)), random_state=0)
         return reviews.reset_index(drop=True), "SST-2 training sentences (GLUE)"
-    print(f"NOTICE: no glue/SST-2/train.tsv in {data_dir}: using the synthetic review sample "
-          "shipped with the package (a demo; its scores say nothing about real accuracy).")
+    print(
+        f"NOTICE: no glue/SST-2/train.tsv in {data_dir}: using the synthetic review sample "
+        "shipped with the package (a demo; its scores say nothing about real accuracy)."
+    )
     return load_movie_reviews_sample(), "the synthetic review sample shipped with the package"
 
 

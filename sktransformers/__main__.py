@@ -63,41 +63,88 @@ def _parser():
         ),
     )
     serve.add_argument("directory", help="directory from save_pretrained or export_onnx")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)",
+    )
     serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
-    serve.add_argument("--workers", type=_positive_int, default=1,
-                       help="worker processes, each with its own copy of the model (default 1)")
-    serve.add_argument("--threads", type=_positive_int, default=None,
-                       help="compute threads per worker (default: cores / workers)")
-    serve.add_argument("--max-batch-size", type=_positive_int, default=None,
-                       help="most texts per model call when micro-batching (default: 32 "
-                            "when the model runs on a GPU, 1 = no batching on a CPU)")
-    serve.add_argument("--max-wait-ms", type=_non_negative_float, default=0.0,
-                       help="how long a batch waits for more requests after the first "
-                            "(default 0: start as soon as the model is free; requests "
-                            "arriving during a model call form the next batch)")
-    serve.add_argument("--no-batching", action="store_true",
-                       help="one model call per request (same as --max-batch-size 1)")
-    serve.add_argument("--max-texts", type=_positive_int, default=256,
-                       help="most texts per request (default 256; more is answered 413)")
-    serve.add_argument("--max-chars", type=_positive_int, default=10_000,
-                       help="most characters per text (default 10000; more is answered 413)")
-    serve.add_argument("--max-body-bytes", type=_positive_int, default=None,
-                       help="most bytes per request body, counted as they arrive whatever "
-                            "the transfer encoding (default: room for --max-texts pairs of "
-                            "--max-chars escaped characters; more is answered 413)")
-    serve.add_argument("--precision", choices=["fp32", "int8"], default=None,
-                       help="ONNX exports: which graph (default int8 when exported)")
-    serve.add_argument("--graceful-timeout", type=_non_negative_float, default=30.0,
-                       help="seconds to finish in-flight requests on shutdown (default 30)")
-    serve.add_argument("--no-docs", action="store_true",
-                       help="serve neither the interactive docs (/docs) nor the OpenAPI "
-                            "schema (/openapi.json)")
-    serve.add_argument("--log-level", default="info",
-                       choices=["critical", "error", "warning", "info", "debug"],
-                       help="uvicorn's and the server's log level (default info: the model "
-                            "served at startup, one line per request)")
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="worker processes, each with its own copy of the model (default 1)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="compute threads per worker (default: cores / workers)",
+    )
+    serve.add_argument(
+        "--max-batch-size",
+        type=_positive_int,
+        default=None,
+        help="most texts per model call when micro-batching (default: 32 "
+        "when the model runs on a GPU, 1 = no batching on a CPU)",
+    )
+    serve.add_argument(
+        "--max-wait-ms",
+        type=_non_negative_float,
+        default=0.0,
+        help="how long a batch waits for more requests after the first "
+        "(default 0: start as soon as the model is free; requests "
+        "arriving during a model call form the next batch)",
+    )
+    serve.add_argument(
+        "--no-batching",
+        action="store_true",
+        help="one model call per request (same as --max-batch-size 1)",
+    )
+    serve.add_argument(
+        "--max-texts",
+        type=_positive_int,
+        default=256,
+        help="most texts per request (default 256; more is answered 413)",
+    )
+    serve.add_argument(
+        "--max-chars",
+        type=_positive_int,
+        default=10_000,
+        help="most characters per text (default 10000; more is answered 413)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=None,
+        help="most bytes per request body, counted as they arrive whatever "
+        "the transfer encoding (default: room for --max-texts pairs of "
+        "--max-chars escaped characters; more is answered 413)",
+    )
+    serve.add_argument(
+        "--precision",
+        choices=["fp32", "int8"],
+        default=None,
+        help="ONNX exports: which graph (default int8 when exported)",
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=_non_negative_float,
+        default=30.0,
+        help="seconds to finish in-flight requests on shutdown (default 30)",
+    )
+    serve.add_argument(
+        "--no-docs",
+        action="store_true",
+        help="serve neither the interactive docs (/docs) nor the OpenAPI schema (/openapi.json)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's and the server's log level (default info: the model "
+        "served at startup, one line per request)",
+    )
 
     export = commands.add_parser(
         "export-onnx",
@@ -106,8 +153,12 @@ def _parser():
     )
     export.add_argument("directory", help="directory from save_pretrained")
     export.add_argument("output", help="directory to write")
-    export.add_argument("--quantize", choices=["int8"], default=None,
-                        help="also write the int8 graph (dynamic quantization)")
+    export.add_argument(
+        "--quantize",
+        choices=["int8"],
+        default=None,
+        help="also write the int8 graph (dynamic quantization)",
+    )
     export.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
     return parser
 
@@ -120,12 +171,20 @@ def main(argv=None):
             from ._serve import serve
 
             serve(
-                args.directory, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, graceful_timeout=args.graceful_timeout,
+                args.directory,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level=args.log_level,
+                graceful_timeout=args.graceful_timeout,
                 max_batch_size=1 if args.no_batching else args.max_batch_size,
-                max_wait_ms=args.max_wait_ms, max_texts=args.max_texts,
-                max_chars=args.max_chars, max_body_bytes=args.max_body_bytes,
-                threads=args.threads, precision=args.precision, docs=not args.no_docs,
+                max_wait_ms=args.max_wait_ms,
+                max_texts=args.max_texts,
+                max_chars=args.max_chars,
+                max_body_bytes=args.max_body_bytes,
+                threads=args.threads,
+                precision=args.precision,
+                docs=not args.no_docs,
             )
         elif args.command == "export-onnx":
             import json

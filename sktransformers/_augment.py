@@ -445,8 +445,9 @@ def _zh_synonym(words, p, table, neighbours, rng):
     matches = _zh_matches(words, table)
     if not matches:
         return words
-    chosen = sorted((matches[k] for k in rng.permutation(len(matches))[: _n_changes(words, p)]),
-                    reverse=True)  # from the right, so earlier positions stay valid
+    chosen = sorted(
+        (matches[k] for k in rng.permutation(len(matches))[: _n_changes(words, p)]), reverse=True
+    )  # from the right, so earlier positions stay valid
     out = list(words)
     for start, stop, key in chosen:
         alternatives = table[key]
@@ -591,8 +592,11 @@ def embedding_neighbours(vocabulary, model=None, *, k=5, min_similarity=0.45, ca
             tokenizer, backbone = _hub.load_parts(source)
         vocab = tokenizer.get_vocab()
         words = sorted(
-            (w for w in vocab if w.isalpha() and w.isascii() and len(w) > 2
-             and w not in _STOPWORDS),
+            (
+                w
+                for w in vocab
+                if w.isalpha() and w.isascii() and len(w) > 2 and w not in _STOPWORDS
+            ),
             key=vocab.get,
         )
         weights = backbone.get_input_embeddings().weight.detach()
@@ -606,8 +610,11 @@ def embedding_neighbours(vocabulary, model=None, *, k=5, min_similarity=0.45, ca
         sims = query @ matrix.T
         top = sims.topk(k + 8, dim=1)
         for w, values, rows in zip(wanted, top.values.tolist(), top.indices.tolist()):
-            near = [words[r] for v, r in zip(values, rows)
-                    if v >= min_similarity and len(os.path.commonprefix([w, words[r]])) < 3]
+            near = [
+                words[r]
+                for v, r in zip(values, rows)
+                if v >= min_similarity and len(os.path.commonprefix([w, words[r]])) < 3
+            ]
             found[w] = tuple(near[:k])
     return {w: found[w] for w in vocabulary if found.get(w)}
 

@@ -37,8 +37,14 @@ from ._tasks import TOKEN
 # the value is how many positions the model reserves (RoBERTa-style models
 # start counting after the padding index).
 _ABSOLUTE_POSITIONS = {
-    "bert": 0, "distilbert": 0, "electra": 0, "albert": 0,
-    "roberta": 2, "xlm-roberta": 2, "camembert": 2, "mpnet": 2,
+    "bert": 0,
+    "distilbert": 0,
+    "electra": 0,
+    "albert": 0,
+    "roberta": 2,
+    "xlm-roberta": 2,
+    "camembert": 2,
+    "mpnet": 2,
 }
 
 
@@ -265,8 +271,9 @@ class BaseTransformerEstimator(BaseEstimator):
     def _encode_inputs(self, inputs):
         """Token ids of the checked input (windows of long texts when chunking)."""
         chunk = getattr(self, "long_texts", "truncate") == "chunk"
-        return encode(self.tokenizer_, inputs, self.max_length, chunk=chunk,
-                      stride=window_stride(self))
+        return encode(
+            self.tokenizer_, inputs, self.max_length, chunk=chunk, stride=window_stride(self)
+        )
 
     # ------------------------------------------------------------------
     # Building the model and the net
@@ -346,8 +353,7 @@ class BaseTransformerEstimator(BaseEstimator):
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             batch_size=self.batch_size,
-            predict_batch_size=runtime.predict_batch_size(self.batch_size,
-                                                          self.predict_batch_size),
+            predict_batch_size=runtime.predict_batch_size(self.batch_size, self.predict_batch_size),
             max_epochs=self.max_epochs,
             train_split=None,
             callbacks=callbacks,
@@ -380,8 +386,10 @@ class BaseTransformerEstimator(BaseEstimator):
         holding a resource (a TensorBoard ``SummaryWriter``, a connection)
         works. ``clone`` (and so the searches) copies parameters itself.
         """
-        return [cb if isinstance(cb, tuple) else (f"user_{i}", cb)
-                for i, cb in enumerate(self.callbacks or [])]
+        return [
+            cb if isinstance(cb, tuple) else (f"user_{i}", cb)
+            for i, cb in enumerate(self.callbacks or [])
+        ]
 
     def _sync_callbacks(self):
         """Callbacks changed with ``set_params`` since the net was built take effect.
@@ -480,15 +488,22 @@ class BaseTransformerEstimator(BaseEstimator):
         train_docs, valid_docs = self._split_docs(n_docs, stratify)
         if getattr(self, "augment", None) is not None:
             train_docs = np.sort(train_docs)
-            train_inputs, train_y = self._augmented(inputs.take(train_docs),
-                                                    _safe_indexing(y, train_docs))
-            train = self._dataset(self._encode_inputs(train_inputs), tasks,
-                                  self._encode_targets(tasks, train_y, train_inputs))
+            train_inputs, train_y = self._augmented(
+                inputs.take(train_docs), _safe_indexing(y, train_docs)
+            )
+            train = self._dataset(
+                self._encode_inputs(train_inputs),
+                tasks,
+                self._encode_targets(tasks, train_y, train_inputs),
+            )
             if valid_docs is None:
                 return train, None
             valid_docs = np.sort(valid_docs)  # text-level targets: arrays by text
-            return train, self._dataset(self._encode_inputs(inputs.take(valid_docs)), tasks,
-                                        {key: v[valid_docs] for key, v in encoded.items()})
+            return train, self._dataset(
+                self._encode_inputs(inputs.take(valid_docs)),
+                tasks,
+                {key: v[valid_docs] for key, v in encoded.items()},
+            )
         enc = self._encode_inputs(inputs)
         dataset = self._dataset(enc, tasks, encoded)
         if valid_docs is None:
@@ -527,8 +542,9 @@ class BaseTransformerEstimator(BaseEstimator):
         # Training draws from its own seeded torch stream (forked): the
         # caller's global generators are as they were once fit returns.
         with TrainingRng() as rng:
-            return self._fit_forked(rng, X, y, epochs=epochs, classes=classes,
-                                    first_call=first_call)
+            return self._fit_forked(
+                rng, X, y, epochs=epochs, classes=classes, first_call=first_call
+            )
 
     def _fit_forked(self, rng, X, y, *, epochs, classes=None, first_call=True):
         import torch
@@ -542,8 +558,9 @@ class BaseTransformerEstimator(BaseEstimator):
         if first_call:
             # Every check first: a refit that fails leaves the fitted model as it was.
             tasks, extra = self._build_tasks(y, inputs, classes=classes)
-            if (getattr(self, "augment", None) is not None
-                    and any(task.level == TOKEN for task in tasks)):
+            if getattr(self, "augment", None) is not None and any(
+                task.level == TOKEN for task in tasks
+            ):
                 raise ValueError(
                     "augment= resamples whole texts; it cannot keep word-level (token) "
                     "targets aligned with edited texts. Use augment=None for token tasks."
@@ -586,8 +603,9 @@ class BaseTransformerEstimator(BaseEstimator):
             tasks = self._tasks
             encoded = self._encode_targets(tasks, y, inputs)
             resume = None
-        train, valid = self._datasets(inputs, y, tasks, encoded,
-                                      self._stratify_labels(tasks, encoded))
+        train, valid = self._datasets(
+            inputs, y, tasks, encoded, self._stratify_labels(tasks, encoded)
+        )
         from skorch.helper import predefined_split
 
         self.net_.train_split = None if valid is None else predefined_split(valid)
@@ -615,8 +633,9 @@ class BaseTransformerEstimator(BaseEstimator):
                 tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
             else:
                 tokenizer = _hub.load_tokenizer(resume, self.trust_remote_code)
-                backbone = _hub.load_backbone_with_adapter(resume, self.lora,
-                                                           self.trust_remote_code)
+                backbone = _hub.load_backbone_with_adapter(
+                    resume, self.lora, self.trust_remote_code
+                )
         self.tokenizer_ = tokenizer
         self.unk_share_ = _coverage.check_coverage(self, inputs)  # warns above 10 %
         self.is_pair_ = getattr(inputs, "is_pair", False)
@@ -713,8 +732,16 @@ class BaseTransformerEstimator(BaseEstimator):
         """Outputs of the only task (kept for front ends with one task)."""
         return self._task_outputs(X)[self._tasks[0].key]
 
-    def explain(self, X, *, target=None, method="integrated_gradients", n_steps=50,
-                baseline="pad", batch_size=None):
+    def explain(
+        self,
+        X,
+        *,
+        target=None,
+        method="integrated_gradients",
+        n_steps=50,
+        baseline="pad",
+        batch_size=None,
+    ):
         """Word attributions per text: which words drove the output.
 
         Integrated Gradients over the input embeddings by default (needs
@@ -733,8 +760,15 @@ class BaseTransformerEstimator(BaseEstimator):
         """
         from ._explain import explain
 
-        return explain(self, X, target=target, method=method, n_steps=n_steps,
-                       baseline=baseline, batch_size=batch_size)
+        return explain(
+            self,
+            X,
+            target=target,
+            method=method,
+            n_steps=n_steps,
+            baseline=baseline,
+            batch_size=batch_size,
+        )
 
     def backbone(self):
         """The fine-tuned backbone, to start a new estimator from: ``model=est.backbone()``.
@@ -859,8 +893,9 @@ class BaseTransformerEstimator(BaseEstimator):
             config = _hub.load_config(str(directory), est.trust_remote_code)
             _check_max_length(est.max_length, config)
             est.tokenizer_ = _hub.load_tokenizer(str(directory), est.trust_remote_code)
-            backbone = _hub.load_backbone_with_adapter(str(directory), est.lora,
-                                                       est.trust_remote_code)
+            backbone = _hub.load_backbone_with_adapter(
+                str(directory), est.lora, est.trust_remote_code
+            )
         est.is_pair_ = bool(meta.get("is_pair", False))
         est._tasks = tasks
         est._set_fitted(tasks, extra)

@@ -53,7 +53,8 @@ def fingerprint(estimator, inputs, encoded):
 
     h = hashlib.sha256()
     params = {
-        k: repr(to_json_value(v)) for k, v in estimator.get_params(deep=False).items()
+        k: repr(to_json_value(v))
+        for k, v in estimator.get_params(deep=False).items()
         if k not in _NOT_FINGERPRINTED
     }
     h.update(json.dumps(params, sort_keys=True).encode())
@@ -189,15 +190,23 @@ def _read_tensors(path):
 
 def _check_state(state):
     """Types of a decoded state; :class:`CorruptCheckpoint` saying what is wrong."""
-    expected = {"fingerprint": (str, type(None)), "complete": bool, "optimizer": dict,
-                "history": list, "rng": dict, "callbacks": dict,
-                "schedule": (dict, type(None)), "scaler": (dict, type(None))}
+    expected = {
+        "fingerprint": (str, type(None)),
+        "complete": bool,
+        "optimizer": dict,
+        "history": list,
+        "rng": dict,
+        "callbacks": dict,
+        "schedule": (dict, type(None)),
+        "scaler": (dict, type(None)),
+    }
     for key, kind in expected.items():
         if not isinstance(state.get(key), kind):
             raise CorruptCheckpoint(f"{key!r} is missing or of the wrong type")
     optimizer = state["optimizer"]
-    if not (isinstance(optimizer.get("state"), dict)
-            and isinstance(optimizer.get("param_groups"), list)):
+    if not (
+        isinstance(optimizer.get("state"), dict) and isinstance(optimizer.get("param_groups"), list)
+    ):
         raise CorruptCheckpoint("the optimizer's state is malformed")
     if not all(isinstance(row, dict) for row in state["history"]):
         raise CorruptCheckpoint("the history is malformed")
@@ -205,12 +214,17 @@ def _check_state(state):
         raise CorruptCheckpoint("the callbacks' state is malformed")
     cpu = state["rng"].get("torch")
     reference = torch.random.get_rng_state()
-    if not (isinstance(cpu, torch.Tensor) and cpu.dtype == reference.dtype
-            and cpu.shape == reference.shape):
+    if not (
+        isinstance(cpu, torch.Tensor)
+        and cpu.dtype == reference.dtype
+        and cpu.shape == reference.shape
+    ):
         raise CorruptCheckpoint("the random generator's state is malformed")
     device = state["rng"].get("device")
     if device is not None and not (
-        isinstance(device, list) and len(device) == 2 and isinstance(device[0], str)
+        isinstance(device, list)
+        and len(device) == 2
+        and isinstance(device[0], str)
         and isinstance(device[1], list)
         and all(isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in device[1])
     ):
@@ -260,8 +274,7 @@ class Resume:
 
     def unreadable(self, exc):
         """Warn that the checkpoint's model could not be used (the fit starts afresh)."""
-        _afresh(self.directory, f"the checkpoint cannot be resumed ({type(exc).__name__}: "
-                                f"{exc})")
+        _afresh(self.directory, f"the checkpoint cannot be resumed ({type(exc).__name__}: {exc})")
 
     def restore_rng(self, estimator):
         """Put the torch generators where the interrupted run left them (in the fit's fork)."""
@@ -288,8 +301,11 @@ def resumable(estimator, expected):
     """
     directory = expand(estimator.checkpoint_dir)
     if (directory / LEGACY_STATE_FILE).is_file():
-        _afresh(directory, f"{LEGACY_STATE_FILE} (written by an older sktransformers) is a "
-                           "pickle and is ignored: loading it could run code")
+        _afresh(
+            directory,
+            f"{LEGACY_STATE_FILE} (written by an older sktransformers) is a "
+            "pickle and is ignored: loading it could run code",
+        )
         return None
     path = directory / STATE_JSON
     if not path.is_file():
@@ -383,19 +399,37 @@ class EpochCheckpoint(Callback):
         state = {
             "format": STATE_FORMAT,
             "optimizer": _encode(net.optimizer_.state_dict(), tensors, "optimizer"),
-            "schedule": None if schedule is None else _encode({
-                k: getattr(schedule, k) for k in ("step_", "total_steps_", "base_lrs_")
-                if hasattr(schedule, k)
-            }, tensors, "schedule"),
-            "scaler": (_encode(net.grad_scaler_.state_dict(), tensors, "scaler")
-                       if net.grad_scaler_.is_enabled() else None),
+            "schedule": None
+            if schedule is None
+            else _encode(
+                {
+                    k: getattr(schedule, k)
+                    for k in ("step_", "total_steps_", "base_lrs_")
+                    if hasattr(schedule, k)
+                },
+                tensors,
+                "schedule",
+            ),
+            "scaler": (
+                _encode(net.grad_scaler_.state_dict(), tensors, "scaler")
+                if net.grad_scaler_.is_enabled()
+                else None
+            ),
             "rng": _encode(_rng_state(net), tensors, "rng"),
-            "history": [_encode_lenient(dict(row), tensors, f"history/{i}", "history entries")
-                        for i, row in enumerate(net.history)],
-            "callbacks": {} if early is None else {"early_stopping": _encode_lenient(
-                {k: v for k, v in early.__dict__.items() if k.endswith("_")},
-                tensors, "callbacks/early_stopping", "early stopping's attributes",
-            )},
+            "history": [
+                _encode_lenient(dict(row), tensors, f"history/{i}", "history entries")
+                for i, row in enumerate(net.history)
+            ],
+            "callbacks": {}
+            if early is None
+            else {
+                "early_stopping": _encode_lenient(
+                    {k: v for k, v in early.__dict__.items() if k.endswith("_")},
+                    tensors,
+                    "callbacks/early_stopping",
+                    "early stopping's attributes",
+                )
+            },
             "max_epochs": estimator.max_epochs,
             "fingerprint": estimator.__dict__.get("_fingerprint"),
             "complete": complete,
@@ -445,4 +479,3 @@ class EpochCheckpoint(Callback):
 def _stopped_early(net):
     early = dict(net.callbacks_).get("early_stopping")
     return early is not None and getattr(early, "misses_", 0) >= getattr(early, "patience", 1)
-

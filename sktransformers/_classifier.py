@@ -274,8 +274,9 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             if known is None:
                 raise ValueError(
                     "This classifier was fitted on a multi-label indicator matrix; pass y as "
-                    "one again (or refit with fit on label sets)." if self.multilabel_ else
-                    "This classifier was fitted on one label per text; y does not match."
+                    "one again (or refit with fit on label sets)."
+                    if self.multilabel_
+                    else "This classifier was fitted on one label per text; y does not match."
                 )
             if classes is not None:
                 self._check_same_classes(classes)
@@ -293,8 +294,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         if labels is not None:  # y was label sets: class_weight may name the labels
             weight = self.class_weight
             if isinstance(weight, dict):
-                weight = {str(k) if k in set(labels.tolist()) else k: w
-                          for k, w in weight.items()}
+                weight = {str(k) if k in set(labels.tolist()) else k: w for k, w in weight.items()}
             task = MultiLabelTask.from_targets(y, class_weight=weight)
             return [task], {"multilabel": True, "label_classes": _json_labels(labels)}
         if is_multilabel(y):
@@ -307,8 +307,11 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     def _encode_targets(self, tasks, y, inputs):
         task = tasks[0]
         if isinstance(task, MultiLabelTask) != is_multilabel(y):
-            kind = "a multi-label indicator matrix" if isinstance(task, MultiLabelTask) else (
-                "one label per text")
+            kind = (
+                "a multi-label indicator matrix"
+                if isinstance(task, MultiLabelTask)
+                else ("one label per text")
+            )
             raise ValueError(f"This classifier was fitted on {kind}; y does not match.")
         return {task.key: task.encode(y)}
 
@@ -318,8 +321,9 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         labels = extra.get("label_classes")
         self._label_classes = None if labels is None else _labels_from_json(labels)
         if self.multilabel_:
-            self.classes_ = (np.arange(task.n_labels) if self._label_classes is None
-                             else self._label_classes)
+            self.classes_ = (
+                np.arange(task.n_labels) if self._label_classes is None else self._label_classes
+            )
             self.label_names_ = task.label_names
             self.class_weight_ = task.pos_weight
         else:
@@ -458,8 +462,9 @@ def is_label_sets(y):
     tuple, set or array, and which is not a 0/1 matrix: some row is a set,
     the rows differ in length, or a row holds a label that is no number.
     """
-    if isinstance(y, pd.Series) or (isinstance(y, np.ndarray) and y.dtype == object
-                                    and y.ndim == 1):
+    if isinstance(y, pd.Series) or (
+        isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1
+    ):
         rows = list(y)
     elif isinstance(y, (list, tuple)):
         rows = y
@@ -510,9 +515,7 @@ def binarize_label_sets(y, classes=None):
         classes = np.unique(np.asarray(classes))
         unknown = sorted(seen - set(classes.tolist()))
         if unknown:
-            raise ValueError(
-                f"y has labels that are not in classes={classes.tolist()}: {unknown}."
-            )
+            raise ValueError(f"y has labels that are not in classes={classes.tolist()}: {unknown}.")
     if len(classes) < 2:
         raise ValueError(
             f"A multi-label y needs at least 2 labels, but its label sets name "

@@ -80,8 +80,13 @@ def unk_share(tokenizer, texts):
     if unk_id is None or not texts:
         return 0.0, scripts
     if getattr(tokenizer, "is_fast", False):
-        enc = tokenizer(texts, add_special_tokens=False, truncation=False,
-                        return_offsets_mapping=True, verbose=False)
+        enc = tokenizer(
+            texts,
+            add_special_tokens=False,
+            truncation=False,
+            return_offsets_mapping=True,
+            verbose=False,
+        )
         unknown = total = 0
         for text, ids, offsets in zip(texts, enc["input_ids"], enc["offset_mapping"]):
             total += sum(not c.isspace() for c in text)

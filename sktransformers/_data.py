@@ -26,9 +26,7 @@ from ._text_input import (  # noqa: F401  (re-exported: the data path starts her
 def check_same_length(texts, y):
     n_y = y.shape[0] if hasattr(y, "shape") and len(getattr(y, "shape", ())) else len(y)
     if len(texts) != n_y:
-        raise ValueError(
-            f"X and y have different lengths: {len(texts)} texts but {n_y} targets."
-        )
+        raise ValueError(f"X and y have different lengths: {len(texts)} texts but {n_y} targets.")
 
 
 # ----------------------------------------------------------------------
@@ -120,8 +118,14 @@ def _cap_first_texts(tokenizer, texts, max_length, stride):
     tokens is cut there (at a token boundary, by character offsets).
     """
     limit = max(1, min(max_length // 2, max_length - int(stride) - 4))
-    out = tokenizer(texts.first, add_special_tokens=False, truncation=True, max_length=limit,
-                    return_offsets_mapping=True, return_attention_mask=False)
+    out = tokenizer(
+        texts.first,
+        add_special_tokens=False,
+        truncation=True,
+        max_length=limit,
+        return_offsets_mapping=True,
+        return_attention_mask=False,
+    )
     first = []
     for text, offsets, full in zip(texts.first, out["offset_mapping"], out["input_ids"]):
         first.append(text[: offsets[-1][1]] if len(full) >= limit and offsets else text)
@@ -133,10 +137,28 @@ def _encode_mixed(tokenizer, texts, max_length, chunk, stride, chunk_size):
     single = [i for i, s in enumerate(texts.second) if s is None]
     pairs = [i for i, s in enumerate(texts.second) if s is not None]
     parts = [
-        (single, encode(tokenizer, TextInput([texts.first[i] for i in single]), max_length,
-                        chunk=chunk, stride=stride, chunk_size=chunk_size)),
-        (pairs, encode(tokenizer, texts.take(pairs), max_length, chunk=chunk, stride=stride,
-                       chunk_size=chunk_size)),
+        (
+            single,
+            encode(
+                tokenizer,
+                TextInput([texts.first[i] for i in single]),
+                max_length,
+                chunk=chunk,
+                stride=stride,
+                chunk_size=chunk_size,
+            ),
+        ),
+        (
+            pairs,
+            encode(
+                tokenizer,
+                texts.take(pairs),
+                max_length,
+                chunk=chunk,
+                stride=stride,
+                chunk_size=chunk_size,
+            ),
+        ),
     ]
     input_ids, token_type_ids, docs = [], [], []
     wants_types = parts[1][1].token_type_ids is not None
@@ -144,8 +166,11 @@ def _encode_mixed(tokenizer, texts, max_length, chunk, stride, chunk_size):
         input_ids.extend(enc.input_ids)
         if wants_types:
             token_type_ids.extend(enc.token_type_ids)
-        docs.append(np.asarray(rows, dtype=np.int64)[enc.docs()] if len(rows) else
-                    np.zeros(0, dtype=np.int64))
+        docs.append(
+            np.asarray(rows, dtype=np.int64)[enc.docs()]
+            if len(rows)
+            else np.zeros(0, dtype=np.int64)
+        )
     doc = np.concatenate(docs)
     order = np.argsort(doc, kind="stable")  # rows back in the caller's text order
     enc = Encoded(input_ids, token_type_ids if wants_types else None, doc).take(order)

@@ -125,9 +125,7 @@ class _DistributedMixin:
         self.__dict__["_shard"] = None
         if not (training and _active()):
             return loader
-        shard = _ShardedBatches(
-            loader.batch_sampler, rank(), torch.distributed.get_world_size()
-        )
+        shard = _ShardedBatches(loader.batch_sampler, rank(), torch.distributed.get_world_size())
         self.__dict__["_shard"] = shard
         return torch.utils.data.DataLoader(
             loader.dataset,

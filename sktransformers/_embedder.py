@@ -184,10 +184,20 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         texts = check_texts(X, allow_mixed=True)
         _check_max_length(self.max_length, self.module_.backbone.config)
         pad = self.tokenizer_.pad_token_id
-        enc = encode(self.tokenizer_, texts, self.max_length,
-                     chunk=self.long_texts == "chunk", stride=window_stride(self))
-        rows = predict_rows(self.module_, EncodedDataset(enc), runtime=self._runtime,
-                            batch_size=self.batch_size, pad_token_id=0 if pad is None else pad)
+        enc = encode(
+            self.tokenizer_,
+            texts,
+            self.max_length,
+            chunk=self.long_texts == "chunk",
+            stride=window_stride(self),
+        )
+        rows = predict_rows(
+            self.module_,
+            EncodedDataset(enc),
+            runtime=self._runtime,
+            batch_size=self.batch_size,
+            pad_token_id=0 if pad is None else pad,
+        )
         vectors = mean_by_doc(rows, enc.doc, len(texts))
         if self.normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)

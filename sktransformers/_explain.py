@@ -212,11 +212,33 @@ class Explanations(list):
                 zip(exp.words, exp.offsets, exp.segments, exp.scores)
             ):
                 rows.append(
-                    (i, seg, j, word, start, end, float(score), exp.prediction, exp.target,
-                     exp.method, j == exp.word_index)
+                    (
+                        i,
+                        seg,
+                        j,
+                        word,
+                        start,
+                        end,
+                        float(score),
+                        exp.prediction,
+                        exp.target,
+                        exp.method,
+                        j == exp.word_index,
+                    )
                 )
-        columns = ["text_index", "segment", "word_index", "word", "start", "end", "score",
-                   "prediction", "target", "method", "explained"]
+        columns = [
+            "text_index",
+            "segment",
+            "word_index",
+            "word",
+            "start",
+            "end",
+            "score",
+            "prediction",
+            "target",
+            "method",
+            "explained",
+        ]
         frame = pd.DataFrame(rows, columns=columns)
         if all(exp.word_index is None for exp in self):
             frame = frame.drop(columns="explained")
@@ -308,7 +330,8 @@ default="integrated_gradients"
     if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive int, got {n_steps!r}.")
     if batch_size is not None and (
-        not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool)
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
         or batch_size < 1
     ):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
@@ -445,8 +468,10 @@ def _check_target(estimator, kind, target):
         if target is None:
             return 0
         n = estimator.n_outputs_
-        if isinstance(target, (int, np.integer)) and not isinstance(target, bool) and (
-            0 <= target < n
+        if (
+            isinstance(target, (int, np.integer))
+            and not isinstance(target, bool)
+            and (0 <= target < n)
         ):
             return int(target)
         raise ValueError(
@@ -520,8 +545,7 @@ def _check_word(word, inputs):
             )
     else:
         raise TypeError(
-            "word must be an int, None, or a list with one int (or None) per text, "
-            f"got {word!r}."
+            f"word must be an int, None, or a list with one int (or None) per text, got {word!r}."
         )
     out = []
     for i, w in enumerate(words):
@@ -548,8 +572,9 @@ def _token_plan(estimator, X, word, target):
     inputs = estimator._check_X(X, fitted=True)
     words = _check_word(word, inputs)
     target_index = _check_target(estimator, "token", target)
-    tokenized = tokenize_words(estimator.tokenizer_, inputs.words, estimator.max_length,
-                               window_stride(estimator))
+    tokenized = tokenize_words(
+        estimator.tokenizer_, inputs.words, estimator.max_length, window_stride(estimator)
+    )
     enc = encoded_words(estimator.tokenizer_, tokenized)
     reads, _ = word_reads(enc, [len(w) for w in inputs.words])
     for i, w in enumerate(words):
@@ -594,8 +619,17 @@ def _token_jobs(estimator, inputs, words, target_index, tokenized, enc, reads):
         if enc.token_type_ids is not None:
             window["token_type_ids"] = enc.token_type_ids[row]
         columns = slice(position * n_tags, (position + 1) * n_tags)
-        jobs.append(_Job(inputs.texts[i], None, [window], target_index, columns,
-                         spans=[inputs.offsets[i], []], word=w))
+        jobs.append(
+            _Job(
+                inputs.texts[i],
+                None,
+                [window],
+                target_index,
+                columns,
+                spans=[inputs.offsets[i], []],
+                word=w,
+            )
+        )
     return jobs
 
 
@@ -618,8 +652,11 @@ def _windows(estimator, first, second):
     capped = False
     if chunk:
         stride = window_stride(estimator)
-        kwargs = {"return_overflowing_tokens": True, "stride": stride,
-                  "truncation": "only_second" if second is not None else True}
+        kwargs = {
+            "return_overflowing_tokens": True,
+            "stride": stride,
+            "truncation": "only_second" if second is not None else True,
+        }
         if second is not None:
             from types import SimpleNamespace
 
@@ -631,8 +668,12 @@ def _windows(estimator, first, second):
             capped = len(cut) < len(first)
             first = cut
     enc = tokenizer(
-        [first], None if second is None else [second], max_length=max_length,
-        return_offsets_mapping=True, return_special_tokens_mask=True, **kwargs,
+        [first],
+        None if second is None else [second],
+        max_length=max_length,
+        return_offsets_mapping=True,
+        return_special_tokens_mask=True,
+        **kwargs,
     )
     n_windows = len(enc["input_ids"])
     windows = []
@@ -849,7 +890,7 @@ def _occlusion(fn, module, inputs, windows, baseline_id, n_steps, batch_size):
         out_x = float(fn(z)[0])
         step = max(1, (batch_size or 64) // k)
         for start in range(0, len(groups), step):
-            chunk = groups[start:start + step]
+            chunk = groups[start : start + step]
             batch = ids.repeat(len(chunk), 1, 1)
             for row, positions in enumerate(chunk):
                 for w, t in positions:

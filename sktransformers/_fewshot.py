@@ -507,9 +507,12 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         steps = -(-len(dataset) // self.batch_size) * self.contrastive_epochs
         schedule = _WarmupLinear(steps, int(self.warmup_ratio * steps))
         callbacks = [
-            ("lr_schedule", LRScheduler(
-                torch.optim.lr_scheduler.LambdaLR, lr_lambda=schedule, step_every="batch"
-            )),
+            (
+                "lr_schedule",
+                LRScheduler(
+                    torch.optim.lr_scheduler.LambdaLR, lr_lambda=schedule, step_every="batch"
+                ),
+            ),
             ("grad_clip", GradientNormClipping(1.0)),
         ]
         if self.verbose:
@@ -562,8 +565,9 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         from ._modules import pool
         from ._threads import thread_budget
 
-        lengths = np.fromiter((len(ids) for ids in encoded.input_ids), dtype=np.int64,
-                              count=len(encoded.input_ids))
+        lengths = np.fromiter(
+            (len(ids) for ids in encoded.input_ids), dtype=np.int64, count=len(encoded.input_ids)
+        )
         order = np.argsort(-lengths, kind="stable")  # longest first: memory peaks early
         bs = self.predict_batch_size
         pad = self._pad_id()
@@ -644,7 +648,9 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         from ._transfer import FittedBackbone
 
         return FittedBackbone.from_module(
-            self.backbone_, self.tokenizer_, source="fitted FewShotClassifier",
+            self.backbone_,
+            self.tokenizer_,
+            source="fitted FewShotClassifier",
             trust_remote_code=self.trust_remote_code,
         )
 
@@ -668,7 +674,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "backbone_" in self.__dict__:
-
             if str(self.device_).startswith("cuda") and torch.cuda.is_available():
                 self.backbone_.to(self.device_)
             else:
@@ -722,8 +727,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             fitted={
                 "head": head_name,
                 "head_params": {
-                    k: _hub.to_json_value(v)
-                    for k, v in self.head_.get_params(deep=False).items()
+                    k: _hub.to_json_value(v) for k, v in self.head_.get_params(deep=False).items()
                 },
                 "intercept_shape": list(np.shape(self.head_.intercept_)),
                 "classes": _hub.to_json_value(classes),
@@ -736,7 +740,11 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             "intercept": np.ascontiguousarray(np.atleast_1d(self.head_.intercept_)),
         }
         return _write_model(
-            directory, payload, self.backbone_, self.tokenizer_, quiet=not self.verbose,
+            directory,
+            payload,
+            self.backbone_,
+            self.tokenizer_,
+            quiet=not self.verbose,
             extra=lambda tmp: save_file(arrays, str(tmp / HEAD_FILE)),
         )
 
@@ -770,9 +778,13 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         fitted = meta["fitted"]
         head_class = _linear_head_class(fitted["head"])
         head_valid = head_class().get_params(deep=False)
-        head = head_class(**{
-            k: _hub.from_json_value(v) for k, v in fitted["head_params"].items() if k in head_valid
-        })
+        head = head_class(
+            **{
+                k: _hub.from_json_value(v)
+                for k, v in fitted["head_params"].items()
+                if k in head_valid
+            }
+        )
         est = cls(**{"head": head, **saved_params(cls, meta, params)})
         est.model = str(directory)
         est._check_params()
@@ -794,8 +806,13 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             head_.intercept_ = head_.intercept_.item()
         head_.classes_ = classes
         head_.n_features_in_ = arrays["coef"].shape[-1]
-        if fitted["head"] in ("LogisticRegression", "LogisticRegressionCV", "LinearSVC",
-                              "SGDClassifier", "Perceptron"):
+        if fitted["head"] in (
+            "LogisticRegression",
+            "LogisticRegressionCV",
+            "LinearSVC",
+            "SGDClassifier",
+            "Perceptron",
+        ):
             head_.n_iter_ = np.zeros(1, dtype=np.int32)
         est.head_ = head_
         est.classes_ = classes

@@ -21,8 +21,14 @@ from . import _schema
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 # Names that moved to _persistence, still importable from here.
-_MOVED = ("ESTIMATOR_FILE", "HEADS_FILE", "to_json_value", "from_json_value",
-          "read_estimator_file", "write_estimator_file")
+_MOVED = (
+    "ESTIMATOR_FILE",
+    "HEADS_FILE",
+    "to_json_value",
+    "from_json_value",
+    "read_estimator_file",
+    "write_estimator_file",
+)
 
 
 def __getattr__(name):
@@ -154,8 +160,9 @@ def load_config(source, trust_remote_code=False):
                 f"can read: {str(exc)[:300]}"
             ) from exc
     try:
-        return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code,
-                                          local_files_only=hub_offline())
+        return AutoConfig.from_pretrained(
+            source, trust_remote_code=trust_remote_code, local_files_only=hub_offline()
+        )
     except (OSError, ValueError) as exc:
         raise _hub_error(source, exc) from None
 
@@ -170,16 +177,18 @@ def load_tokenizer(source, trust_remote_code=False):
     from transformers import AutoTokenizer
 
     if not _is_directory(source):
-        return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code,
-                                             local_files_only=hub_offline())
+        return AutoTokenizer.from_pretrained(
+            source, trust_remote_code=trust_remote_code, local_files_only=hub_offline()
+        )
     path = check_tokenizer_files(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
     except _LOAD_ERRORS as exc:
         if isinstance(exc, MemoryError):
             raise
-        raise ValueError(f"{path}: not a tokenizer transformers can read: "
-                         f"{str(exc)[:300]}") from exc
+        raise ValueError(
+            f"{path}: not a tokenizer transformers can read: {str(exc)[:300]}"
+        ) from exc
     n_special = len(set(getattr(tokenizer, "all_special_tokens", ())))
     if len(tokenizer) <= n_special:
         raise ValueError(
@@ -207,31 +216,48 @@ def load_backbone(source, trust_remote_code=False):
     from transformers import AutoModel
 
     if not _is_directory(source):
-        return AutoModel.from_pretrained(source, dtype=torch.float32,
-                                         trust_remote_code=trust_remote_code,
-                                         local_files_only=hub_offline())
+        return AutoModel.from_pretrained(
+            source,
+            dtype=torch.float32,
+            trust_remote_code=trust_remote_code,
+            local_files_only=hub_offline(),
+        )
     check_config_file(source)
     names = check_weight_files(source)
     check_config_file(source, weights=names)
     try:
-        return AutoModel.from_pretrained(source, dtype=torch.float32,
-                                         trust_remote_code=trust_remote_code,
-                                         use_safetensors=True)
+        return AutoModel.from_pretrained(
+            source, dtype=torch.float32, trust_remote_code=trust_remote_code, use_safetensors=True
+        )
     except _LOAD_ERRORS as exc:
         if isinstance(exc, MemoryError):
             raise
         path = os.path.join(os.fspath(source), names[0])
-        raise ValueError(f"{path}: the weights do not fit config.json or are damaged: "
-                         f"{str(exc)[:300]}") from exc
+        raise ValueError(
+            f"{path}: the weights do not fit config.json or are damaged: {str(exc)[:300]}"
+        ) from exc
 
 
 # ----------------------------------------------------------------------
 # Checking a model directory's files (see sktransformers._schema)
 # ----------------------------------------------------------------------
-_JSON_FILES = ("tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-               "generation_config.json", "chat_template.json")
-_VOCAB_FILES = ("vocab.txt", "vocab.json", "merges.txt", "spiece.model", "tokenizer.model",
-                "sentencepiece.bpe.model", "sentencepiece.model", "bpe.codes")
+_JSON_FILES = (
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "generation_config.json",
+    "chat_template.json",
+)
+_VOCAB_FILES = (
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "spiece.model",
+    "tokenizer.model",
+    "sentencepiece.bpe.model",
+    "sentencepiece.model",
+    "bpe.codes",
+)
 
 
 def check_config_file(directory, inside=False, weights=None):
@@ -256,13 +282,23 @@ def check_tokenizer_files(directory, inside=False):
     """The tokenizer's files: bounded, regular, parseable; returns the main one's path."""
     for name in _JSON_FILES:
         _schema.read_json(directory, name, required=False, inside=inside)
-    vocab = [_schema.model_file(directory, name, limit=_schema.TOKENIZER_LIMIT,
-                                required=False, inside=inside) for name in _VOCAB_FILES]
-    found = _schema.read_json(directory, "tokenizer.json", limit=_schema.TOKENIZER_LIMIT,
-                              required=not any(vocab), inside=inside)
+    vocab = [
+        _schema.model_file(
+            directory, name, limit=_schema.TOKENIZER_LIMIT, required=False, inside=inside
+        )
+        for name in _VOCAB_FILES
+    ]
+    found = _schema.read_json(
+        directory,
+        "tokenizer.json",
+        limit=_schema.TOKENIZER_LIMIT,
+        required=not any(vocab),
+        inside=inside,
+    )
     if found is not None and not isinstance(found.get("model"), dict):
-        _schema.fail(Path(directory) / "tokenizer.json",
-                     "is not a tokenizer file ('model' is missing).")
+        _schema.fail(
+            Path(directory) / "tokenizer.json", "is not a tokenizer file ('model' is missing)."
+        )
     if found is None:
         return next(p for p in vocab if p is not None)
     return Path(directory) / "tokenizer.json"
@@ -270,16 +306,18 @@ def check_tokenizer_files(directory, inside=False):
 
 def _weight_names(directory, inside=False):
     """Names of the safetensors weight files of a directory (a sharded index's shards)."""
-    index = _schema.read_json(directory, "model.safetensors.index.json", required=False,
-                              inside=inside)
+    index = _schema.read_json(
+        directory, "model.safetensors.index.json", required=False, inside=inside
+    )
     if index is None:
         return ["model.safetensors"]
     weight_map = index.get("weight_map")
     path = Path(directory) / "model.safetensors.index.json"
     if not isinstance(weight_map, dict) or not weight_map:
         _schema.fail(path, "'weight_map' should map tensor names to shard files.")
-    return sorted({_schema.safe_name(path, name, "'weight_map' entry")
-                   for name in weight_map.values()})
+    return sorted(
+        {_schema.safe_name(path, name, "'weight_map' entry") for name in weight_map.values()}
+    )
 
 
 def check_weight_files(directory, inside=False):
@@ -288,9 +326,11 @@ def check_weight_files(directory, inside=False):
     if len(names) == 1 and not os.path.lexists(os.path.join(directory, names[0])):
         for pickled in ("pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"):
             if os.path.lexists(os.path.join(directory, pickled)):
-                _schema.fail(Path(directory) / names[0],
-                             f"missing; the directory has {pickled}, which is never loaded "
-                             "(pickled weights can run code). Convert it to safetensors.")
+                _schema.fail(
+                    Path(directory) / names[0],
+                    f"missing; the directory has {pickled}, which is never loaded "
+                    "(pickled weights can run code). Convert it to safetensors.",
+                )
     for name in names:
         _schema.check_safetensors(directory, name, inside=inside)
     return names

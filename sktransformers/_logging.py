@@ -27,7 +27,11 @@ from skorch.callbacks import PrintLog as _SkorchPrintLog
 from skorch.callbacks import ProgressBar as _SkorchProgressBar
 
 __all__ = [
-    "PrintLog", "ProgressBar", "is_terminal", "net_print_params", "print_callbacks",
+    "PrintLog",
+    "ProgressBar",
+    "is_terminal",
+    "net_print_params",
+    "print_callbacks",
     "quiet_loading",
 ]
 
@@ -109,8 +113,9 @@ class ProgressBar(_SkorchProgressBar):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         self.plain_ = self._plain()
         if not self.plain_:
-            super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
-                                   **kwargs)
+            super().on_epoch_begin(
+                net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+            )
             return
         if self.batches_per_epoch == "auto":
             self.total_ = self._get_batches_per_epoch(net, dataset_train, dataset_valid)
@@ -132,8 +137,11 @@ class ProgressBar(_SkorchProgressBar):
         self.last_ = now
         of = f"/{self.total_}" if self.total_ else ""
         parts = [f"epoch {len(net.history)}: {self.done_}{of} batches, {now - self.start_:.0f} s"]
-        parts += [f"{key} {value:.4f}" for key, value in self._get_postfix_dict(net).items()
-                  if isinstance(value, float)]
+        parts += [
+            f"{key} {value:.4f}"
+            for key, value in self._get_postfix_dict(net).items()
+            if isinstance(value, float)
+        ]
         print(", ".join(parts), file=sys.stderr, flush=True)
 
     def on_epoch_end(self, net, **kwargs):

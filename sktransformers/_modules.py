@@ -89,8 +89,9 @@ class TransformerModel(nn.Module):
 
     def embed(self, input_ids, attention_mask, token_type_ids=None):
         """Pooled text vectors (no dropout, no head)."""
-        return self.pooler(self.hidden_states(input_ids, attention_mask, token_type_ids),
-                           attention_mask)
+        return self.pooler(
+            self.hidden_states(input_ids, attention_mask, token_type_ids), attention_mask
+        )
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
         hidden = self.hidden_states(input_ids, attention_mask, token_type_ids)

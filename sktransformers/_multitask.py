@@ -333,8 +333,15 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         self.sampling = sampling
         self.sampling_temperature = sampling_temperature
 
-    _FITTED = ("tasks_", "task_kinds_", "classes_", "y_mean_", "y_scale_", "task_weights_",
-               "_y_frame")
+    _FITTED = (
+        "tasks_",
+        "task_kinds_",
+        "classes_",
+        "y_mean_",
+        "y_scale_",
+        "task_weights_",
+        "_y_frame",
+    )
 
     # ------------------------------------------------------------------
     # Tasks
@@ -351,8 +358,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         unknown = [k for k in option if k not in names]
         if unknown:
             raise ValueError(
-                f"{what} names tasks {unknown} that are not columns of Y; "
-                f"the tasks are {names}."
+                f"{what} names tasks {unknown} that are not columns of Y; the tasks are {names}."
             )
         return option.get(name)
 
@@ -376,12 +382,17 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
             if kind == CLASSIFICATION:
                 task = ClassificationTask.from_targets(column, name=name, allow_missing=True)
             else:
-                task = RegressionTask.from_targets(_as_float_column(name, column), name=name,
-                                                   allow_missing=True)
+                task = RegressionTask.from_targets(
+                    _as_float_column(name, column), name=name, allow_missing=True
+                )
             weight = self._task_option(self.task_weights, names, name, "task_weights")
             weight = 1.0 if weight is None else weight
-            if (not isinstance(weight, Real) or isinstance(weight, bool)
-                    or not np.isfinite(weight) or weight < 0):
+            if (
+                not isinstance(weight, Real)
+                or isinstance(weight, bool)
+                or not np.isfinite(weight)
+                or weight < 0
+            ):
                 raise ValueError(
                     f"task_weights[{name!r}]={weight!r}; expected a finite number >= 0."
                 )
@@ -405,8 +416,9 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
                 except ValueError as exc:
                     raise ValueError(f"Task {task.name!r}: {exc}") from None
             else:
-                encoded[task.key] = task.encode(_as_float_column(task.name, column),
-                                                allow_missing=True)
+                encoded[task.key] = task.encode(
+                    _as_float_column(task.name, column), allow_missing=True
+                )
         return encoded
 
     def _set_fitted(self, tasks, extra):
@@ -435,13 +447,18 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
             if kind == CLASSIFICATION:
                 entry = fitted["classes"][key]
                 dtype = object if entry["dtype"] == "object" else np.dtype(entry["dtype"])
-                tasks.append(ClassificationTask(np.asarray(entry["values"], dtype=dtype),
-                                                name=name))
+                tasks.append(
+                    ClassificationTask(np.asarray(entry["values"], dtype=dtype), name=name)
+                )
             else:
-                tasks.append(RegressionTask(fitted["y_mean"][key], fitted["y_scale"][key],
-                                            name=name))
-        return tasks, {"tasks": names, "y_frame": fitted["y_frame"],
-                       "task_weights": fitted["task_weights"]}
+                tasks.append(
+                    RegressionTask(fitted["y_mean"][key], fitted["y_scale"][key], name=name)
+                )
+        return tasks, {
+            "tasks": names,
+            "y_frame": fitted["y_frame"],
+            "task_weights": fitted["task_weights"],
+        }
 
     def _task_weights(self, tasks):
         return [self.task_weights_[t.name] for t in tasks]
@@ -544,8 +561,11 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         """
         check_is_fitted(self, "net_")
         outputs = self._task_outputs(X)
-        return [t.probabilities(outputs[t.key].astype(np.float64))
-                for t in self._tasks if t.kind == CLASSIFICATION]
+        return [
+            t.probabilities(outputs[t.key].astype(np.float64))
+            for t in self._tasks
+            if t.kind == CLASSIFICATION
+        ]
 
     def score(self, X, Y, sample_weight=None):
         """Mean over tasks of accuracy (classification) or R² (regression).

@@ -153,9 +153,20 @@ class TransformerNet(NeuralNet):
         so the module is compiled once.
     """
 
-    def __init__(self, module, *args, pad_token_id=0, runtime=None, head_names=("default",),
-                 seed=0, predict_batch_size=128, batch_sampler=None,
-                 gradient_accumulation_steps=1, compile_model=False, **kwargs):
+    def __init__(
+        self,
+        module,
+        *args,
+        pad_token_id=0,
+        runtime=None,
+        head_names=("default",),
+        seed=0,
+        predict_batch_size=128,
+        batch_sampler=None,
+        gradient_accumulation_steps=1,
+        compile_model=False,
+        **kwargs,
+    ):
         super().__init__(module, *args, **kwargs)
         self.pad_token_id = pad_token_id
         self.runtime = runtime
@@ -291,8 +302,9 @@ class TransformerNet(NeuralNet):
         lengths = getattr(dataset, "lengths", None)
         if training or self.compile_model or lengths is None:
             return contextlib.nullcontext()
-        return inference_pass(self.module_, device=self.device, amp=self.runtime.amp,
-                              lengths=lengths)
+        return inference_pass(
+            self.module_, device=self.device, amp=self.runtime.amp, lengths=lengths
+        )
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -333,8 +345,9 @@ class TransformerNet(NeuralNet):
     # Stopping and interrupts
     # ------------------------------------------------------------------
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
-                               **kwargs)
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
         # The weights of the last completed epoch, restored if the user interrupts.
         self.__dict__["_epoch_start_state"] = {
             k: v.detach().to("cpu", copy=True) for k, v in self.module_.state_dict().items()
@@ -394,8 +407,13 @@ class TransformerNet(NeuralNet):
         state = super().__getstate__()
         if isinstance(state.get("module"), torch.nn.Module):
             state["module"] = None
-        for key in ("_compiled_cache", "_accumulation", "_epoch_start_state",
-                    "_user_interrupt", "_grad_scaler"):
+        for key in (
+            "_compiled_cache",
+            "_accumulation",
+            "_epoch_start_state",
+            "_user_interrupt",
+            "_grad_scaler",
+        ):
             state.pop(key, None)
         return state
 
@@ -433,8 +451,17 @@ class _catch_sigint:
         return False
 
 
-def predict_rows(module, dataset, *, runtime, batch_size, pad_token_id, head_names=None,
-                 token_heads=(), compiled=None):
+def predict_rows(
+    module,
+    dataset,
+    *,
+    runtime,
+    batch_size,
+    pad_token_id,
+    head_names=None,
+    token_heads=(),
+    compiled=None,
+):
     """Outputs of ``module`` for every row of ``dataset``, in the dataset's order.
 
     The one inference path of the package (estimators and embedder): rows
@@ -460,8 +487,10 @@ def predict_rows(module, dataset, *, runtime, batch_size, pad_token_id, head_nam
     with thread_budget(), torch.inference_mode(), prepared:
         for indices in sampler:
             inputs, _ = collate(indices)
-            inputs = {k: v.to(runtime.device, non_blocking=runtime.non_blocking)
-                      for k, v in inputs.items()}
+            inputs = {
+                k: v.to(runtime.device, non_blocking=runtime.non_blocking)
+                for k, v in inputs.items()
+            }
             with runtime.autocast():
                 out = run(**inputs)
             out = outputs_by_head(out, names)

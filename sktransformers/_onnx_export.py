@@ -186,8 +186,13 @@ def _example_inputs(estimator, kind, wants_types):
 
     tokenizer = estimator.tokenizer_
     first = ["an example text for export", "short"]
-    kwargs = {"padding": True, "truncation": True, "max_length": estimator.max_length,
-              "return_tensors": "pt", "return_token_type_ids": wants_types}
+    kwargs = {
+        "padding": True,
+        "truncation": True,
+        "max_length": estimator.max_length,
+        "return_tensors": "pt",
+        "return_token_type_ids": wants_types,
+    }
     if kind == "token_classifier":
         enc = tokenizer([["an", "example"], ["words"]], is_split_into_words=True, **kwargs)
     elif getattr(estimator, "is_pair_", False):
@@ -274,9 +279,17 @@ or TransformerTokenClassifier
         # tracer (dynamo=False) bakes transformers' mask preparation into the
         # graph and gives wrong outputs (off by 0.1-2 on BERT, transformers 5).
         torch.onnx.export(
-            wrapper, args, str(directory / FP32_FILE), input_names=input_names,
-            output_names=[output], dynamic_axes=axes, opset_version=opset,
-            dynamo=True, external_data=False, verbose=False, report=False,
+            wrapper,
+            args,
+            str(directory / FP32_FILE),
+            input_names=input_names,
+            output_names=[output],
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=True,
+            external_data=False,
+            verbose=False,
+            report=False,
             optimize=True,
         )
         reference = wrapper(*args).float().numpy()
@@ -290,8 +303,10 @@ or TransformerTokenClassifier
             os.remove(directory / INT8_FILE)
         with _quiet_exporters():
             quantize_dynamic(
-                str(directory / FP32_FILE), str(directory / INT8_FILE),
-                weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                str(directory / FP32_FILE),
+                str(directory / INT8_FILE),
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul"],
             )
         files["int8"] = INT8_FILE
     elif (directory / INT8_FILE).exists():
@@ -324,7 +339,9 @@ or TransformerTokenClassifier
             or (estimator.batch_size if kind == "embedder" else 64)
         ),
         "fusions": fusions,
-        "quantization": None if quantize is None else {
+        "quantization": None
+        if quantize is None
+        else {
             "method": "onnxruntime.quantization.quantize_dynamic",
             "weight_type": "QInt8",
             "op_types": ["MatMul"],
@@ -377,7 +394,11 @@ def _fuse(path, input_names, args, reference):
     try:
         with _quiet_exporters():
             model = optimize_model(
-                str(path), model_type="bert", num_heads=0, hidden_size=0, opt_level=0,
+                str(path),
+                model_type="bert",
+                num_heads=0,
+                hidden_size=0,
+                opt_level=0,
                 optimization_options=options,
             )
             model.save_model_to_file(str(fused_path))

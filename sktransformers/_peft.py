@@ -47,9 +47,7 @@ def keep_bottom_layers(backbone, num_layers):
     """
     layers = _layers(backbone)
     if num_layers > len(layers):
-        raise ValueError(
-            f"num_layers={num_layers} but the backbone has only {len(layers)} layers."
-        )
+        raise ValueError(f"num_layers={num_layers} but the backbone has only {len(layers)} layers.")
     if num_layers < len(layers):
         del layers[num_layers:]
         backbone.config.num_hidden_layers = num_layers
@@ -101,9 +99,7 @@ def import_peft():
     try:
         import peft
     except ImportError:
-        raise ImportError(
-            f"lora needs the peft library: {install_hint('peft')}."
-        ) from None
+        raise ImportError(f"lora needs the peft library: {install_hint('peft')}.") from None
     return peft
 
 

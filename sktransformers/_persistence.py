@@ -166,8 +166,11 @@ def _open_permissions(root):
 
 def _is_ours(directory, marker=ESTIMATOR_FILE):
     """Whether ``directory`` is a save (or a temporary) of ours, or empty."""
-    return ((directory / marker).is_file() or (directory / TMP_MARKER).is_file()
-            or not any(directory.iterdir()))
+    return (
+        (directory / marker).is_file()
+        or (directory / TMP_MARKER).is_file()
+        or not any(directory.iterdir())
+    )
 
 
 def _writable(directory):
@@ -223,8 +226,10 @@ def _remove_stale(directory, marker):
     places = [directory.parent, directory] if directory.is_dir() else [directory.parent]
     for place in places:
         try:
-            candidates = [*place.glob(f".{glob.escape(directory.name)}.tmp-*"),
-                          *place.glob(f".{glob.escape(directory.name)}.old-*")]
+            candidates = [
+                *place.glob(f".{glob.escape(directory.name)}.tmp-*"),
+                *place.glob(f".{glob.escape(directory.name)}.old-*"),
+            ]
         except OSError:
             continue
         for path in candidates:
@@ -244,8 +249,9 @@ def _move_in(tmp, directory, marker, replace_all):
     With ``replace_all`` (``directory`` holds a save of ours), entries of the
     previous save that the new one lacks are removed afterwards.
     """
-    items = sorted((p for p in tmp.iterdir() if p.name != TMP_MARKER),
-                   key=lambda p: p.name == marker)
+    items = sorted(
+        (p for p in tmp.iterdir() if p.name != TMP_MARKER), key=lambda p: p.name == marker
+    )
     for item in items:
         target = directory / item.name
         if target.is_dir() and not target.is_symlink():  # os.replace cannot overwrite one
@@ -400,8 +406,14 @@ def save(estimator, directory):
         fitted=estimator._fitted_extra(),
     )
     module = estimator.net_.module_
-    return _write_model(directory, payload, module.backbone, estimator.tokenizer_,
-                        heads=module.heads, quiet=_logging.quiet_loading(estimator.verbose))
+    return _write_model(
+        directory,
+        payload,
+        module.backbone,
+        estimator.tokenizer_,
+        heads=module.heads,
+        quiet=_logging.quiet_loading(estimator.verbose),
+    )
 
 
 def save_embedder(embedder, directory):
@@ -411,8 +423,9 @@ def save_embedder(embedder, directory):
     Face model directory, so it also works as ``model=``), the tokenizer,
     and ``sktransformers.json`` with the parameters and an empty task list.
     """
-    return _write_model(directory, _payload(embedder, tasks=[]), embedder.module_.backbone,
-                        embedder.tokenizer_)
+    return _write_model(
+        directory, _payload(embedder, tasks=[]), embedder.module_.backbone, embedder.tokenizer_
+    )
 
 
 def estimator_class(name):
@@ -478,8 +491,9 @@ def _check_fewshot_head(directory, meta, hidden):
     path = directory / FEWSHOT_HEAD_FILE
     shapes = _schema.check_safetensors(directory, FEWSHOT_HEAD_FILE)
     if set(shapes) != {"coef", "intercept"}:
-        _schema.fail(path, f"should hold the tensors 'coef' and 'intercept', holds "
-                           f"{sorted(shapes)[:5]}.")
+        _schema.fail(
+            path, f"should hold the tensors 'coef' and 'intercept', holds {sorted(shapes)[:5]}."
+        )
     (coef_dtype, coef), (_, intercept) = shapes["coef"], shapes["intercept"]
     n_classes = len(meta["fitted"]["classes"])
     rows = 1 if n_classes == 2 else n_classes
@@ -487,18 +501,25 @@ def _check_fewshot_head(directory, meta, hidden):
     # (RidgeClassifier in scikit-learn >= 1.9).
     flat_binary = len(coef) == 1 and n_classes == 2
     coef_rows, coef_cols = (1, coef[0]) if flat_binary else (tuple(coef) + (None, None))[:2]
-    if (coef_dtype not in ("F32", "F64") or not (len(coef) == 2 or flat_binary)
-            or coef_rows not in (1, n_classes)
-            or (hidden is not None and coef_cols != hidden)):
-        _schema.fail(path, f"'coef' has shape {list(coef)}; expected [{rows}, {hidden}] for "
-                           f"{n_classes} classes.")
+    if (
+        coef_dtype not in ("F32", "F64")
+        or not (len(coef) == 2 or flat_binary)
+        or coef_rows not in (1, n_classes)
+        or (hidden is not None and coef_cols != hidden)
+    ):
+        _schema.fail(
+            path,
+            f"'coef' has shape {list(coef)}; expected [{rows}, {hidden}] for {n_classes} classes.",
+        )
     size = math.prod(intercept)
     if len(intercept) > 1 or size not in (1, coef_rows):
         _schema.fail(path, f"'intercept' has shape {list(intercept)}; expected [{coef_rows}].")
     shape = meta["fitted"].get("intercept_shape", [-1])
     if -1 not in shape and math.prod(shape) != size:
-        _schema.fail(directory / ESTIMATOR_FILE, f"'fitted.intercept_shape' {shape} does not "
-                                                 f"fit the {size} intercept value(s).")
+        _schema.fail(
+            directory / ESTIMATOR_FILE,
+            f"'fitted.intercept_shape' {shape} does not fit the {size} intercept value(s).",
+        )
 
 
 def saved_params(cls, meta, overrides):

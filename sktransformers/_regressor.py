@@ -195,14 +195,17 @@ def check_real(y):
         values = np.asarray(raw)
     except (TypeError, ValueError):
         return y  # ragged: check_numeric says it is not numeric
-    if values.dtype.kind == "c" or (values.dtype == object and any(
-            isinstance(v, (complex, np.complexfloating)) for v in values.ravel())):
+    if values.dtype.kind == "c" or (
+        values.dtype == object
+        and any(isinstance(v, (complex, np.complexfloating)) for v in values.ravel())
+    ):
         raise ValueError(
             "y is complex; regression needs real targets (take .real or abs() first if "
             "that is what you mean)."
         )
-    if values.dtype.kind in "US" or (values.dtype == object and any(
-            isinstance(v, (str, bytes)) for v in values.ravel())):
+    if values.dtype.kind in "US" or (
+        values.dtype == object and any(isinstance(v, (str, bytes)) for v in values.ravel())
+    ):
         raise ValueError(
             "y holds text; y must be numeric for regression (convert it first, e.g. "
             "y.astype(float), if the strings are numbers)."

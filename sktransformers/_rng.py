@@ -90,8 +90,7 @@ class TrainingRng(contextlib.AbstractContextManager):
         device = None
         if self._device is not None:
             kind, module = self._device
-            device = (kind, [_bytes(module.get_rng_state(i))
-                             for i in range(module.device_count())])
+            device = (kind, [_bytes(module.get_rng_state(i)) for i in range(module.device_count())])
         return {"cpu": _bytes(torch.random.get_rng_state()), "device": device}
 
 

@@ -51,8 +51,21 @@ CONFIG_BOUNDS = {
 _BYTES_PER_WEIGHT = 1
 
 SAFETENSORS_DTYPES = {
-    "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
-    "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8,
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
 }
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
 
@@ -74,8 +87,11 @@ def safe_name(directory, name, field):
         fail(directory, f"{field} should be a file name inside the folder, got {name!r}.")
     parts = PurePosixPath(name).parts
     if PurePosixPath(name).is_absolute() or any(p in ("..", ".", "") for p in parts):
-        fail(directory, f"{field}={name!r} points outside the model folder; only plain "
-                        "relative names inside it are read.")
+        fail(
+            directory,
+            f"{field}={name!r} points outside the model folder; only plain "
+            "relative names inside it are read.",
+        )
     return name
 
 
@@ -99,14 +115,20 @@ def model_file(directory, name, *, limit, required=True, what="file", inside=Tru
     except (OSError, RuntimeError):  # a dangling link or a loop of links
         fail(path, "is a broken symbolic link.")
     if inside and real != root and root not in real.parents:
-        fail(path, f"is a link to {str(real)!r}, outside the model folder; files outside "
-                   "the folder are never read.")
+        fail(
+            path,
+            f"is a link to {str(real)!r}, outside the model folder; files outside "
+            "the folder are never read.",
+        )
     info = os.stat(real)
     if not stat.S_ISREG(info.st_mode):
         fail(path, "is not a regular file (a device, pipe or directory); refusing to read it.")
     if info.st_size > limit:
-        fail(path, f"is {info.st_size} bytes, more than the {limit} bytes such a file may "
-                   "have; refusing to read it.")
+        fail(
+            path,
+            f"is {info.st_size} bytes, more than the {limit} bytes such a file may "
+            "have; refusing to read it.",
+        )
     return path
 
 
@@ -134,16 +156,25 @@ def read_json(directory, name, *, limit=JSON_LIMIT, required=True, kind=dict, in
         return None
     value = parse_json(path, read_bytes(path, limit))
     if not isinstance(value, kind):
-        fail(path, f"is corrupt: expected a JSON {'object' if kind is dict else 'array'}, got "
-                   f"{type(value).__name__}.")
+        fail(
+            path,
+            f"is corrupt: expected a JSON {'object' if kind is dict else 'array'}, got "
+            f"{type(value).__name__}.",
+        )
     return value
 
 
 # ----------------------------------------------------------------------
 # Field checks
 # ----------------------------------------------------------------------
-_KIND_NAMES = {list: "a list", dict: "an object", str: "a string", int: "an integer",
-               bool: "true or false", float: "a number"}
+_KIND_NAMES = {
+    list: "a list",
+    dict: "an object",
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    float: "a number",
+}
 
 
 def want(path, obj, key, kinds, field=None, *, required=True, nullable=False):
@@ -178,8 +209,11 @@ def want_number(path, value, field, *, positive=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(path, f"{field!r} should be a number, got {value!r:.80}.")
     if not math.isfinite(float(value)) or (positive and not value > 0):
-        fail(path, f"{field!r} should be a finite {'positive ' if positive else ''}number, "
-                   f"got {value!r:.80}.")
+        fail(
+            path,
+            f"{field!r} should be a finite {'positive ' if positive else ''}number, "
+            f"got {value!r:.80}.",
+        )
     return value
 
 
@@ -210,8 +244,11 @@ def want_labels(path, values, dtype, field, *, minimum=1):
         except (TypeError, ValueError):
             fail(path, f"the dtype of {field!r}, {dtype!r:.80}, is not a numpy dtype.")
         if parsed.kind not in "biufU":
-            fail(path, f"the dtype of {field!r}, {dtype!r}, is not a label dtype (bool, int, "
-                       "float, str or 'object').")
+            fail(
+                path,
+                f"the dtype of {field!r}, {dtype!r}, is not a label dtype (bool, int, "
+                "float, str or 'object').",
+            )
     try:
         labels = np.asarray(values, dtype=object if dtype == "object" else np.dtype(dtype))
     except (TypeError, ValueError, OverflowError):
@@ -238,8 +275,10 @@ def safetensors_shapes(path):
             fail(path, "is truncated or not a safetensors file (shorter than its header).")
         n = int.from_bytes(head, "little")
         if n > min(size - 8, SAFETENSORS_HEADER_LIMIT):
-            fail(path, "is truncated or not a safetensors file (its header length does not "
-                       "fit the file).")
+            fail(
+                path,
+                "is truncated or not a safetensors file (its header length does not fit the file).",
+            )
         raw = f.read(n)
     header = parse_json(path, raw)
     if not isinstance(header, dict):
@@ -253,12 +292,18 @@ def safetensors_shapes(path):
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
         if dtype not in SAFETENSORS_DTYPES:
             fail(path, f"tensor {name!r:.80} has an unknown dtype {dtype!r:.40}.")
-        if (not isinstance(shape, list) or len(shape) > 8
-                or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape)):
+        if (
+            not isinstance(shape, list)
+            or len(shape) > 8
+            or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape)
+        ):
             fail(path, f"tensor {name!r:.80} has a malformed shape {shape!r:.80}.")
-        if (not isinstance(offsets, list) or len(offsets) != 2
-                or any(isinstance(o, bool) or not isinstance(o, int) for o in offsets)
-                or not 0 <= offsets[0] <= offsets[1]):
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or any(isinstance(o, bool) or not isinstance(o, int) for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1]
+        ):
             fail(path, f"tensor {name!r:.80} has malformed data offsets {offsets!r:.80}.")
         if offsets[1] - offsets[0] != math.prod(shape) * SAFETENSORS_DTYPES[dtype]:
             fail(path, f"tensor {name!r:.80}: its byte range does not match its shape.")
@@ -270,15 +315,19 @@ def safetensors_shapes(path):
             fail(path, "is corrupt: its tensors overlap or leave gaps.")
         end = stop
     if end != size - 8 - n:
-        fail(path, f"is truncated or padded: its header describes {end} bytes of tensors, the "
-                   f"file holds {size - 8 - n}.")
+        fail(
+            path,
+            f"is truncated or padded: its header describes {end} bytes of tensors, the "
+            f"file holds {size - 8 - n}.",
+        )
     return shapes
 
 
 def check_safetensors(directory, name, *, required=True, inside=True):
     """:func:`safetensors_shapes` of ``directory/name`` after :func:`model_file`."""
-    path = model_file(directory, name, limit=1 << 46, required=required, what="weights file",
-                      inside=inside)
+    path = model_file(
+        directory, name, limit=1 << 46, required=required, what="weights file", inside=inside
+    )
     return None if path is None else safetensors_shapes(path)
 
 
@@ -315,10 +364,13 @@ def check_model_config(path, config, weights_bytes=None):
     for key in ("pad_token_id",):
         value = config.get(key)
         vocab = sizes.get("vocab_size")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0 or (vocab is not None and value >= vocab)):
-            fail(path, f"{key!r} should be null or a token id below vocab_size, got "
-                       f"{value!r:.80}.")
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < 0
+            or (vocab is not None and value >= vocab)
+        ):
+            fail(path, f"{key!r} should be null or a token id below vocab_size, got {value!r:.80}.")
     act = config.get("hidden_act")
     if act is not None:
         from transformers.activations import ACT2FN
@@ -331,8 +383,11 @@ def check_model_config(path, config, weights_bytes=None):
         weights = layers * (4 * hidden * hidden + 2 * hidden * inter)
         weights += sizes.get("vocab_size", 0) * sizes.get("embedding_size", hidden)
         if weights * _BYTES_PER_WEIGHT > weights_bytes:
-            fail(path, f"describes a model of about {weights} weights, but its weight files "
-                       f"hold only {weights_bytes} bytes.")
+            fail(
+                path,
+                f"describes a model of about {weights} weights, but its weight files "
+                f"hold only {weights_bytes} bytes.",
+            )
     return sizes
 
 
@@ -361,8 +416,13 @@ def _check_task(path, task, i):
     if kind in ("classification", "tagging"):
         classes = want(path, task, "classes", (dict,), f"{where}.classes")
         minimum = 2 if kind == "classification" else 1
-        labels = want_labels(path, classes.get("values"), classes.get("dtype"),
-                             f"{where}.classes.values", minimum=minimum)
+        labels = want_labels(
+            path,
+            classes.get("values"),
+            classes.get("dtype"),
+            f"{where}.classes.values",
+            minimum=minimum,
+        )
         size = len(labels)
         if kind == "classification" and task.get("class_weight") is not None:
             want_numbers(path, task["class_weight"], f"{where}.class_weight", length=size)
@@ -378,8 +438,9 @@ def _check_task(path, task, i):
         mean = [mean] if isinstance(mean, (int, float)) and not isinstance(mean, bool) else mean
         want_numbers(path, mean, f"{where}.y_mean")
         scale = task.get("y_scale")
-        scale = [scale] if isinstance(scale, (int, float)) and not isinstance(scale, bool) \
-            else scale
+        scale = (
+            [scale] if isinstance(scale, (int, float)) and not isinstance(scale, bool) else scale
+        )
         want_numbers(path, scale, f"{where}.y_scale", length=len(mean), positive=True)
         size = len(mean)
     else:
@@ -417,13 +478,19 @@ def check_estimator_meta(path, meta):
         for i, task in enumerate(tasks):
             key, kind, size = _check_task(path, task, i)
             if kind not in _ENGINE_TASKS[name]:
-                fail(path, f"'tasks[{i}].kind' is {kind!r}; a {name} has tasks of kind "
-                           f"{' or '.join(_ENGINE_TASKS[name])}.")
+                fail(
+                    path,
+                    f"'tasks[{i}].kind' is {kind!r}; a {name} has tasks of kind "
+                    f"{' or '.join(_ENGINE_TASKS[name])}.",
+                )
             if key in heads:
                 fail(path, f"'tasks[{i}].name' repeats the task name {key!r}.")
             if name == "MultiTaskTransformer" and kind == "regression" and size != 1:
-                fail(path, f"'tasks[{i}].y_mean' should hold one value for a multi-task "
-                           "regression target.")
+                fail(
+                    path,
+                    f"'tasks[{i}].y_mean' should hold one value for a multi-task "
+                    "regression target.",
+                )
             heads[key] = size
         _check_fitted(path, name, fitted, tasks, heads)
         return heads
@@ -450,15 +517,18 @@ def _check_fitted(path, name, fitted, tasks, heads):
 def _check_legacy(path, name, fitted):
     """Format 1 (sktransformers 0.1): the fitted metadata of one estimator."""
     if name == "TransformerClassifier":
-        labels = want_labels(path, fitted.get("classes"), fitted.get("classes_dtype"),
-                             "fitted.classes", minimum=2)
+        labels = want_labels(
+            path, fitted.get("classes"), fitted.get("classes_dtype"), "fitted.classes", minimum=2
+        )
         if fitted.get("class_weight") is not None:
-            want_numbers(path, fitted["class_weight"], "fitted.class_weight",
-                         length=len(labels))
+            want_numbers(path, fitted["class_weight"], "fitted.class_weight", length=len(labels))
         return {"default": len(labels)}
     if name == "TransformerRegressor":
-        task = {"kind": "regression", "y_mean": fitted.get("y_mean"),
-                "y_scale": fitted.get("y_scale")}
+        task = {
+            "kind": "regression",
+            "y_mean": fitted.get("y_mean"),
+            "y_scale": fitted.get("y_scale"),
+        }
         _, _, size = _check_task(path, task, 0)
         want(path, fitted, "y_1d", (bool,), "fitted.y_1d")
         return {"default": size}
@@ -468,24 +538,39 @@ def _check_legacy(path, name, fitted):
         if not names or len(kinds) != len(names):
             fail(path, "'fitted.tasks' and 'fitted.kinds' should be lists of the same length.")
         want(path, fitted, "y_frame", (bool,), "fitted.y_frame")
-        want_numbers(path, want(path, fitted, "task_weights", (list,), "fitted.task_weights"),
-                     "fitted.task_weights", length=len(names))
+        want_numbers(
+            path,
+            want(path, fitted, "task_weights", (list,), "fitted.task_weights"),
+            "fitted.task_weights",
+            length=len(names),
+        )
         heads = {}
         for i, (task_name, kind) in enumerate(zip(names, kinds)):
             if not isinstance(task_name, (str, int)) or isinstance(task_name, bool):
                 fail(path, f"'fitted.tasks[{i}]' should be a string or an integer.")
             key = str(task_name)
             if kind == "classification":
-                entry = want(path, want(path, fitted, "classes", (dict,), "fitted.classes"), key,
-                             (dict,), f"fitted.classes.{key}")
-                labels = want_labels(path, entry.get("values"), entry.get("dtype"),
-                                     f"fitted.classes.{key}.values", minimum=2)
+                entry = want(
+                    path,
+                    want(path, fitted, "classes", (dict,), "fitted.classes"),
+                    key,
+                    (dict,),
+                    f"fitted.classes.{key}",
+                )
+                labels = want_labels(
+                    path,
+                    entry.get("values"),
+                    entry.get("dtype"),
+                    f"fitted.classes.{key}.values",
+                    minimum=2,
+                )
                 heads[key] = len(labels)
             elif kind == "regression":
                 for field in ("y_mean", "y_scale"):
                     values = want(path, fitted, field, (dict,), f"fitted.{field}")
-                    want_number(path, values.get(key), f"fitted.{field}.{key}",
-                                positive=field == "y_scale")
+                    want_number(
+                        path, values.get(key), f"fitted.{field}.{key}", positive=field == "y_scale"
+                    )
                 heads[key] = 1
             else:
                 fail(path, f"'fitted.kinds[{i}]' is an unknown task kind {kind!r:.80}.")
@@ -497,13 +582,17 @@ def _check_fewshot(path, meta):
     fitted = want(path, meta, "fitted", (dict,))
     want(path, fitted, "head", (str,), "fitted.head")
     want(path, fitted, "head_params", (dict,), "fitted.head_params")
-    want_labels(path, fitted.get("classes"), fitted.get("classes_dtype"), "fitted.classes",
-                minimum=2)
+    want_labels(
+        path, fitted.get("classes"), fitted.get("classes_dtype"), "fitted.classes", minimum=2
+    )
     shape = fitted.get("intercept_shape", [-1])
-    if (not isinstance(shape, list) or len(shape) > 2 or shape.count(-1) > 1
-            or any(isinstance(d, bool) or not isinstance(d, int) or d < -1 for d in shape)):
-        fail(path, f"'fitted.intercept_shape' should be a short list of sizes, got "
-                   f"{shape!r:.80}.")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > 2
+        or shape.count(-1) > 1
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < -1 for d in shape)
+    ):
+        fail(path, f"'fitted.intercept_shape' should be a short list of sizes, got {shape!r:.80}.")
     return {}
 
 
@@ -516,8 +605,11 @@ def check_heads(path, shapes, heads, hidden):
     if set(shapes) != set(expected):
         missing = sorted(set(expected) - set(shapes))
         extra = sorted(set(shapes) - set(expected))
-        fail(path, f"holds the wrong tensors for the saved tasks (missing {missing[:5]}, "
-                   f"unexpected {extra[:5]}).")
+        fail(
+            path,
+            f"holds the wrong tensors for the saved tasks (missing {missing[:5]}, "
+            f"unexpected {extra[:5]}).",
+        )
     for name, want_shape in expected.items():
         dtype, shape = shapes[name]
         if dtype not in FLOAT_DTYPES:
@@ -525,9 +617,12 @@ def check_heads(path, shapes, heads, hidden):
         if want_shape[-1] is None:
             want_shape = (*want_shape[:-1], shape[-1] if shape else None)
         if shape != want_shape:
-            fail(path, f"tensor {name!r} has shape {list(shape)}, but sktransformers.json and "
-                       f"config.json describe {list(want_shape)} (the number of classes or "
-                       "outputs does not match the head).")
+            fail(
+                path,
+                f"tensor {name!r} has shape {list(shape)}, but sktransformers.json and "
+                f"config.json describe {list(want_shape)} (the number of classes or "
+                "outputs does not match the head).",
+            )
 
 
 # ----------------------------------------------------------------------
@@ -542,18 +637,23 @@ def check_onnx_config(path, config, format_version):
     """Validate a parsed ``sktransformers_onnx.json``; returns the task's output size."""
     version = want(path, config, "format_version", (int,))
     if not 1 <= version <= format_version:
-        fail(path, f"has format_version {version!r}; this sktransformers reads 1 to "
-                   f"{format_version}. Upgrade sktransformers to load it.")
+        fail(
+            path,
+            f"has format_version {version!r}; this sktransformers reads 1 to "
+            f"{format_version}. Upgrade sktransformers to load it.",
+        )
     kind = want(path, config, "kind", (str,))
     if kind not in ONNX_KINDS:
-        fail(path, f"'kind' is an unknown model kind {kind!r:.80}; expected one of "
-                   f"{ONNX_KINDS}.")
+        fail(path, f"'kind' is an unknown model kind {kind!r:.80}; expected one of {ONNX_KINDS}.")
     want(path, config, "estimator", (str,))
     want(path, config, "sktransformers_version", (str,), required=False, nullable=True)
     files = want(path, config, "model_files", (dict,))
     if not files or not set(files) <= {"fp32", "int8"}:
-        fail(path, f"'model_files' should map 'fp32' and/or 'int8' to file names, got "
-                   f"{sorted(files)!r:.80}.")
+        fail(
+            path,
+            f"'model_files' should map 'fp32' and/or 'int8' to file names, got "
+            f"{sorted(files)!r:.80}.",
+        )
     for key, name in files.items():
         safe_name(path, name, f"'model_files.{key}'")
     safe_name(path, want(path, config, "tokenizer_file", (str,)), "'tokenizer_file'")
@@ -567,24 +667,34 @@ def check_onnx_config(path, config, format_version):
     stride = want_int(path, config, "stride", 0, MAX_TOKENS, required=False, nullable=True)
     windows = long_texts == "chunk" or kind == "token_classifier"
     if windows and stride is not None and stride >= max(1, max_length // 2):
-        fail(path, f"'stride' ({stride}) should be less than half of 'max_length' "
-                   f"({max_length}).")
+        fail(path, f"'stride' ({stride}) should be less than half of 'max_length' ({max_length}).")
     task = want(path, config, "task", (dict,))
     if kind in ("classifier", "token_classifier"):
-        multilabel = want(path, task, "multilabel", (bool,), "task.multilabel",
-                          required=False, nullable=True) if kind == "classifier" else False
-        labels = want_labels(path, task.get("classes"), task.get("classes_dtype"),
-                             "task.classes", minimum=1 if multilabel or kind != "classifier"
-                             else 2)
+        multilabel = (
+            want(
+                path, task, "multilabel", (bool,), "task.multilabel", required=False, nullable=True
+            )
+            if kind == "classifier"
+            else False
+        )
+        labels = want_labels(
+            path,
+            task.get("classes"),
+            task.get("classes_dtype"),
+            "task.classes",
+            minimum=1 if multilabel or kind != "classifier" else 2,
+        )
         if kind == "classifier":
             threshold = task.get("threshold", 0.5)
             if threshold is not None:
                 want_number(path, threshold, "task.threshold")
             names = task.get("label_names")
-            if names is not None and (not isinstance(names, list) or len(names) != len(labels)
-                                      or not all(isinstance(n, str) for n in names)):
-                fail(path, f"'task.label_names' should be null or a list of {len(labels)} "
-                           "strings.")
+            if names is not None and (
+                not isinstance(names, list)
+                or len(names) != len(labels)
+                or not all(isinstance(n, str) for n in names)
+            ):
+                fail(path, f"'task.label_names' should be null or a list of {len(labels)} strings.")
         return len(labels)
     if kind == "regressor":
         n = want_int(path, task, "n_outputs", 1, MAX_LABELS, "task.n_outputs")

@@ -219,8 +219,9 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         if known.dtype == object and len({type(v) for v in known}) == 1:
             known = np.asarray(known.tolist())
         n = len(y)
-        self.transduction_ = np.array(y, dtype=object if y.dtype.kind in "iuf" and
-                                      known.dtype.kind not in "iuf" else y.dtype)
+        self.transduction_ = np.array(
+            y, dtype=object if y.dtype.kind in "iuf" and known.dtype.kind not in "iuf" else y.dtype
+        )
         self.labeled_iter_ = np.full(n, -1, dtype=np.int64)
         self.labeled_iter_[labeled] = 0
         self.n_iter_ = 0
@@ -263,8 +264,10 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
                     k = len(unl)
                 chosen = np.argsort(-confidence, kind="stable")[:k]
             if self.verbose:
-                print(f"round {self.n_iter_}: {len(chosen)} new labels, "
-                      f"{len(unl) - len(chosen)} unlabelled left")
+                print(
+                    f"round {self.n_iter_}: {len(chosen)} new labels, "
+                    f"{len(unl) - len(chosen)} unlabelled left"
+                )
             if len(chosen) == 0:
                 self.termination_condition_ = "no_change"
                 break

@@ -92,8 +92,11 @@ def _task(kind, multilabel=False):
     """The task a model kind does, in words: what ``/readyz`` and the startup log say."""
     if kind == "classifier":
         return "multilabel classification" if multilabel else "classification"
-    return {"regressor": "regression", "token_classifier": "token classification",
-            "embedder": "embedding"}[kind]
+    return {
+        "regressor": "regression",
+        "token_classifier": "token classification",
+        "embedder": "embedding",
+    }[kind]
 
 
 @dataclass
@@ -127,29 +130,49 @@ class ServedModel:
         from . import __version__
 
         if hasattr(model, "session") and hasattr(model, "config"):  # sktransformers.onnx
-            return cls(model, name or model.config.get("estimator"), model.kind, "onnx",
-                       model.version or __version__, bool(model.is_pair_),
-                       {"precision": model.precision},
-                       task=_task(model.kind, bool(model.config.get("multilabel", False))),
-                       precision=str(model.precision), directory=directory)
+            return cls(
+                model,
+                name or model.config.get("estimator"),
+                model.kind,
+                "onnx",
+                model.version or __version__,
+                bool(model.is_pair_),
+                {"precision": model.precision},
+                task=_task(model.kind, bool(model.config.get("multilabel", False))),
+                precision=str(model.precision),
+                directory=directory,
+            )
         kind = _KINDS.get(type(model).__name__)
         if kind is None:
             raise TypeError(f"Cannot serve a {type(model).__name__}.")
         amp = getattr(getattr(model, "_runtime", None), "amp", None)
-        return cls(model, name or type(model).__name__, kind, "torch", __version__,
-                   bool(getattr(model, "is_pair_", False)),
-                   task=_task(kind, bool(getattr(model, "multilabel_", False))),
-                   precision=str(amp or "fp32"), directory=directory)
+        return cls(
+            model,
+            name or type(model).__name__,
+            kind,
+            "torch",
+            __version__,
+            bool(getattr(model, "is_pair_", False)),
+            task=_task(kind, bool(getattr(model, "multilabel_", False))),
+            precision=str(amp or "fp32"),
+            directory=directory,
+        )
 
     def describe(self):
         """What the server says about the model (``/readyz``): never a full server path."""
         from . import __version__
 
         return {
-            "model": self.name, "estimator": self.name, "kind": self.kind, "task": self.task,
-            "runtime": self.runtime, "precision": self.precision, "pairs": self.is_pair,
+            "model": self.name,
+            "estimator": self.name,
+            "kind": self.kind,
+            "task": self.task,
+            "runtime": self.runtime,
+            "precision": self.precision,
+            "pairs": self.is_pair,
             "model_dir": None if self.directory is None else Path(self.directory).name,
-            "version": self.version, "sktransformers_version": __version__,
+            "version": self.version,
+            "sktransformers_version": __version__,
         }
 
     @property
@@ -171,13 +194,17 @@ class ServedModel:
                 threshold = float(getattr(m, "threshold", 0.5))
                 names = getattr(m, "label_names_", None) or classes
                 return [
-                    {"labels": [c for c, p in zip(names, row) if p >= threshold],
-                     "probabilities": dict(zip(map(str, names), map(float, row)))}
+                    {
+                        "labels": [c for c, p in zip(names, row) if p >= threshold],
+                        "probabilities": dict(zip(map(str, names), map(float, row))),
+                    }
                     for row in proba
                 ]
             return [
-                {"label": classes[int(row.argmax())],
-                 "probabilities": dict(zip(map(str, classes), map(float, row)))}
+                {
+                    "label": classes[int(row.argmax())],
+                    "probabilities": dict(zip(map(str, classes), map(float, row))),
+                }
                 for row in proba
             ]
         if self.kind == "regressor":
@@ -189,8 +216,10 @@ class ServedModel:
             entities = m.predict_entities(texts)
             tags = m.predict(texts)
             return [
-                {"tags": [str(t) for t in row_tags],
-                 "entities": [{**e, "score": float(e["score"])} for e in row_entities]}
+                {
+                    "tags": [str(t) for t in row_tags],
+                    "entities": [{**e, "score": float(e["score"])} for e in row_entities],
+                }
                 for row_tags, row_entities in zip(tags, entities)
             ]
         raise _ClientError(404, "This model is an embedder: use POST /transform.")
@@ -198,8 +227,10 @@ class ServedModel:
     def transform(self, texts):
         if self.kind != "embedder":
             raise _ClientError(404, f"This model is a {self.kind}: use POST /predict.")
-        return [{"embedding": row.tolist()}
-                for row in np.asarray(self.model.transform(texts), dtype=np.float32)]
+        return [
+            {"embedding": row.tolist()}
+            for row in np.asarray(self.model.transform(texts), dtype=np.float32)
+        ]
 
 
 def _json_scalar(value):
@@ -414,8 +445,9 @@ def check_request_texts(texts, *, max_texts, max_chars, need_words=False):
         raise _ClientError(422, '"texts" is empty: send at least one text.')
     if len(texts) > max_texts:
         raise _ClientError(
-            413, f'"texts" has {len(texts)} items; this server takes at most {max_texts} per '
-            "request. Split the request."
+            413,
+            f'"texts" has {len(texts)} items; this server takes at most {max_texts} per '
+            "request. Split the request.",
         )
     problems, too_long = [], []
     pair = isinstance(texts[0], list)
@@ -426,8 +458,10 @@ def check_request_texts(texts, *, max_texts, max_chars, need_words=False):
             return f"texts[{i}]: {len(text)} characters; the limit is {max_chars} per text"
         at = _lone_surrogate(text)
         if at is not None:
-            return (f"texts[{i}]: invalid Unicode at character {at} (a lone surrogate, "
-                    "not a character); send UTF-8 text")
+            return (
+                f"texts[{i}]: invalid Unicode at character {at} (a lone surrogate, "
+                "not a character); send UTF-8 text"
+            )
         if need_words and (not text or text.isspace()):
             return f"texts[{i}]: no words (empty or only spaces); a token classifier tags words"
         return None
@@ -469,8 +503,10 @@ def _describe_validation_errors(errors):
         kind = error.get("type", "")
         if kind == "json_invalid":
             status = 400
-            problems.append(f"malformed JSON: {error.get('msg', '')}"
-                            f" ({error.get('ctx', {}).get('error', 'cannot parse')})")
+            problems.append(
+                f"malformed JSON: {error.get('msg', '')}"
+                f" ({error.get('ctx', {}).get('error', 'cannot parse')})"
+            )
         elif kind == "extra_forbidden":
             problems.append(f'unknown field "{where}"; the body takes only "texts"')
         elif kind == "missing" and where == "body":
@@ -512,10 +548,17 @@ class BodyLimit:
 
     async def _refuse(self, send, message):
         body = _json_error_body(413, message)
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope, receive, send):
@@ -604,10 +647,15 @@ def _schemas(config):
 
     text = {"type": "string", "maxLength": config.max_chars}
     texts_schema = {
-        "type": "array", "minItems": 1, "maxItems": config.max_texts,
-        "items": {"anyOf": [
-            text, {"type": "array", "items": text, "minItems": 2, "maxItems": 2},
-        ]},
+        "type": "array",
+        "minItems": 1,
+        "maxItems": config.max_texts,
+        "items": {
+            "anyOf": [
+                text,
+                {"type": "array", "items": text, "minItems": 2, "maxItems": 2},
+            ]
+        },
         "description": (
             f"Texts (strings), or [text, text] pairs for a model fitted on pairs; at most "
             f"{config.max_texts} per request, {config.max_chars} characters each."
@@ -660,8 +708,13 @@ def _schemas(config):
         """One prediction per text, by the model's kind."""
 
         model: str
-        predictions: list[ClassPrediction | MultilabelPrediction | ValuePrediction
-                          | ValuesPrediction | TokenPrediction]
+        predictions: list[
+            ClassPrediction
+            | MultilabelPrediction
+            | ValuePrediction
+            | ValuesPrediction
+            | TokenPrediction
+        ]
 
     class Embeddings(BaseModel):
         model: str
@@ -677,8 +730,10 @@ def _schemas(config):
         model: str
         estimator: str
         kind: str = Field(description="classifier, regressor, token_classifier or embedder")
-        task: str = Field(description="classification, multilabel classification, "
-                                      "regression, token classification or embedding")
+        task: str = Field(
+            description="classification, multilabel classification, "
+            "regression, token classification or embedding"
+        )
         runtime: str = Field(description="onnx or torch")
         precision: str = Field(description="ONNX: int8 or fp32; torch: fp32, bf16 or fp16")
         pairs: bool
@@ -699,8 +754,11 @@ def _schemas(config):
         docs: str | None
         openapi: str | None
 
-    return {name: value for name, value in locals().items()
-            if isinstance(value, type) and issubclass(value, BaseModel)}
+    return {
+        name: value
+        for name, value in locals().items()
+        if isinstance(value, type) and issubclass(value, BaseModel)
+    }
 
 
 def create_app(model=None, config=None, **options):
@@ -749,21 +807,29 @@ def create_app(model=None, config=None, **options):
 
     registry = CollectorRegistry()
     requests_total = Counter(
-        "sktransformers_requests", "HTTP requests by endpoint and status code.",
-        ["endpoint", "status"], registry=registry,
+        "sktransformers_requests",
+        "HTTP requests by endpoint and status code.",
+        ["endpoint", "status"],
+        registry=registry,
     )
     latency = Histogram(
-        "sktransformers_request_duration_seconds", "Request latency by endpoint.", ["endpoint"],
+        "sktransformers_request_duration_seconds",
+        "Request latency by endpoint.",
+        ["endpoint"],
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         registry=registry,
     )
     batch_sizes = Histogram(
-        "sktransformers_batch_size", "Texts per model call (after micro-batching).",
-        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), registry=registry,
+        "sktransformers_batch_size",
+        "Texts per model call (after micro-batching).",
+        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+        registry=registry,
     )
     model_info = Gauge(
-        "sktransformers_model_info", "The model served (value 1).",
-        ["name", "kind", "runtime", "version", "sktransformers_version"], registry=registry,
+        "sktransformers_model_info",
+        "The model served (value 1).",
+        ["name", "kind", "runtime", "version", "sktransformers_version"],
+        registry=registry,
     )
     ready = Gauge("sktransformers_model_ready", "1 once the model is loaded.", registry=registry)
     state = {"model": None, "error": None}
@@ -775,8 +841,11 @@ def create_app(model=None, config=None, **options):
         return served.predict(texts) if endpoint == "predict" else served.transform(texts)
 
     batcher = MicroBatcher(
-        run, max_batch_size=config.max_batch_size, max_wait_ms=config.max_wait_ms,
-        executor=executor, on_batch=batch_sizes.observe,
+        run,
+        max_batch_size=config.max_batch_size,
+        max_wait_ms=config.max_wait_ms,
+        executor=executor,
+        on_batch=batch_sizes.observe,
     )
 
     def set_model(served):
@@ -785,20 +854,30 @@ def create_app(model=None, config=None, **options):
             # on CPUs it only adds padding and waiting (see the Deploying page).
             batcher.max_batch_size = AUTO_GPU_BATCH_SIZE if served.on_gpu else 1
         state["model"] = served
-        model_info.labels(served.name, served.kind, served.runtime, served.version,
-                          __version__).set(1)
+        model_info.labels(
+            served.name, served.kind, served.runtime, served.version, __version__
+        ).set(1)
         ready.set(1)
         logger.info(
             "serving %s from %s: %s (%s), %s runtime, precision %s, made by sktransformers %s; "
-            "sktransformers %s", served.name, served.directory or "memory", served.task,
-            served.kind, served.runtime, served.precision, served.version, __version__,
+            "sktransformers %s",
+            served.name,
+            served.directory or "memory",
+            served.task,
+            served.kind,
+            served.runtime,
+            served.precision,
+            served.version,
+            __version__,
         )
 
     async def load_in_background():
         try:
             served = await asyncio.get_running_loop().run_in_executor(
-                executor, lambda: load_model(config.directory, threads=config.threads,
-                                             precision=config.precision)
+                executor,
+                lambda: load_model(
+                    config.directory, threads=config.threads, precision=config.precision
+                ),
             )
         except Exception:  # the details go to the log, never to a client
             logger.exception("could not load the model in %s", config.directory)
@@ -829,21 +908,29 @@ def create_app(model=None, config=None, **options):
     docs_url = "/docs" if config.docs else None
     openapi_url = "/openapi.json" if config.docs else None
     app = FastAPI(
-        title="sktransformers", version=__version__, lifespan=lifespan,
+        title="sktransformers",
+        version=__version__,
+        lifespan=lifespan,
         description="Predictions of a fitted sktransformers model.",
-        docs_url=docs_url, redoc_url=None, openapi_url=openapi_url,
+        docs_url=docs_url,
+        redoc_url=None,
+        openapi_url=openapi_url,
     )
     app.state.config = config
     app.state.batcher = batcher
     app.state.registry = registry
 
     def error(status, message, problems=None, headers=None):
-        return JSONResponse({"error": message, "problems": problems or [message]},
-                            status_code=status, headers=headers)
+        return JSONResponse(
+            {"error": message, "problems": problems or [message]},
+            status_code=status,
+            headers=headers,
+        )
 
     def not_serving():
-        return error(503, "the model is still loading" if state["error"] is None
-                     else state["error"])
+        return error(
+            503, "the model is still loading" if state["error"] is None else state["error"]
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request, exc):
@@ -859,8 +946,16 @@ def create_app(model=None, config=None, **options):
         logger.exception("internal error on %s", request.url.path)
         return error(500, f"internal error: {type(exc).__name__}")
 
-    known = {"/predict", "/transform", "/healthz", "/readyz", "/metrics", "/",
-             "/docs", "/openapi.json"}
+    known = {
+        "/predict",
+        "/transform",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/",
+        "/docs",
+        "/openapi.json",
+    }
     # Innermost first: the body limit, then the metrics around it (its 413s are counted).
     app.add_middleware(BodyLimit, limit=config.body_limit)
 
@@ -883,7 +978,9 @@ def create_app(model=None, config=None, **options):
             return not_serving()
         try:
             texts, pair = check_request_texts(
-                body.texts, max_texts=config.max_texts, max_chars=config.max_chars,
+                body.texts,
+                max_texts=config.max_texts,
+                max_chars=config.max_chars,
                 need_words=served.kind == "token_classifier",
             )
             if endpoint == "predict" and served.kind == "embedder":
@@ -923,28 +1020,46 @@ def create_app(model=None, config=None, **options):
         """Embeddings (embedders only)."""
         return await answer("transform", body)
 
-    @app.get("/healthz", response_model=schemas["Health"],
-             responses={503: {**errors, "description": "The model failed to load"}})
+    @app.get(
+        "/healthz",
+        response_model=schemas["Health"],
+        responses={503: {**errors, "description": "The model failed to load"}},
+    )
     async def healthz():
         """Liveness: the process answers (503 if the model failed to load)."""
         if state["error"] is not None:
             return not_serving()
         return {"status": "ok"}
 
-    @app.get("/readyz", response_model=schemas["Ready"],
-             responses={503: {**errors, "description": "The model is not loaded (yet)"}})
+    @app.get(
+        "/readyz",
+        response_model=schemas["Ready"],
+        responses={503: {**errors, "description": "The model is not loaded (yet)"}},
+    )
     async def readyz():
         """Readiness: the model is loaded, and what it is."""
         served = state["model"]
         if served is None:
             return not_serving()
-        return {"status": "ready", **served.describe(), "max_batch_size": batcher.max_batch_size,
-                "max_texts": config.max_texts, "max_chars": config.max_chars,
-                "max_body_bytes": config.body_limit}
+        return {
+            "status": "ready",
+            **served.describe(),
+            "max_batch_size": batcher.max_batch_size,
+            "max_texts": config.max_texts,
+            "max_chars": config.max_chars,
+            "max_body_bytes": config.body_limit,
+        }
 
-    @app.get("/metrics", response_class=Response, responses={
-        200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-              "description": "Prometheus text format"}})
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "description": "Prometheus text format",
+            }
+        },
+    )
     async def metrics():
         """Prometheus metrics."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
@@ -954,12 +1069,19 @@ def create_app(model=None, config=None, **options):
         """What this service is, and where its endpoints are."""
         served = state["model"]
         return {
-            "service": "sktransformers", "version": __version__, "ready": served is not None,
+            "service": "sktransformers",
+            "version": __version__,
+            "ready": served is not None,
             "model": None if served is None else served.name,
-            "endpoints": {"predict": "POST /predict", "transform": "POST /transform",
-                          "liveness": "GET /healthz", "readiness": "GET /readyz",
-                          "metrics": "GET /metrics"},
-            "docs": docs_url, "openapi": openapi_url,
+            "endpoints": {
+                "predict": "POST /predict",
+                "transform": "POST /transform",
+                "liveness": "GET /healthz",
+                "readiness": "GET /readyz",
+                "metrics": "GET /metrics",
+            },
+            "docs": docs_url,
+            "openapi": openapi_url,
         }
 
     return app
@@ -979,13 +1101,23 @@ def _log_config(log_level):
 
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["sktransformers"] = {
-        "handlers": ["default"], "level": log_level.upper(), "propagate": False,
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
     }
     return log_config
 
 
-def serve(directory, *, host="127.0.0.1", port=8000, workers=1, log_level="info",
-          graceful_timeout=30.0, **options):
+def serve(
+    directory,
+    *,
+    host="127.0.0.1",
+    port=8000,
+    workers=1,
+    log_level="info",
+    graceful_timeout=30.0,
+    **options,
+):
     """Run the server (blocking) with uvicorn; see ``sktransformers serve --help``."""
     _import_serving()
     import uvicorn
@@ -999,7 +1131,12 @@ def serve(directory, *, host="127.0.0.1", port=8000, workers=1, log_level="info"
     config.check()
     os.environ[ENV_CONFIG] = json.dumps(config.__dict__)
     uvicorn.run(
-        "sktransformers._serve:app_from_env", factory=True, host=host, port=port,
-        workers=workers, log_level=log_level, timeout_graceful_shutdown=graceful_timeout,
+        "sktransformers._serve:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=graceful_timeout,
         log_config=_log_config(log_level),
     )

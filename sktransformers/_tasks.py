@@ -150,8 +150,9 @@ def _normalise_labels(values):
     values = np.asarray(values)
     if values.dtype == object:
         kinds = {type(v) for v in values}
-        numeric = all(issubclass(k, (int, float, np.number)) and not issubclass(k, bool)
-                      for k in kinds)
+        numeric = all(
+            issubclass(k, (int, float, np.number)) and not issubclass(k, bool) for k in kinds
+        )
         if len(kinds) > 1 and not numeric:
             raise TypeError(f"mixes label types {sorted(k.__name__ for k in kinds)}.")
         if numeric and kinds:
@@ -180,8 +181,9 @@ class ClassificationTask(Task):
         self.class_weight = None if class_weight is None else np.asarray(class_weight, float)
 
     @classmethod
-    def from_targets(cls, y, *, classes=None, class_weight=None, name="default",
-                     allow_missing=False):
+    def from_targets(
+        cls, y, *, classes=None, class_weight=None, name="default", allow_missing=False
+    ):
         """Check labels (and ``classes``/``class_weight``) and build the task."""
         from sklearn.utils.multiclass import check_classification_targets
 
@@ -255,8 +257,11 @@ class ClassificationTask(Task):
 
     @classmethod
     def from_json(cls, data):
-        return cls(_labels_from_json(data["classes"]), data.get("class_weight"),
-                   name=data.get("name", "default"))
+        return cls(
+            _labels_from_json(data["classes"]),
+            data.get("class_weight"),
+            name=data.get("name", "default"),
+        )
 
 
 def _all_classes(seen, classes, what):
@@ -388,7 +393,8 @@ class MultiLabelTask(Task):
                 always = [keys[j] for j in np.flatnonzero(negatives == 0)]
                 never = [keys[j] for j in np.flatnonzero(positives == 0)]
                 parts = ([f"labels {always} are set in every row"] if always else []) + (
-                    [f"labels {never} are set in no row"] if never else [])
+                    [f"labels {never} are set in no row"] if never else []
+                )
                 warnings.warn(
                     f"class_weight='balanced': {' and '.join(parts)}, so negatives / "
                     "positives is no weight for them (0 would stop them from being learned); "
@@ -459,8 +465,12 @@ class MultiLabelTask(Task):
 
     @classmethod
     def from_json(cls, data):
-        return cls(data["n_labels"], data.get("label_names"), data.get("pos_weight"),
-                   name=data.get("name", "default"))
+        return cls(
+            data["n_labels"],
+            data.get("label_names"),
+            data.get("pos_weight"),
+            name=data.get("name", "default"),
+        )
 
 
 # ----------------------------------------------------------------------
@@ -555,8 +565,11 @@ class RegressionTask(Task):
         return float(r2_score(target[keep], output[keep]))
 
     def to_json(self):
-        return {**super().to_json(), "y_mean": self.y_mean.tolist(),
-                "y_scale": self.y_scale.tolist()}
+        return {
+            **super().to_json(),
+            "y_mean": self.y_mean.tolist(),
+            "y_scale": self.y_scale.tolist(),
+        }
 
     @classmethod
     def from_json(cls, data):

@@ -51,7 +51,7 @@ def _check_encodable(text, where, i):
     except UnicodeEncodeError as exc:
         raise ValueError(
             f"X has invalid Unicode at {where}row {i}, character {exc.start}: "
-            f"{text[exc.start:exc.end]!r} is a lone surrogate, not a character. Decode the "
+            f"{text[exc.start : exc.end]!r} is a lone surrogate, not a character. Decode the "
             "source with errors='replace' or fix the text."
         ) from None
     return text
@@ -153,7 +153,6 @@ def check_texts(X, *, allow_pairs=True, allow_mixed=False):
     if allow_mixed and all(s is None for s in second):
         second = None
     return TextInput(_check_column(columns[0], "column 0, "), second)
-
 
 
 # ----------------------------------------------------------------------
@@ -279,8 +278,10 @@ def check_words(X):
             raise ValueError(f"X has {X.shape[1]} columns; expected one column of texts.")
         X = X.iloc[:, 0]
     scalar = isinstance(X, np.ndarray) and X.ndim == 0
-    if scalar or isinstance(X, (bytes, bytearray, dict, set, frozenset)) or not hasattr(
-        X, "__len__"
+    if (
+        scalar
+        or isinstance(X, (bytes, bytearray, dict, set, frozenset))
+        or not hasattr(X, "__len__")
     ):
         raise TypeError(
             "X must be a list, tuple, array or pandas Series of texts (strings or lists of "
@@ -319,7 +320,6 @@ def check_words(X):
         offsets.append(spans)
         texts.append(text)
     return WordInput(words, offsets, texts)
-
 
 
 # ----------------------------------------------------------------------

@@ -139,8 +139,7 @@ callbacks, random_state, verbose
         return words
 
     def _encode_inputs(self, inputs):
-        return encode_words(self.tokenizer_, inputs.words, self.max_length,
-                            window_stride(self))
+        return encode_words(self.tokenizer_, inputs.words, self.max_length, window_stride(self))
 
     def _build_tasks(self, y, inputs, *, classes=None):
         tags = check_tags(y, inputs.words)
@@ -251,18 +250,29 @@ callbacks, random_state, verbose
             entities = []
             for kind, start, end in entity_spans(tags):
                 a, b = inputs.offsets[i][start][0], inputs.offsets[i][end - 1][1]
-                entities.append({
-                    "entity": kind,
-                    "start": int(a),
-                    "end": int(b),
-                    "text": inputs.texts[i][a:b],
-                    "score": float(proba[np.arange(start, end), best[start:end]].mean()),
-                })
+                entities.append(
+                    {
+                        "entity": kind,
+                        "start": int(a),
+                        "end": int(b),
+                        "text": inputs.texts[i][a:b],
+                        "score": float(proba[np.arange(start, end), best[start:end]].mean()),
+                    }
+                )
             results.append(entities)
         return results
 
-    def explain(self, X, *, word=None, target=None, method="integrated_gradients", n_steps=50,
-                baseline="pad", batch_size=None):
+    def explain(
+        self,
+        X,
+        *,
+        word=None,
+        target=None,
+        method="integrated_gradients",
+        n_steps=50,
+        baseline="pad",
+        batch_size=None,
+    ):
         """Why did a word get its tag: a score per word of the sentence.
 
         Each explanation takes one word of one text and scores every word
@@ -338,8 +348,16 @@ default="integrated_gradients"
         """
         from ._explain import explain
 
-        return explain(self, X, word=word, target=target, method=method, n_steps=n_steps,
-                       baseline=baseline, batch_size=batch_size)
+        return explain(
+            self,
+            X,
+            word=word,
+            target=target,
+            method=method,
+            n_steps=n_steps,
+            baseline=baseline,
+            batch_size=batch_size,
+        )
 
     def score(self, X, y, sample_weight=None):
         """Entity-level micro F1 (strict IOB2 spans), as seqeval's ``f1_score``.

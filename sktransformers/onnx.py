@@ -68,8 +68,7 @@ def _import_onnxruntime():
         import onnxruntime
     except ImportError:
         raise ImportError(
-            "The ONNX runtime needs onnxruntime and tokenizers: "
-            f"{install_hint('onnx')}."
+            f"The ONNX runtime needs onnxruntime and tokenizers: {install_hint('onnx')}."
         ) from None
     return onnxruntime
 
@@ -93,8 +92,9 @@ def read_config(directory):
     return config
 
 
-def load(directory, *, precision=None, threads=None, batch_size=None, providers=None,
-         spinning=True):
+def load(
+    directory, *, precision=None, threads=None, batch_size=None, providers=None, spinning=True
+):
     """Load an exported model for inference.
 
     Parameters
@@ -139,7 +139,11 @@ def load(directory, *, precision=None, threads=None, batch_size=None, providers=
         "token_classifier": OnnxTokenClassifier,
     }
     return kinds[config["kind"]](
-        directory, config, precision=precision, threads=threads, batch_size=batch_size,
+        directory,
+        config,
+        precision=precision,
+        threads=threads,
+        batch_size=batch_size,
         spinning=spinning,
         providers=providers,
     )
@@ -151,8 +155,17 @@ class OnnxModel:
     Use :func:`load`, which picks the subclass for the exported estimator.
     """
 
-    def __init__(self, directory, config, *, precision=None, threads=None, batch_size=None,
-                 providers=None, spinning=True):
+    def __init__(
+        self,
+        directory,
+        config,
+        *,
+        precision=None,
+        threads=None,
+        batch_size=None,
+        providers=None,
+        spinning=True,
+    ):
         ort = _import_onnxruntime()
         from tokenizers import Tokenizer
 
@@ -179,10 +192,15 @@ class OnnxModel:
         self.batch_size = batch_size or int(config.get("batch_size") or 64)
         # Only plain names inside the folder, read bounded: the graph from bytes
         # (so ONNX Runtime never opens another file, such as external data).
-        graph_path = _schema.model_file(self.directory, files[precision],
-                                        limit=_schema.GRAPH_LIMIT, what="graph")
-        tokenizer_path = _schema.model_file(self.directory, config["tokenizer_file"],
-                                            limit=_schema.TOKENIZER_LIMIT, what="tokenizer")
+        graph_path = _schema.model_file(
+            self.directory, files[precision], limit=_schema.GRAPH_LIMIT, what="graph"
+        )
+        tokenizer_path = _schema.model_file(
+            self.directory,
+            config["tokenizer_file"],
+            limit=_schema.TOKENIZER_LIMIT,
+            what="tokenizer",
+        )
         tokenizer_text = _schema.read_bytes(tokenizer_path, _schema.TOKENIZER_LIMIT)
         self._graph_path = graph_path
         options = ort.SessionOptions()
@@ -196,14 +214,17 @@ class OnnxModel:
         providers = providers or ["CPUExecutionProvider"]
         try:
             self.session = ort.InferenceSession(
-                _schema.read_bytes(graph_path, _schema.GRAPH_LIMIT), options,
-                providers=providers, disabled_optimizers=_slow_cpu_fusions(providers),
+                _schema.read_bytes(graph_path, _schema.GRAPH_LIMIT),
+                options,
+                providers=providers,
+                disabled_optimizers=_slow_cpu_fusions(providers),
             )
         except Exception as exc:  # noqa: BLE001 - ONNX Runtime's errors have no common base
             if isinstance(exc, MemoryError):
                 raise
-            raise ValueError(f"{graph_path}: not an ONNX graph ONNX Runtime can run: "
-                             f"{str(exc)[:300]}") from exc
+            raise ValueError(
+                f"{graph_path}: not an ONNX graph ONNX Runtime can run: {str(exc)[:300]}"
+            ) from exc
         self._check_graph(graph_path)
         self.max_length = int(config["max_length"])
         self.is_pair_ = bool(config.get("is_pair", False))
@@ -215,8 +236,10 @@ class OnnxModel:
         except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
             if isinstance(exc, MemoryError):
                 raise
-            raise ValueError(f"{tokenizer_path}: not a tokenizer file the tokenizers library "
-                             f"can read: {str(exc)[:300]}") from exc
+            raise ValueError(
+                f"{tokenizer_path}: not a tokenizer file the tokenizers library "
+                f"can read: {str(exc)[:300]}"
+            ) from exc
         self._tokenizer_path = tokenizer_path
         self.tokenizer.no_padding()
         self._truncation(strategy="longest_first", stride=0)
@@ -227,8 +250,13 @@ class OnnxModel:
             self._pair_strategy = "only_second"
 
     def _truncation(self, strategy, stride):
-        self._tokenize(self.tokenizer.enable_truncation, self.max_length,
-                       stride=int(stride or 0), strategy=strategy, direction="right")
+        self._tokenize(
+            self.tokenizer.enable_truncation,
+            self.max_length,
+            stride=int(stride or 0),
+            strategy=strategy,
+            direction="right",
+        )
 
     def _tokenize(self, call, *args, **kwargs):
         """A call into the tokenizer; its failure (a damaged tokenizer file) names the file."""
@@ -237,8 +265,9 @@ class OnnxModel:
         except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
             if isinstance(exc, (MemoryError, TypeError, ValueError)):
                 raise
-            raise ValueError(f"{self._tokenizer_path}: the tokenizer failed: "
-                             f"{str(exc)[:300]}") from exc
+            raise ValueError(
+                f"{self._tokenizer_path}: the tokenizer failed: {str(exc)[:300]}"
+            ) from exc
 
     def _n_outputs(self):
         """Size of the graph's last output axis that ``sktransformers_onnx.json`` describes."""
@@ -248,15 +277,19 @@ class OnnxModel:
         """The graph's inputs and output shape agree with ``sktransformers_onnx.json``."""
         inputs = {i.name for i in self.session.get_inputs()}
         if not {"input_ids", "attention_mask"} <= inputs or not inputs <= set(_schema.ONNX_INPUTS):
-            raise ValueError(f"{path}: the graph's inputs {sorted(inputs)} are not those of an "
-                             f"export ({list(_schema.ONNX_INPUTS)}).")
+            raise ValueError(
+                f"{path}: the graph's inputs {sorted(inputs)} are not those of an "
+                f"export ({list(_schema.ONNX_INPUTS)})."
+            )
         self._input_names = inputs
         outputs = self.session.get_outputs()
         rank = 3 if self.config["kind"] == "token_classifier" else 2
         shape = list(outputs[0].shape) if outputs else []
         if len(shape) != rank:
-            raise ValueError(f"{path}: the graph's output has shape {shape}; an exported "
-                             f"{self.config['kind']} has {rank} axes.")
+            raise ValueError(
+                f"{path}: the graph's output has shape {shape}; an exported "
+                f"{self.config['kind']} has {rank} axes."
+            )
         self._check_outputs(shape[-1])
 
     def _check_outputs(self, size):
@@ -283,8 +316,10 @@ class OnnxModel:
         return self.config.get("sktransformers_version")
 
     def __repr__(self):
-        return (f"{type(self).__name__}({os.fspath(self.directory)!r}, "
-                f"precision={self.precision!r}, threads={self.threads})")
+        return (
+            f"{type(self).__name__}({os.fspath(self.directory)!r}, "
+            f"precision={self.precision!r}, threads={self.threads})"
+        )
 
     # -- the forward pass ----------------------------------------------------
     def _windows(self):
@@ -302,13 +337,16 @@ class OnnxModel:
         stride = self.stride if self._windows() else 0
         if texts.second is None:
             self._truncation("longest_first", stride)
-            encodings = self._tokenize(self.tokenizer.encode_batch, texts.first,
-                                       add_special_tokens=True)
+            encodings = self._tokenize(
+                self.tokenizer.encode_batch, texts.first, add_special_tokens=True
+            )
         else:
             self._truncation(self._pair_strategy, stride)
-            encodings = self._tokenize(self.tokenizer.encode_batch,
-                                       list(zip(texts.first, texts.second)),
-                                       add_special_tokens=True)
+            encodings = self._tokenize(
+                self.tokenizer.encode_batch,
+                list(zip(texts.first, texts.second)),
+                add_special_tokens=True,
+            )
         return self._flatten(encodings)
 
     def _flatten(self, encodings):
@@ -355,12 +393,16 @@ class OnnxModel:
         except Exception as exc:  # noqa: BLE001 - ONNX Runtime's errors have no common base
             if isinstance(exc, MemoryError):
                 raise
-            raise ValueError(f"{self._graph_path}: the graph failed on this input (it may not "
-                             f"match {self._tokenizer_path.name}): {str(exc)[:300]}") from exc
+            raise ValueError(
+                f"{self._graph_path}: the graph failed on this input (it may not "
+                f"match {self._tokenizer_path.name}): {str(exc)[:300]}"
+            ) from exc
         rank = 3 if self.config["kind"] == "token_classifier" else 2
         if out.ndim != rank:
-            raise ValueError(f"{self._graph_path}: the graph returned shape {list(out.shape)}; "
-                             f"expected {rank} axes.")
+            raise ValueError(
+                f"{self._graph_path}: the graph returned shape {list(out.shape)}; "
+                f"expected {rank} axes."
+            )
         self._check_outputs(int(out.shape[-1]))
         return out
 
@@ -538,8 +580,9 @@ class OnnxTokenClassifier(OnnxModel):
         of ``TransformerTokenClassifier``.)
         """
         self._truncation("longest_first", self.stride)
-        encodings = self._tokenize(self.tokenizer.encode_batch, words, is_pretokenized=True,
-                                   add_special_tokens=True)
+        encodings = self._tokenize(
+            self.tokenizer.encode_batch, words, is_pretokenized=True, add_special_tokens=True
+        )
         windows, rows = self._flatten(encodings)
         outputs = self._run_windows(windows)
         n_tags = len(self.classes_)
@@ -592,11 +635,18 @@ class OnnxTokenClassifier(OnnxModel):
                     pos += len(word) + 1
             tags = [str(t) for t in self.classes_[proba.argmax(axis=1)]]
             scores = proba.max(axis=1)
-            results.append([
-                {"entity": label, "start": off[a][0], "end": off[b - 1][1],
-                 "text": text[off[a][0] : off[b - 1][1]], "score": float(scores[a:b].mean())}
-                for label, a, b in entity_spans(tags)
-            ])
+            results.append(
+                [
+                    {
+                        "entity": label,
+                        "start": off[a][0],
+                        "end": off[b - 1][1],
+                        "text": text[off[a][0] : off[b - 1][1]],
+                        "score": float(scores[a:b].mean()),
+                    }
+                    for label, a, b in entity_spans(tags)
+                ]
+            )
         return results
 
     def score(self, X, y):

@@ -22,9 +22,7 @@ def _import_pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError(
-            f"Plotting needs matplotlib: {install_hint('plot')}."
-        ) from None
+        raise ImportError(f"Plotting needs matplotlib: {install_hint('plot')}.") from None
     return plt
 
 
@@ -165,7 +163,8 @@ class HistoryDisplay:
         keys = list(dict.fromkeys(k for row in rows for k in row))
         loss_keys = [k for k in keys if k in ("train_loss", "valid_loss")]
         score_keys = [
-            k for k in keys
+            k
+            for k in keys
             if (k == "valid_score" or k.startswith("valid_score_")) and not k.endswith("_best")
         ]
         self.lines_ = {}
@@ -182,8 +181,9 @@ class HistoryDisplay:
                     kw["color"] = f"C{n_drawn % 10}"
                     if target_ax is score_ax:
                         kw.setdefault("linestyle", "--")
-                (self.lines_[key],) = target_ax.plot(epochs, values, marker=marker,
-                                                     label=label, **kw)
+                (self.lines_[key],) = target_ax.plot(
+                    epochs, values, marker=marker, label=label, **kw
+                )
                 n_drawn += 1
         loss_ax.set_xlabel("epoch")
         loss_ax.set_ylabel("loss")
@@ -205,8 +205,12 @@ class HistoryDisplay:
                 score_ax.legend()
             else:
                 score_ax.text(
-                    0.5, 0.5, "no validation set\n(set validation_fraction)",
-                    ha="center", va="center", transform=score_ax.transAxes,
+                    0.5,
+                    0.5,
+                    "no validation set\n(set validation_fraction)",
+                    ha="center",
+                    va="center",
+                    transform=score_ax.transAxes,
                 )
         for a in (loss_ax, score_ax):
             # Epochs are whole numbers.

@@ -129,9 +129,7 @@ def _import(name, what):
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise ImportError(
-            f"{what} logging needs {name}: {install_hint('tracking')}."
-        ) from None
+        raise ImportError(f"{what} logging needs {name}: {install_hint('tracking')}.") from None
 
 
 def tensorboard_tag(key):
@@ -307,7 +305,8 @@ class MlflowLogger(Callback):
             name = self.experiment_name or "Default"
             experiment = self.client_.get_experiment_by_name(name)
             experiment_id = (
-                self.client_.create_experiment(name) if experiment is None
+                self.client_.create_experiment(name)
+                if experiment is None
                 else experiment.experiment_id
             )
             self.run_, self.started_ = self.client_.create_run(experiment_id), "client"

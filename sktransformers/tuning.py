@@ -623,8 +623,11 @@ def _storage_url(storage):
     import importlib.util
 
     scheme, rest = storage.split("://", 1)
-    if scheme in ("postgresql", "postgres") and importlib.util.find_spec("psycopg") is None \
-            and importlib.util.find_spec("psycopg2"):
+    if (
+        scheme in ("postgresql", "postgres")
+        and importlib.util.find_spec("psycopg") is None
+        and importlib.util.find_spec("psycopg2")
+    ):
         scheme = "postgresql+psycopg2"
     url = f"{scheme}://{_quoted_user_info(rest)}"
     from sqlalchemy.engine import make_url
@@ -648,7 +651,7 @@ def _user_info_end(rest):
         return -1
     at = rest.find("@")
     while at >= 0:
-        host = re.split(r"[/?#]", rest[at + 1:], maxsplit=1)[0]
+        host = re.split(r"[/?#]", rest[at + 1 :], maxsplit=1)[0]
         if _HOST_PORT.fullmatch(host):
             return at
         at = rest.find("@", at + 1)
@@ -682,8 +685,9 @@ def _masked_url(storage):
     return f"{scheme}{sep}{user}:***{rest[at:]}"
 
 
-def _open_storage(storage, attempts=5, *, heartbeat_interval=None, grace_period=None,
-                  max_retry=None):
+def _open_storage(
+    storage, attempts=5, *, heartbeat_interval=None, grace_period=None, max_retry=None
+):
     """Open a database URL as an optuna ``RDBStorage``; other values pass through.
 
     With ``heartbeat_interval``, running trials write heartbeats and a trial

@@ -13,7 +13,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-
 @pytest.fixture(scope="session")
 def tiny_model_dir():
     """A 2-layer, 32-wide random BERT saved with the real all-MiniLM-L6-v2 tokenizer."""

@@ -68,15 +68,12 @@ def test_synonym_table_has_no_self_and_keeps_negations():
     table = synonym_table()
     assert len(table) > 500
     assert all(word not in alts for word, alts in table.items())
-    out = TextAugmenter(methods=("synonym",), p=1.0, random_state=0).augment(
-        ["not a good film"]
-    )[0]
+    out = TextAugmenter(methods=("synonym",), p=1.0, random_state=0).augment(["not a good film"])[0]
     assert out.split()[0] == "not"  # stop words and negations are never replaced
 
 
 def test_custom_synonyms_and_case():
-    aug = TextAugmenter(methods=("synonym",), p=1.0, synonyms={"great": ["superb"]},
-                        random_state=0)
+    aug = TextAugmenter(methods=("synonym",), p=1.0, synonyms={"great": ["superb"]}, random_state=0)
     assert aug.augment(["Great film"]) == ["Superb film"]
 
 
@@ -170,12 +167,14 @@ def test_augment_training_set_hook():
 
 
 def test_embedding_neighbours_from_the_tiny_model(tiny_model_dir):
-    table = embedding_neighbours({"film", "great", "zzzqqq"}, tiny_model_dir, k=3,
-                                 min_similarity=-1.0)
+    table = embedding_neighbours(
+        {"film", "great", "zzzqqq"}, tiny_model_dir, k=3, min_similarity=-1.0
+    )
     assert set(table) == {"film", "great"}
     assert len(table["film"]) == 3 and "film" not in table["film"]
-    aug = TextAugmenter(methods=("embedding",), embedding_model=tiny_model_dir, p=0.5,
-                        random_state=0)
+    aug = TextAugmenter(
+        methods=("embedding",), embedding_model=tiny_model_dir, p=0.5, random_state=0
+    )
     out = aug.augment(["a great film"])[0].split()
     assert out[0] == "a" and out[1:] != ["great", "film"]
 

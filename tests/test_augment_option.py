@@ -36,8 +36,9 @@ class SpyAugmenter(TextAugmenter):
 
     def fit_resample(self, X, y):
         X_res, y_res = super().fit_resample(X, y)
-        type(self).calls.append({"X": list(X), "y": y, "X_res": list(X_res),
-                                 "random_state": self.random_state})
+        type(self).calls.append(
+            {"X": list(X), "y": y, "X_res": list(X_res), "random_state": self.random_state}
+        )
         return X_res, y_res
 
 
@@ -111,8 +112,9 @@ def test_validation_split_is_not_augmented(tiny_model_dir, monkeypatch):
 def test_random_state_makes_it_reproducible(tiny_model_dir):
     def fit(random_state, augment=None):
         augment = SpyAugmenter() if augment is None else augment
-        return TransformerClassifier(tiny_model_dir, augment=augment,
-                                     **{**FAST, "random_state": random_state}).fit(X, Y)
+        return TransformerClassifier(
+            tiny_model_dir, augment=augment, **{**FAST, "random_state": random_state}
+        ).fit(X, Y)
 
     a, b = fit(0), fit(0)
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-6)
@@ -203,8 +205,12 @@ def test_multilabel_regressor_and_multitask(tiny_model_dir):
     assert _rows(clf.fit(X, indicator)) == 16 and clf.multilabel_
     reg = TransformerRegressor(tiny_model_dir, augment=TextAugmenter(n_aug=2), **FAST)
     assert _rows(reg.fit(X, np.arange(8.0))) == 24
-    Y_frame = pd.DataFrame({"sentiment": ["pos", "neg", "pos", "neg"] + [None] * 4,
-                            "score": [np.nan] * 4 + [1.5, 2.5, 3.5, 4.5]})
+    Y_frame = pd.DataFrame(
+        {
+            "sentiment": ["pos", "neg", "pos", "neg"] + [None] * 4,
+            "score": [np.nan] * 4 + [1.5, 2.5, 3.5, 4.5],
+        }
+    )
     mt = MultiTaskTransformer(tiny_model_dir, augment=TextAugmenter(), **FAST).fit(X, Y_frame)
     assert _rows(mt) == 16
     assert mt.task_kinds_ == {"sentiment": "classification", "score": "regression"}

@@ -59,18 +59,41 @@ def char_model_dir(tmp_path_factory):
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     path = tmp_path_factory.mktemp("char-bert")
-    chars = sorted({c for t in REVIEWS + NER_TEXTS + ["北京上海"] for c in t
-                    if not c.isascii() and not c.isspace()})
+    chars = sorted(
+        {
+            c
+            for t in REVIEWS + NER_TEXTS + ["北京上海"]
+            for c in t
+            if not c.isascii() and not c.isspace()
+        }
+    )
     latin = list("abcdefghijklmnopqrstuvwxyz0123456789")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *latin,
-             *("##" + c for c in latin)]
-    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)},
-                                  do_lower_case=True, tokenize_chinese_chars=True)
+    vocab = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        *chars,
+        *latin,
+        *("##" + c for c in latin),
+    ]
+    tokenizer = BertTokenizerFast(
+        vocab={token: i for i, token in enumerate(vocab)},
+        do_lower_case=True,
+        tokenize_chinese_chars=True,
+    )
     tokenizer.save_pretrained(path)
     state = torch.random.get_rng_state()
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(path)
     torch.random.set_rng_state(state)
     return str(path)
@@ -83,8 +106,15 @@ def ner(char_model_dir):
     y = NER_TAGS + [["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]] * 2
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # the character vocabulary covers the texts
-        model = TransformerTokenClassifier(char_model_dir, max_epochs=30, lr=5e-3, batch_size=6,
-                                           warmup_ratio=0.0, device="cpu", random_state=0)
+        model = TransformerTokenClassifier(
+            char_model_dir,
+            max_epochs=30,
+            lr=5e-3,
+            batch_size=6,
+            warmup_ratio=0.0,
+            device="cpu",
+            random_state=0,
+        )
         model.fit(X, y)
     return model
 
@@ -97,7 +127,17 @@ def test_word_spans_split_cjk_characters_and_keep_latin_runs():
     assert _words(text) == ["我", "在", "Google", "工", "作", "了", "3", "年"]
     assert word_spans(text)[2] == (2, 8)
     assert _words("COVID-19病例增加3.5倍，OK？") == [
-        "COVID-19", "病", "例", "增", "加", "3.5", "倍", "，", "OK", "？"]
+        "COVID-19",
+        "病",
+        "例",
+        "增",
+        "加",
+        "3.5",
+        "倍",
+        "，",
+        "OK",
+        "？",
+    ]
     # Kana, hangul, full-width forms are single characters; U+3000 is a space.
     assert _words("東京タワー　한국 ＡＢ") == ["東", "京", "タ", "ワ", "ー", "한", "국", "Ａ", "Ｂ"]
     # English splits as str.split; Thai has no CJK and stays one run (a stated limit).
@@ -110,7 +150,9 @@ def test_word_spans_split_cjk_characters_and_keep_latin_runs():
 
 def test_words_join_without_spaces_next_to_cjk():
     assert join_words(["我", "在", "Google", "工", "作", "Inc", "3"]) == (
-        "我在Google工作Inc 3", [(0, 1), (1, 2), (2, 8), (8, 9), (9, 10), (10, 13), (14, 15)])
+        "我在Google工作Inc 3",
+        [(0, 1), (1, 2), (2, 8), (8, 9), (9, 10), (10, 13), (14, 15)],
+    )
     assert join_words(["a", "b"])[0] == "a b"
     inputs = check_words([list("张伟在北京"), "张伟 在北京", ["Ada", "Lovelace"]])
     assert inputs.texts == ["张伟在北京", "张伟 在北京", "Ada Lovelace"]
@@ -146,14 +188,17 @@ def test_loaders_read_tiny_files_and_say_where_data_comes_from(tmp_path, monkeyp
     (folder / "train.csv").write_text('label,review\n1,"很好,干净"\n0,太吵\n', encoding="utf-8")
     ner_dir = tmp_path / "chinese" / "peoples_daily_ner"
     ner_dir.mkdir()
-    (ner_dir / "train.txt").write_text("张 B-PER\n伟 I-PER\n来 O\n\n\n北 B-LOC\n京 I-LOC\n",
-                                       encoding="utf-8")
+    (ner_dir / "train.txt").write_text(
+        "张 B-PER\n伟 I-PER\n来 O\n\n\n北 B-LOC\n京 I-LOC\n", encoding="utf-8"
+    )
     reviews, labels = load_chnsenticorp(data_dir=tmp_path)
     assert reviews.tolist() == ["很好,干净", "太吵"] and labels.tolist() == [1, 0]
     assert list(load_chnsenticorp(data_dir=folder, as_frame=True).columns) == ["label", "review"]
     monkeypatch.setenv("SKTRANSFORMERS_DATA_DIR", str(tmp_path))
-    assert load_peoples_daily_ner() == ([["张", "伟", "来"], ["北", "京"]],
-                                        [["B-PER", "I-PER", "O"], ["B-LOC", "I-LOC"]])
+    assert load_peoples_daily_ner() == (
+        [["张", "伟", "来"], ["北", "京"]],
+        [["B-PER", "I-PER", "O"], ["B-LOC", "I-LOC"]],
+    )
     frame = load_peoples_daily_ner(data_dir=tmp_path / "chinese", as_frame=True)
     assert frame["tokens"].tolist()[1] == ["北", "京"]
     with pytest.raises(FileNotFoundError, match="ChnSentiCorp.*|SKTRANSFORMERS_DATA_DIR"):
@@ -187,8 +232,9 @@ def test_chinese_augmentation_keeps_the_label_bearing_content(method):
             assert re.sub(words, "#", after) == re.sub(words, "#", before)
         elif method == "swap":  # same characters; negations stay where they were
             assert sorted(a) == sorted(b)
-            assert [i for i, c in enumerate(b) if c in "不没"] == \
-                   [i for i, c in enumerate(a) if c in "不没"]
+            assert [i for i, c in enumerate(b) if c in "不没"] == [
+                i for i, c in enumerate(a) if c in "不没"
+            ]
         elif method == "delete":  # characters dropped, never a negation
             assert len(a) < len(b)
             assert b.count("不") == a.count("不") and b.count("没") == a.count("没")
@@ -210,12 +256,10 @@ def test_language_is_picked_by_script_or_forced():
     assert auto == TextAugmenter(language="en", random_state=0).augment(english)
     # English rules on Chinese text: the English table has none of its words.
     text = ["房间很干净，非常满意"]
-    assert TextAugmenter(methods=("synonym",), language="en", random_state=0).augment(text) \
-        == text
+    assert TextAugmenter(methods=("synonym",), language="en", random_state=0).augment(text) == text
     zh = TextAugmenter(methods=("synonym",), p=1.0, language="zh", random_state=0).augment(text)
     assert zh != text and "，" in zh[0]
-    custom = TextAugmenter(methods=("synonym",), p=1.0, synonyms={"干净": ["整洁"]},
-                           random_state=0)
+    custom = TextAugmenter(methods=("synonym",), p=1.0, synonyms={"干净": ["整洁"]}, random_state=0)
     assert custom.augment(["房间很干净"]) == ["房间很整洁"]
     with pytest.raises(ValueError, match="language"):
         TextAugmenter(language="fr").augment(text)
@@ -233,7 +277,8 @@ def test_fit_warns_when_the_tokenizer_cannot_read_the_script(tiny_model_dir, cha
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         english = TransformerClassifier(tiny_model_dir, **params).fit(
-            ["a great film", "a dull film", "loved it", "hated it"], [1, 0, 1, 0])
+            ["a great film", "a dull film", "loved it", "hated it"], [1, 0, 1, 0]
+        )
         chinese = TransformerClassifier(char_model_dir, **params).fit(REVIEWS, LABELS)
     assert english.unk_share_ == 0.0 and chinese.unk_share_ == 0.0
     with pytest.warns(UserWarning, match="bert-base-chinese"):
@@ -251,11 +296,14 @@ def test_token_classifier_tags_characters_with_exact_offsets(ner):
     assert tags[1] == NER_TAGS[1]
     entities = ner.predict_entities([text, "张伟在北京大学读书", list("李娜去上海出差")])
     assert [(e["entity"], e["start"], e["end"], e["text"]) for e in entities[0]] == [
-        ("ORG", 2, 8, "Google")]
+        ("ORG", 2, 8, "Google")
+    ]
     assert [(e["entity"], e["text"]) for e in entities[1]] == [("PER", "张伟"), ("ORG", "北京大学")]
     # Lists of characters: offsets into the characters joined with no spaces.
     assert [(e["entity"], e["start"], e["end"], e["text"]) for e in entities[2]] == [
-        ("PER", 0, 2, "李娜"), ("LOC", 3, 5, "上海")]
+        ("PER", 0, 2, "李娜"),
+        ("LOC", 3, 5, "上海"),
+    ]
     assert ner.score(NER_TEXTS, NER_TAGS) == 1.0
 
 
@@ -275,8 +323,9 @@ def test_save_load_and_onnx_runtime_keep_the_characters(ner, tmp_path):
     ner.export_onnx(tmp_path / "onnx")
     model = skonnx.load(tmp_path / "onnx")
     assert model.predict(X) == ner.predict(X)
-    assert [[{k: e[k] for k in keys} for e in row] for row in model.predict_entities(X)] == \
-        [[{k: e[k] for k in keys} for e in row] for row in ner.predict_entities(X)]
+    assert [[{k: e[k] for k in keys} for e in row] for row in model.predict_entities(X)] == [
+        [{k: e[k] for k in keys} for e in row] for row in ner.predict_entities(X)
+    ]
 
 
 def test_explanations_score_characters(ner, char_model_dir):
@@ -284,8 +333,9 @@ def test_explanations_score_characters(ner, char_model_dir):
     exp = ner.explain([text], word=2, method="occlusion")[0]
     assert exp.words == _words(text) and exp.word == "Google"
     assert exp.offsets == word_spans(text) and len(exp.scores) == 8
-    clf = TransformerClassifier(char_model_dir, max_epochs=1, batch_size=8, device="cpu",
-                                random_state=0).fit(REVIEWS, LABELS)
+    clf = TransformerClassifier(
+        char_model_dir, max_epochs=1, batch_size=8, device="cpu", random_state=0
+    ).fit(REVIEWS, LABELS)
     exp = clf.explain([REVIEWS[5]], method="gradient_x_input")[0]
     assert exp.words == _words(REVIEWS[5])  # one score per character, "WiFi" whole
     assert "WiFi" in exp.words and len(exp.words) > 10

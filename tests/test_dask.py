@@ -23,10 +23,16 @@ def test_grid_search_on_dask_cluster(tiny_model_dir):
     clf = TransformerClassifier(
         tiny_model_dir, max_epochs=1, batch_size=8, device="cpu", random_state=0
     )
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         with joblib.parallel_backend("dask"):
             search = GridSearchCV(clf, {"lr": [1e-4, 1e-3]}, cv=2, n_jobs=-1).fit(X, y)
         # The fits ran in the cluster's worker processes.

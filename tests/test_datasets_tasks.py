@@ -63,7 +63,10 @@ def test_ner_sample_is_iob2_with_four_entity_types():
     assert set(t for labels in tags for t in labels) <= set(CONLL2003_TAGS)
     # Multi-word entities give I- tags of every type.
     assert {t for labels in tags for t in labels if t.startswith("I-")} == {
-        "I-PER", "I-ORG", "I-LOC", "I-MISC"
+        "I-PER",
+        "I-ORG",
+        "I-LOC",
+        "I-MISC",
     }
 
 
@@ -211,8 +214,9 @@ def fake_glue(tmp_path):
 
 
 def test_long_reviews_put_the_evidence_behind_the_filler(fake_glue):
-    texts, labels = load_long_reviews("dev", n_texts=6, n_evidence=2, filler_words=50,
-                                      data_dir=fake_glue)
+    texts, labels = load_long_reviews(
+        "dev", n_texts=6, n_evidence=2, filler_words=50, data_dir=fake_glue
+    )
     assert len(texts) == 6 and sorted(labels.tolist()) == [0, 0, 0, 1, 1, 1]
     used = []
     for text, label in zip(texts, labels):
@@ -248,8 +252,9 @@ def test_long_reviews_reject_bad_requests(fake_glue):
 def test_make_long_texts_balances_any_labels_and_checks_lengths():
     texts = [f"{c} text {i} ." for c in ("red", "green", "blue") for i in range(4)]
     labels = ["red"] * 4 + ["green"] * 4 + ["blue"] * 4
-    long_texts, long_labels = make_long_texts(texts, labels, n_texts=5, n_evidence=2,
-                                              filler_words=20)
+    long_texts, long_labels = make_long_texts(
+        texts, labels, n_texts=5, n_evidence=2, filler_words=20
+    )
     assert sorted(long_labels.tolist()) == ["blue", "blue", "green", "green", "red"]
     for text, label in zip(long_texts, long_labels):
         assert text.count(f"{label} text") == 2 and text.endswith(" .")

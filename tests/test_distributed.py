@@ -56,16 +56,21 @@ def alone(no_dropout_model, tmp_path_factory):
 LAUNCHERS = {
     "torchrun": ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
     # The documented Accelerate command; on a machine without GPUs it runs Gloo on CPUs.
-    "accelerate": ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes=2",
-                   "--num_machines=1", "--mixed_precision=no", "--dynamo_backend=no"],
+    "accelerate": [
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes=2",
+        "--num_machines=1",
+        "--mixed_precision=no",
+        "--dynamo_backend=no",
+    ],
 }
 
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("launcher", list(LAUNCHERS))
-def test_two_processes_match_one_and_only_rank0_writes(
-    launcher, alone, no_dropout_model, tmp_path
-):
+def test_two_processes_match_one_and_only_rank0_writes(launcher, alone, no_dropout_model, tmp_path):
     if launcher == "accelerate":
         pytest.importorskip("accelerate")
     multi = tmp_path / "multi"

@@ -32,8 +32,9 @@ def _inventory_body(data):
 def test_shipped_inventories_match_their_generator(tmp_path, monkeypatch):
     """docs/_inventories/*.inv are what make_inventories.py writes from the installed packages."""
     pytest.importorskip("skorch")
-    spec = importlib.util.spec_from_file_location("make_inventories",
-                                                  INVENTORIES / "make_inventories.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_inventories", INVENTORIES / "make_inventories.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "HERE", tmp_path)
@@ -51,7 +52,8 @@ def test_intersphinx_points_at_the_real_sites():
     conf = (DOCS / "conf.py").read_text(encoding="utf-8")
     tree = ast.parse(conf)
     [urls] = [
-        ast.literal_eval(node.value) for node in tree.body
+        ast.literal_eval(node.value)
+        for node in tree.body
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "_INTERSPHINX"
     ]
     assert set(urls) >= {"python", "numpy", "pandas", "sklearn", "skorch", "torch", "transformers"}
@@ -69,8 +71,7 @@ def test_install_lines_name_no_package_index():
             assert not wrong.search(line), f"{page.name}:{number}: {line.strip()}"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.py")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
 def test_example_docstring_is_a_gallery_title(path):
     """sphinx-gallery needs a reST title first in each example's docstring."""
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False)
@@ -82,10 +83,17 @@ def test_example_docstring_is_a_gallery_title(path):
     assert len(lines[1].strip()) >= len(lines[0].strip()), f"{path.name}: underline too short"
 
 
-@pytest.mark.parametrize("module_name", [
-    "sktransformers", "sktransformers.onnx", "sktransformers.tuning", "sktransformers.plot",
-    "sktransformers.tracking", "sktransformers.datasets",
-])
+@pytest.mark.parametrize(
+    "module_name",
+    [
+        "sktransformers",
+        "sktransformers.onnx",
+        "sktransformers.tuning",
+        "sktransformers.plot",
+        "sktransformers.tracking",
+        "sktransformers.datasets",
+    ],
+)
 def test_every_public_name_is_on_the_api_page(module_name):
     """A name in a public module's ``__all__`` gets an API page (data constants aside)."""
     try:
@@ -97,9 +105,13 @@ def test_every_public_name_is_on_the_api_page(module_name):
     listed = set()
     for section in sections[1:]:
         current, body = section.split("\n", 1)
-        listed |= {f"{current.strip()}.{name}"
-                   for name in re.findall(r"^   (\w+)$", body, flags=re.M)}
-    public = [name for name in getattr(module, "__all__", [])
-              if not name.startswith("_") and callable(getattr(module, name))]
+        listed |= {
+            f"{current.strip()}.{name}" for name in re.findall(r"^   (\w+)$", body, flags=re.M)
+        }
+    public = [
+        name
+        for name in getattr(module, "__all__", [])
+        if not name.startswith("_") and callable(getattr(module, name))
+    ]
     missing = [name for name in public if f"{module_name}.{name}" not in listed]
     assert not missing, f"not in docs/api.rst: {module_name}.{', '.join(missing)}"

@@ -14,8 +14,13 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransformers import TransformerClassifier, TransformerEmbedder
 
-TEXTS = ["short", "a somewhat longer text here", "mid length text", "x",
-         "the longest text of them all by quite a margin, really"]
+TEXTS = [
+    "short",
+    "a somewhat longer text here",
+    "mid length text",
+    "x",
+    "the longest text of them all by quite a margin, really",
+]
 
 
 def test_shape_order_and_padding_do_not_matter(tiny_model_dir):
@@ -41,8 +46,9 @@ def test_pooling_and_normalisation(tiny_model_dir):
     unit = TransformerEmbedder(tiny_model_dir, normalize=True).fit(TEXTS).transform(TEXTS)
     assert not np.allclose(mean, cls)
     np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(unit, mean / np.linalg.norm(mean, axis=1, keepdims=True), rtol=1e-4,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        unit, mean / np.linalg.norm(mean, axis=1, keepdims=True), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_parameters_stored_verbatim_validated_in_fit(tiny_model_dir):
@@ -106,8 +112,9 @@ def test_save_pretrained_round_trip(tiny_model_dir, sentiment_data, tmp_path):
 
     with pytest.raises(NotFittedError):
         TransformerEmbedder(tiny_model_dir).save_pretrained(tmp_path / "unfitted")
-    emb = TransformerEmbedder(tiny_model_dir, pooling="cls", normalize=True, max_length=16,
-                              batch_size=8).fit()
+    emb = TransformerEmbedder(
+        tiny_model_dir, pooling="cls", normalize=True, max_length=16, batch_size=8
+    ).fit()
     path = emb.save_pretrained(tmp_path / "emb")
     meta = json.loads((path / "sktransformers.json").read_text())
     assert meta["format"] == _persistence.FORMAT and meta["estimator"] == "TransformerEmbedder"
@@ -135,8 +142,9 @@ def test_save_pretrained_round_trip(tiny_model_dir, sentiment_data, tmp_path):
     assert TransformerEmbedder.from_pretrained(path).pooling == "mean"
 
     # the directory is a Hugging Face model directory: model= for a classifier
-    clf = TransformerClassifier(path, max_epochs=1, batch_size=16, random_state=0,
-                                device="cpu").fit(X, y)
+    clf = TransformerClassifier(
+        path, max_epochs=1, batch_size=16, random_state=0, device="cpu"
+    ).fit(X, y)
     assert clf.predict(X[:4]).shape == (4,)
 
 
@@ -148,5 +156,6 @@ def test_save_pretrained_keeps_a_fine_tuned_backbone(tiny_model_dir, sentiment_d
     emb = TransformerEmbedder(clf.backbone()).fit()  # model= is an object: not saved as JSON
     loaded = TransformerEmbedder.from_pretrained(emb.save_pretrained(tmp_path / "tuned"))
     np.testing.assert_allclose(loaded.transform(X), emb.transform(X), rtol=1e-5, atol=1e-6)
-    assert not np.allclose(loaded.transform(X),
-                           TransformerEmbedder(tiny_model_dir).fit().transform(X))
+    assert not np.allclose(
+        loaded.transform(X), TransformerEmbedder(tiny_model_dir).fit().transform(X)
+    )

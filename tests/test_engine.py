@@ -58,7 +58,11 @@ LABELS = ["pos", "neg", "pos", "neg", "pos", "neg", "pos", "neg"]
 def _fit_recording(model_dir, **params):
     recorder = RecordSteps()
     defaults = dict(
-        max_epochs=1, dropout=0.0, warmup_ratio=0.0, max_grad_norm=None, random_state=0,
+        max_epochs=1,
+        dropout=0.0,
+        warmup_ratio=0.0,
+        max_grad_norm=None,
+        random_state=0,
         device="cpu",
     )
     est = TransformerClassifier(
@@ -69,9 +73,7 @@ def _fit_recording(model_dir, **params):
 
 def test_accumulated_gradient_equals_full_batch_gradient(no_dropout_model_dir):
     full, full_rec = _fit_recording(no_dropout_model_dir, batch_size=8)
-    acc, acc_rec = _fit_recording(
-        no_dropout_model_dir, batch_size=4, gradient_accumulation_steps=2
-    )
+    acc, acc_rec = _fit_recording(no_dropout_model_dir, batch_size=4, gradient_accumulation_steps=2)
     # One optimizer step each, and gradient callbacks see the summed gradient once.
     assert len(full_rec.grads_) == len(acc_rec.grads_) == 1
     assert full.history_[-1]["train_batch_count"] == 1
@@ -106,8 +108,13 @@ def test_accumulation_with_validation_and_regressor(tiny_model_dir):
     X = TEXTS * 2
     y = np.linspace(0.0, 1.0, len(X))
     reg = TransformerRegressor(
-        tiny_model_dir, batch_size=4, gradient_accumulation_steps=2, max_epochs=2,
-        validation_fraction=0.25, random_state=0, device="cpu",
+        tiny_model_dir,
+        batch_size=4,
+        gradient_accumulation_steps=2,
+        max_epochs=2,
+        validation_fraction=0.25,
+        random_state=0,
+        device="cpu",
     ).fit(X, y)
     assert len(reg.history_) == 2
     assert np.isfinite(reg.history_[:, "valid_loss"]).all()
@@ -163,7 +170,11 @@ def test_evaluation_batches_are_sorted_and_complete():
 
 def test_prediction_order_is_the_callers_order(tiny_model_dir):
     clf = TransformerClassifier(
-        tiny_model_dir, max_epochs=1, batch_size=4, predict_batch_size=3, random_state=0,
+        tiny_model_dir,
+        max_epochs=1,
+        batch_size=4,
+        predict_batch_size=3,
+        random_state=0,
         device="cpu",
     ).fit(TEXTS, LABELS)
     proba = clf.predict_proba(TEXTS)
@@ -176,9 +187,9 @@ def test_prediction_order_is_the_callers_order(tiny_model_dir):
 
 
 def test_prediction_outputs_are_plain_arrays_after_inference_mode(tiny_model_dir):
-    clf = TransformerClassifier(
-        tiny_model_dir, max_epochs=1, random_state=0, device="cpu"
-    ).fit(TEXTS, LABELS)
+    clf = TransformerClassifier(tiny_model_dir, max_epochs=1, random_state=0, device="cpu").fit(
+        TEXTS, LABELS
+    )
     clf.predict(TEXTS)
     # Training again after predicting works (no inference tensors leak into autograd).
     clf.partial_fit(TEXTS, LABELS)
@@ -239,7 +250,11 @@ def test_training_runs_every_submodule_in_train_mode(tiny_model_dir):
     # must switch it, and prediction must switch it back, on every call.
     recorder = RecordModes()
     clf = TransformerClassifier(
-        tiny_model_dir, max_epochs=1, batch_size=4, random_state=0, device="cpu",
+        tiny_model_dir,
+        max_epochs=1,
+        batch_size=4,
+        random_state=0,
+        device="cpu",
         callbacks=[("modes", recorder)],
     ).fit(TEXTS, LABELS)
     assert dict(clf.net_.callbacks_)["modes"].modes_ == [True, True]

@@ -179,14 +179,20 @@ def test_html_is_escaped_and_frame_exports(clf):
     assert "great(" in plain and "prediction=" in plain
     frame = explanations.to_frame()
     assert list(frame.columns) == [
-        "text_index", "segment", "word_index", "word", "start", "end", "score",
-        "prediction", "target", "method",
+        "text_index",
+        "segment",
+        "word_index",
+        "word",
+        "start",
+        "end",
+        "score",
+        "prediction",
+        "target",
+        "method",
     ]
     assert len(frame) == len(explanations[0].words) + len(explanations[1].words)
     assert frame.loc[frame.text_index == 1, "word"].tolist() == ["terrible"]
-    np.testing.assert_allclose(
-        frame.loc[frame.text_index == 0, "score"], explanations[0].scores
-    )
+    np.testing.assert_allclose(frame.loc[frame.text_index == 0, "score"], explanations[0].scores)
 
 
 def test_bad_input_gets_the_usual_errors(clf, tiny_model_dir):
@@ -235,8 +241,11 @@ def test_without_captum_the_cheap_methods_work(clf, monkeypatch):
 
 def test_faithfulness_smoke(clf):
     """Deleting the top-attributed words drops the probability more than deleting random ones."""
-    texts = [f"{f} {w} today" for f in ("i think the film was", "all in all this movie is")
-             for w in GOOD + BAD]
+    texts = [
+        f"{f} {w} today"
+        for f in ("i think the film was", "all in all this movie is")
+        for w in GOOD + BAD
+    ]
     explanations = explain(clf, texts)
     result = comprehensiveness(clf, explanations, ks=(1, 2), random_state=0)
     assert result["k"] == [1, 2]
@@ -275,8 +284,9 @@ def test_long_pairs_chunked(pair_clf):
     assert exp.words == first.split() + second.split()
     assert exp.segments == [0] * 6 + [1] * 18
     proba = chunked.predict_proba([(first, second)])[0]
-    assert exp.output == pytest.approx(np.log(proba[list(chunked.classes_).index(exp.target)]),
-                                       abs=1e-4)
+    assert exp.output == pytest.approx(
+        np.log(proba[list(chunked.classes_).index(exp.target)]), abs=1e-4
+    )
     _check_completeness(exp)
 
 
@@ -284,8 +294,9 @@ def test_multilabel_explains_one_label(tiny_model_dir):
     import pandas as pd
 
     X, y = _toy_data()
-    Y = pd.DataFrame({"positive": [int(v == "pos") for v in y],
-                      "long": [int(len(t) > 28) for t in X]})
+    Y = pd.DataFrame(
+        {"positive": [int(v == "pos") for v in y], "long": [int(len(t) > 28) for t in X]}
+    )
     ml = TransformerClassifier(tiny_model_dir, max_epochs=1, random_state=0).fit(X, Y)
     assert ml.multilabel_
     texts = ["the film was great today"]

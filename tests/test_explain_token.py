@@ -129,7 +129,7 @@ def test_long_sentence_reads_the_words_window(windowed, method):
         # Only the words of that window are scored; the rest score exactly 0.
         scored = np.flatnonzero(exp.scores != 0)
         assert scored.min() <= w <= scored.max() and len(scored) <= windowed.max_length - 2
-        outside = np.r_[0:scored.min(), scored.max() + 1:len(words)]
+        outside = np.r_[0 : scored.min(), scored.max() + 1 : len(words)]
         assert np.all(exp.scores[outside] == 0)
         if w == 20:
             # Read from the middle of a window, not from one where it sits at an edge.

@@ -163,8 +163,9 @@ def test_grid_search_and_cross_val(tiny_model_dir):
 def test_grid_search_over_head_params(tiny_model_dir):
     from sklearn.linear_model import LogisticRegression
 
-    base = FewShotClassifier(tiny_model_dir, head=LogisticRegression(), **{
-        **FAST, "num_iterations": 1})
+    base = FewShotClassifier(
+        tiny_model_dir, head=LogisticRegression(), **{**FAST, "num_iterations": 1}
+    )
     search = GridSearchCV(base, {"head__C": [0.1, 10.0]}, cv=2).fit(X * 2, Y * 2)
     assert search.best_estimator_.head_.C in (0.1, 10.0)
 
@@ -236,8 +237,7 @@ def test_verbose_zero_is_silent(tiny_model_dir, capsys):
     assert out.out == ""
 
 
-def test_failed_save_leaves_the_previous_save_intact(fitted, tiny_model_dir, tmp_path,
-                                                     monkeypatch):
+def test_failed_save_leaves_the_previous_save_intact(fitted, tiny_model_dir, tmp_path, monkeypatch):
     import safetensors.numpy
 
     from sktransformers import _persistence
@@ -267,9 +267,20 @@ def test_saved_layout_is_unchanged(fitted, tmp_path):
     """The files and keys earlier versions wrote, so their directories keep loading."""
     fitted.save_pretrained(tmp_path)
     meta = json.loads((tmp_path / "sktransformers.json").read_text())
-    assert set(meta) == {"format", "estimator", "sktransformers_version", "params", "is_pair",
-                         "fitted"}
-    assert set(meta["fitted"]) == {"head", "head_params", "intercept_shape", "classes",
-                                   "classes_dtype"}
+    assert set(meta) == {
+        "format",
+        "estimator",
+        "sktransformers_version",
+        "params",
+        "is_pair",
+        "fitted",
+    }
+    assert set(meta["fitted"]) == {
+        "head",
+        "head_params",
+        "intercept_shape",
+        "classes",
+        "classes_dtype",
+    }
     assert meta["format"] == 1
     assert "head" not in meta["params"] and "model" not in meta["params"]

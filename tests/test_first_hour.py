@@ -45,8 +45,12 @@ def _load_example(name):
 def test_example_help_prints_usage_and_exits(path, tmp_path):
     env = {**ENV, "SKTRANSFORMERS_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(path), "--help"], capture_output=True, text=True,
-        timeout=120, cwd=ROOT, env=env,
+        [sys.executable, str(path), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage:"), result.stdout
@@ -103,8 +107,11 @@ def test_legacy_glue_variable_still_finds_sst2(tmp_path, monkeypatch):
 
 def test_no_script_reads_its_own_data_variable():
     """Examples, benchmarks and tests all go through ``get_data_dir`` / ``find_data_file``."""
-    scripts = [*EXAMPLES, *sorted((ROOT / "benchmarks").glob("*.py")),
-               *sorted((ROOT / "tests").glob("*.py"))]
+    scripts = [
+        *EXAMPLES,
+        *sorted((ROOT / "benchmarks").glob("*.py")),
+        *sorted((ROOT / "tests").glob("*.py")),
+    ]
     for path in scripts:
         text = path.read_text(encoding="utf-8")
         if path.name == Path(__file__).name:
@@ -121,8 +128,11 @@ def test_readme_names_every_data_set_the_tests_read():
 
 def test_user_facing_text_has_no_insider_wording():
     texts = {"README.md": README}
-    for path in [*EXAMPLES, *sorted((ROOT / "docs").glob("*.md")),
-                 *sorted((ROOT / "docs").glob("*.rst"))]:
+    for path in [
+        *EXAMPLES,
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "docs").glob("*.rst")),
+    ]:
         texts[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
     for name, text in texts.items():
         for phrase in ("15-minute budget", "the two commands", "main job"):
@@ -140,8 +150,18 @@ def test_finetune_sst2_needs_no_extras():
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             roots.add(node.module.split(".")[0])
-    core = {"__future__", "argparse", "os", "platform", "sys", "time", "pathlib",
-            "torch", "sklearn", "sktransformers"}
+    core = {
+        "__future__",
+        "argparse",
+        "os",
+        "platform",
+        "sys",
+        "time",
+        "pathlib",
+        "torch",
+        "sklearn",
+        "sktransformers",
+    }
     assert roots <= core, f"imports beyond the core install: {roots - core}"
 
 
@@ -186,9 +206,15 @@ def _run_to_file(tmp_path, model, verbose):
     script.write_text(_FIT)
     log = tmp_path / f"log{verbose}.txt"
     with open(log, "w") as out:  # stdout and stderr into one file, as `> log 2>&1`
-        subprocess.run([sys.executable, str(script), model, str(verbose)], stdout=out,
-                       stderr=subprocess.STDOUT, timeout=300, cwd=tmp_path, env=ENV,
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(script), model, str(verbose)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            cwd=tmp_path,
+            env=ENV,
+            check=True,
+        )
     return log.read_text(encoding="utf-8")
 
 
@@ -265,8 +291,7 @@ def test_print_callbacks():
 def _readme_editable_flags():
     """The options the README gives ``pip install -e .`` (e.g. the editable mode)."""
     [command] = [b for b in _bash_blocks(README) if "finetune_sst2.py" in b and "pip" in b]
-    match = re.search(r"pip install((?:\s+-q)?)\s+-e \.((?:\s+--config-settings[= ]\S+)*)",
-                      command)
+    match = re.search(r"pip install((?:\s+-q)?)\s+-e \.((?:\s+--config-settings[= ]\S+)*)", command)
     assert match, command
     return match.group(2).split()
 
@@ -291,31 +316,62 @@ def test_script_in_the_folder_holding_the_clone_imports_the_package(tmp_path):
     for name in ("pyproject.toml", "README.md", "setup.cfg", "LICENSE"):
         if (ROOT / name).is_file():
             shutil.copy2(ROOT / name, clone / name)
-    shutil.copytree(ROOT / "sktransformers", clone / "sktransformers",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "sktransformers",
+        clone / "sktransformers",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
-                   timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60
+    )
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout.strip()
     # The dependencies (torch, transformers, ...) come from this interpreter's
     # site-packages as a plain path: its .pth files, among them this checkout's
     # own editable install, are not run.
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-         "--no-build-isolation", "--no-index", "-e", str(clone), *flags],
-        check=True, timeout=120, cwd=clone, env={**ENV, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-e",
+            str(clone),
+            *flags,
+        ],
+        check=True,
+        timeout=120,
+        cwd=clone,
+        env={**ENV, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     script = tmp_path / "use_it.py"
-    script.write_text("import sktransformers\n"
-                      "from sktransformers import TransformerClassifier\n"
-                      "print(sktransformers.__file__)\n")
-    result = subprocess.run([str(python), str(script)], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=120, env=ENV)
+    script.write_text(
+        "import sktransformers\n"
+        "from sktransformers import TransformerClassifier\n"
+        "print(sktransformers.__file__)\n"
+    )
+    result = subprocess.run(
+        [str(python), str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == clone / "sktransformers" / "__init__.py"
 
@@ -325,6 +381,7 @@ def test_quickstart_model_folder_is_git_ignored():
     [folder] = re.findall(r"save_pretrained\(\"([^\"]+)\"\)", quickstart)
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not a git checkout")
-    result = subprocess.run(["git", "check-ignore", "-q", f"{folder}/model.safetensors"],
-                            cwd=ROOT, timeout=30)
+    result = subprocess.run(
+        ["git", "check-ignore", "-q", f"{folder}/model.safetensors"], cwd=ROOT, timeout=30
+    )
     assert result.returncode == 0, f"the quickstart's {folder}/ is not in .gitignore"

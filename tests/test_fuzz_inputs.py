@@ -52,10 +52,21 @@ FEW = settings(FUZZ, max_examples=15, deadline=20000)
 
 # Messages of errors raised deep inside numpy/Python, not written for users.
 UNCLEAR = (
-    "inhomogeneous", "not supported between", "Unknown label type: unknown", "invalid literal",
-    "could not convert", "unhashable", "not subscriptable", "has no len", "object of type",
-    "object is not", "setting an array element", "argument must be", "index out of",
-    "list index", "cannot be interpreted",
+    "inhomogeneous",
+    "not supported between",
+    "Unknown label type: unknown",
+    "invalid literal",
+    "could not convert",
+    "unhashable",
+    "not subscriptable",
+    "has no len",
+    "object of type",
+    "object is not",
+    "setting an array element",
+    "argument must be",
+    "index out of",
+    "list index",
+    "cannot be interpreted",
 )
 
 
@@ -113,10 +124,27 @@ row_item = st.one_of(text_item, st.tuples(text_item, text_item), nested)
 def text_inputs(draw):
     """X in the forms users pass (and some they should not)."""
     n = draw(st.integers(0, 5))
-    kind = draw(st.sampled_from(
-        ["list", "tuple", "array", "series", "frame1", "frame2", "frame3", "pairs", "mixed",
-         "2d", "3d", "scalar", "string", "none", "dict"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "list",
+                "tuple",
+                "array",
+                "series",
+                "frame1",
+                "frame2",
+                "frame3",
+                "pairs",
+                "mixed",
+                "2d",
+                "3d",
+                "scalar",
+                "string",
+                "none",
+                "dict",
+            ]
+        )
+    )
     items = draw(st.lists(text_item, min_size=n, max_size=n))
     seconds = draw(st.lists(text_item, min_size=n, max_size=n))
     if kind == "list":
@@ -166,18 +194,37 @@ label = st.one_of(
 def targets(draw, n):
     """y of every kind, usually of the right length (sometimes not)."""
     length = draw(st.sampled_from([n, n, n, n + 1, max(n - 1, 0), 0]))
-    kind = draw(st.sampled_from(
-        ["labels", "uniform", "floats", "array", "2d01", "2dany", "3d", "series", "frame",
-         "scalar", "none", "label_sets"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "labels",
+                "uniform",
+                "floats",
+                "array",
+                "2d01",
+                "2dany",
+                "3d",
+                "series",
+                "frame",
+                "scalar",
+                "none",
+                "label_sets",
+            ]
+        )
+    )
     if kind == "labels":
         return draw(st.lists(label, min_size=length, max_size=length))
     if kind == "uniform":
         pool = draw(st.sampled_from([["x", "y"], [0, 1], [0.5, 1.5], [True, False]]))
         return draw(st.lists(st.sampled_from(pool), min_size=length, max_size=length))
     if kind == "floats":
-        return draw(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32),
-                             min_size=length, max_size=length))
+        return draw(
+            st.lists(
+                st.floats(allow_nan=True, allow_infinity=True, width=32),
+                min_size=length,
+                max_size=length,
+            )
+        )
     if kind == "array":
         values = draw(st.lists(label, min_size=length, max_size=length))
         arr = np.empty(length, dtype=object)
@@ -185,28 +232,51 @@ def targets(draw, n):
         return arr
     if kind == "2d01":
         k = draw(st.integers(1, 3))
-        return np.asarray(draw(st.lists(st.lists(st.integers(0, 1), min_size=k, max_size=k),
-                                        min_size=length, max_size=length))).reshape(length, k)
+        return np.asarray(
+            draw(
+                st.lists(
+                    st.lists(st.integers(0, 1), min_size=k, max_size=k),
+                    min_size=length,
+                    max_size=length,
+                )
+            )
+        ).reshape(length, k)
     if kind == "2dany":
         k = draw(st.integers(1, 3))
-        return np.asarray(draw(st.lists(
-            st.lists(st.one_of(st.floats(-3, 3), st.just(math.nan)), min_size=k, max_size=k),
-            min_size=length, max_size=length))).reshape(length, k)
+        return np.asarray(
+            draw(
+                st.lists(
+                    st.lists(
+                        st.one_of(st.floats(-3, 3), st.just(math.nan)), min_size=k, max_size=k
+                    ),
+                    min_size=length,
+                    max_size=length,
+                )
+            )
+        ).reshape(length, k)
     if kind == "3d":
         return np.zeros((length, 2, 2))
     if kind == "series":
         return pd.Series(draw(st.lists(label, min_size=length, max_size=length)), dtype=object)
     if kind == "frame":
         a = draw(st.lists(st.sampled_from(["x", "y", None]), min_size=length, max_size=length))
-        b = draw(st.lists(st.one_of(st.floats(-2, 2), st.just(math.nan)),
-                             min_size=length, max_size=length))
+        b = draw(
+            st.lists(
+                st.one_of(st.floats(-2, 2), st.just(math.nan)), min_size=length, max_size=length
+            )
+        )
         return pd.DataFrame({"cls": a, "num": b})
     if kind == "scalar":
         return draw(label)
     if kind == "none":
         return None
-    return draw(st.lists(st.lists(st.sampled_from(["a", "b", 1, None]), max_size=3),
-                         min_size=length, max_size=length))
+    return draw(
+        st.lists(
+            st.lists(st.sampled_from(["a", "b", 1, None]), max_size=3),
+            min_size=length,
+            max_size=length,
+        )
+    )
 
 
 # ----------------------------------------------------------------------
@@ -290,8 +360,12 @@ def test_classifier_targets(y):
         from sktransformers._classifier import is_label_sets
         from sktransformers._tasks import is_multilabel
 
-        assert is_multilabel(y) or is_label_sets(y) or np.ndim(np.asarray(
-            y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=object)) in (1, 2)
+        assert (
+            is_multilabel(y)
+            or is_label_sets(y)
+            or np.ndim(np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=object))
+            in (1, 2)
+        )
 
 
 @FUZZ
@@ -307,15 +381,27 @@ def test_regressor_fit_checks(y, X):
 @st.composite
 def word_targets(draw, n):
     length = draw(st.sampled_from([n, n, n, n + 1]))
-    tag = st.one_of(st.sampled_from(["O", "B-PER", "I-PER"]), st.none(), st.integers(0, 2),
-                    st.floats(allow_nan=True), st.lists(st.just("O"), max_size=2))
+    tag = st.one_of(
+        st.sampled_from(["O", "B-PER", "I-PER"]),
+        st.none(),
+        st.integers(0, 2),
+        st.floats(allow_nan=True),
+        st.lists(st.just("O"), max_size=2),
+    )
     kind = draw(st.sampled_from(["right", "rows", "string", "none", "array"]))
     if kind == "right":
-        return [draw(st.lists(st.sampled_from(["O", "B-PER", "I-PER"]), min_size=k, max_size=k))
-                for k in (2, 1, 3)][:length]
+        return [
+            draw(st.lists(st.sampled_from(["O", "B-PER", "I-PER"]), min_size=k, max_size=k))
+            for k in (2, 1, 3)
+        ][:length]
     if kind == "rows":
-        return draw(st.lists(st.one_of(st.lists(tag, max_size=4), tag, any_text),
-                             min_size=length, max_size=length))
+        return draw(
+            st.lists(
+                st.one_of(st.lists(tag, max_size=4), tag, any_text),
+                min_size=length,
+                max_size=length,
+            )
+        )
     if kind == "string":
         return draw(any_text)
     if kind == "none":
@@ -327,17 +413,26 @@ TOKEN_WORDS = [["John", "lives"], ["Paris"], ["a", "b", "c"]]
 
 
 @FUZZ
-@given(X=st.one_of(st.just(TOKEN_WORDS), st.just(["John lives", "Paris", "a b c"]),
-                   st.lists(words_row, max_size=3), text_inputs()),
-       y=word_targets(3))
+@given(
+    X=st.one_of(
+        st.just(TOKEN_WORDS),
+        st.just(["John lives", "Paris", "a b c"]),
+        st.lists(words_row, max_size=3),
+        text_inputs(),
+    ),
+    y=word_targets(3),
+)
 def test_token_classifier_fit_checks(X, y):
     tok = TransformerTokenClassifier(_model(), max_length=32, max_epochs=1)
     outcome(lambda: tok.fit(X, y))
 
 
 @FUZZ
-@given(X=st.one_of(st.just(GOOD_TEXTS), text_inputs()), Y=targets(6),
-       tasks=st.sampled_from([None, {"cls": "classification"}, {"num": "regression"}]))
+@given(
+    X=st.one_of(st.just(GOOD_TEXTS), text_inputs()),
+    Y=targets(6),
+    tasks=st.sampled_from([None, {"cls": "classification"}, {"num": "regression"}]),
+)
 def test_multitask_fit_checks(X, Y, tasks):
     mt = MultiTaskTransformer(_model(), tasks=tasks, max_epochs=1)
     outcome(lambda: mt.fit(X, Y))
@@ -356,8 +451,11 @@ def test_fewshot_fit_checks(X, y):
 
 
 @FUZZ
-@given(X=st.one_of(st.just(["a good film", "a bad one", "fine"]), text_inputs()),
-       y=targets(3), strategy=st.sampled_from([None, "auto", "all"]))
+@given(
+    X=st.one_of(st.just(["a good film", "a bad one", "fine"]), text_inputs()),
+    y=targets(3),
+    strategy=st.sampled_from([None, "auto", "all"]),
+)
 def test_augmenter_checks(X, y, strategy):
     aug = TextAugmenter(sampling_strategy=strategy, methods=("swap", "delete"), random_state=0)
     result = {}
@@ -375,16 +473,16 @@ def test_augmenter_checks(X, y, strategy):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fitted_classifier():
-    return TransformerClassifier(_model(), max_epochs=1, batch_size=4, max_length=16,
-                                 long_texts="chunk", random_state=0).fit(
-        GOOD_TEXTS, ["pos", "neg", "pos", "neg", "pos", "neg"])
+    return TransformerClassifier(
+        _model(), max_epochs=1, batch_size=4, max_length=16, long_texts="chunk", random_state=0
+    ).fit(GOOD_TEXTS, ["pos", "neg", "pos", "neg", "pos", "neg"])
 
 
 @pytest.fixture(scope="module")
 def fitted_tagger():
-    return TransformerTokenClassifier(_model(), max_length=16, max_epochs=1, batch_size=4,
-                                      random_state=0).fit(
-        TOKEN_WORDS, [["B-PER", "O"], ["B-LOC"], ["O", "O", "O"]])
+    return TransformerTokenClassifier(
+        _model(), max_length=16, max_epochs=1, batch_size=4, random_state=0
+    ).fit(TOKEN_WORDS, [["B-PER", "O"], ["B-LOC"], ["O", "O", "O"]])
 
 
 # Texts the tokenizer must survive: any code point (surrogates are refused),
@@ -416,8 +514,11 @@ def test_classifier_predicts_any_text(fitted_classifier, texts):
 
 
 @settings(FEW, max_examples=25)
-@given(X=st.lists(st.one_of(hard_text, st.lists(hard_text, min_size=1, max_size=5)),
-                  min_size=1, max_size=3))
+@given(
+    X=st.lists(
+        st.one_of(hard_text, st.lists(hard_text, min_size=1, max_size=5)), min_size=1, max_size=3
+    )
+)
 def test_tagger_predicts_any_words(fitted_tagger, X):
     result = {}
 
@@ -442,14 +543,16 @@ def _encodable(text):
     "X, y, shape",
     [
         (GOOD_TEXTS, [["a"], ["a", "b"], [], ["b"], ["a"], ["b"]], (6, 2)),  # label lists
-        (["😀 👍🏽", "\u200b", "東京は雨", "ﷺ ‮abc", "x" * 300, "A\u0301"],
-         [True, False, True, False, True, False], (6,)),
+        (
+            ["😀 👍🏽", "\u200b", "東京は雨", "ﷺ ‮abc", "x" * 300, "A\u0301"],
+            [True, False, True, False, True, False],
+            (6,),
+        ),
     ],
     ids=["label-lists", "odd-texts-bool-labels"],
 )
 def test_a_few_real_fits(X, y, shape):
     """Accepted input trains for real (one epoch) and predicts in the right shape."""
-    clf = TransformerClassifier(_model(), max_epochs=1, batch_size=4, max_length=16,
-                                random_state=0)
+    clf = TransformerClassifier(_model(), max_epochs=1, batch_size=4, max_length=16, random_state=0)
     pred = clf.fit(X, y).predict(X)
     assert pred.shape == shape

@@ -33,9 +33,17 @@ TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it"] * 2
 LABELS = ["pos", "neg"] * 4
 FAST = {"max_epochs": 1, "batch_size": 4, "device": "cpu", "random_state": 0, "max_length": 32}
 ONNX_CONFIG = "sktransformers_onnx.json"
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +99,16 @@ def _json_paths(value, prefix=()):
 
 
 JSON_VALUES = st.one_of(
-    st.none(), st.booleans(),
+    st.none(),
+    st.booleans(),
     st.sampled_from([0, -1, 1, 2, 3, 10**6, 10**12, -(10**9), 10**30]),
     st.sampled_from([0.0, -1.5, 1e308, float("nan"), float("inf")]),
-    st.sampled_from(["", "..", "../x", "/etc/passwd", "a/../../b", "object", "<U3", "zz",
-                     "model.onnx", "\x00"]),
-    st.lists(st.integers(-3, 3), max_size=3), st.just({}), st.just({"__dict_items__": 5}),
+    st.sampled_from(
+        ["", "..", "../x", "/etc/passwd", "a/../../b", "object", "<U3", "zz", "model.onnx", "\x00"]
+    ),
+    st.lists(st.integers(-3, 3), max_size=3),
+    st.just({}),
+    st.just({"__dict_items__": 5}),
 )
 
 
@@ -134,8 +146,14 @@ def _fresh_copy(source):
 # ----------------------------------------------------------------------
 # Saved estimator directories
 # ----------------------------------------------------------------------
-SAVED_FILES = ("config.json", "model.safetensors", "sktransformers_heads.safetensors",
-               ESTIMATOR_FILE, "tokenizer.json", "tokenizer_config.json")
+SAVED_FILES = (
+    "config.json",
+    "model.safetensors",
+    "sktransformers_heads.safetensors",
+    ESTIMATOR_FILE,
+    "tokenizer.json",
+    "tokenizer_config.json",
+)
 
 
 def _load_saved(directory):
@@ -144,8 +162,12 @@ def _load_saved(directory):
 
 @pytest.mark.timeout(120)
 @FUZZ
-@given(name=st.sampled_from(SAVED_FILES), damage=st.sampled_from(DAMAGES),
-       fraction=st.floats(0, 1), noise=st.binary(max_size=512))
+@given(
+    name=st.sampled_from(SAVED_FILES),
+    damage=st.sampled_from(DAMAGES),
+    fraction=st.floats(0, 1),
+    noise=st.binary(max_size=512),
+)
 def test_fuzz_saved_files(saved, name, damage, fraction, noise):
     root, d = _fresh_copy(saved)
     try:
@@ -157,8 +179,12 @@ def test_fuzz_saved_files(saved, name, damage, fraction, noise):
 
 @pytest.mark.timeout(120)
 @settings(FUZZ, max_examples=150)
-@given(data=st.data(), name=st.sampled_from([ESTIMATOR_FILE, "config.json"]),
-       delete=st.booleans(), value=JSON_VALUES)
+@given(
+    data=st.data(),
+    name=st.sampled_from([ESTIMATOR_FILE, "config.json"]),
+    delete=st.booleans(),
+    value=JSON_VALUES,
+)
 def test_fuzz_saved_json_fields(saved, data, name, delete, value):
     root, d = _fresh_copy(saved)
     try:
@@ -182,8 +208,12 @@ def _load_onnx(directory):
 
 @pytest.mark.timeout(120)
 @FUZZ
-@given(name=st.sampled_from(ONNX_FILES), damage=st.sampled_from(DAMAGES),
-       fraction=st.floats(0, 1), noise=st.binary(max_size=512))
+@given(
+    name=st.sampled_from(ONNX_FILES),
+    damage=st.sampled_from(DAMAGES),
+    fraction=st.floats(0, 1),
+    noise=st.binary(max_size=512),
+)
 def test_fuzz_onnx_files(exported, name, damage, fraction, noise):
     root, d = _fresh_copy(exported)
     try:

@@ -106,7 +106,11 @@ def test_parallel_search_does_not_oversubscribe_or_deadlock(tiny_model_dir, pick
 
     X, y = _data(24)
     clf = TransformerClassifier(
-        tiny_model_dir, max_epochs=1, batch_size=8, device="cpu", random_state=0,
+        tiny_model_dir,
+        max_epochs=1,
+        batch_size=8,
+        device="cpu",
+        random_state=0,
         callbacks=[RecordThreads()],
     )
     result = cross_validate(clf, X, y, cv=2, n_jobs=2, return_estimator=True)

@@ -49,9 +49,11 @@ def passes(monkeypatch):
 @pytest.fixture
 def no_onednn(monkeypatch):
     """SKTRANSFORMERS_ONEDNN=0, as a user would set it (the check is cached per process)."""
+
     def off():
         monkeypatch.setenv("SKTRANSFORMERS_ONEDNN", "0")
         monkeypatch.setattr(il, "_checked", {})
+
     return off
 
 
@@ -64,11 +66,15 @@ def _n_linears(module):
 
 
 @needs_onednn
-def test_packed_prediction_equals_plain_and_leaves_modules_plain(
-    tiny_model_dir, passes, no_onednn
-):
-    est = TransformerClassifier(tiny_model_dir, max_epochs=1, batch_size=16, device="cpu",
-                                validation_fraction=0.25, random_state=0).fit(TEXTS, Y)
+def test_packed_prediction_equals_plain_and_leaves_modules_plain(tiny_model_dir, passes, no_onednn):
+    est = TransformerClassifier(
+        tiny_model_dir,
+        max_epochs=1,
+        batch_size=16,
+        device="cpu",
+        validation_fraction=0.25,
+        random_state=0,
+    ).fit(TEXTS, Y)
     # The 20 held-out rows are about 400 tokens, below MIN_TOKENS: nothing prepared in fit.
     assert passes == []
     packed = est.predict_proba(TEXTS)
@@ -93,9 +99,15 @@ def test_bf16_prediction_casts_weights_once_with_autocast_results(
 ):
     # The path a GPU takes (cast, no packing) and the CPU's packed bf16 path
     # both give what autocast gives with the float32 weights.
-    est = TransformerClassifier(tiny_model_dir, max_epochs=1, batch_size=16, device="cpu",
-                                precision="bf16", validation_fraction=None,
-                                random_state=0).fit(TEXTS, Y)
+    est = TransformerClassifier(
+        tiny_model_dir,
+        max_epochs=1,
+        batch_size=16,
+        device="cpu",
+        precision="bf16",
+        validation_fraction=None,
+        random_state=0,
+    ).fit(TEXTS, Y)
     n = _n_linears(est.net_.module_)
     packed = None
     if il.can_pack(torch.bfloat16):
@@ -117,8 +129,9 @@ def test_bf16_prediction_casts_weights_once_with_autocast_results(
 
 
 def test_short_inputs_and_compile_are_not_prepared(tiny_model_dir, passes):
-    est = TransformerClassifier(tiny_model_dir, max_epochs=1, batch_size=16, device="cpu",
-                                random_state=0).fit(TEXTS, Y)
+    est = TransformerClassifier(
+        tiny_model_dir, max_epochs=1, batch_size=16, device="cpu", random_state=0
+    ).fit(TEXTS, Y)
     est.predict(TEXTS[:4])  # a few dozen tokens: preparing would cost more than it saves
     assert passes == []
     est.net_.compile_model = True  # compiled graphs keep their own kernels
@@ -137,8 +150,14 @@ def _dataset(est):
 def test_validation_passes_are_prepared(tiny_model_dir, passes):
     texts = TEXTS * 4  # 80 held-out rows: about 1,600 tokens
     y = Y * 4
-    TransformerClassifier(tiny_model_dir, max_epochs=2, batch_size=32, device="cpu",
-                          validation_fraction=0.25, random_state=0).fit(texts, y)
+    TransformerClassifier(
+        tiny_model_dir,
+        max_epochs=2,
+        batch_size=32,
+        device="cpu",
+        validation_fraction=0.25,
+        random_state=0,
+    ).fit(texts, y)
     assert len(passes) == 2 and all(n > 0 for n, _, _ in passes)  # one per epoch
 
 

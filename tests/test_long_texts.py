@@ -40,8 +40,9 @@ def _window_logits(est, text):
 
 def test_classifier_averages_window_logits(tiny_model_dir):
     X = [LONG, "short and good", LONG + " bad", "fine"] * 2
-    est = TransformerClassifier(tiny_model_dir, max_length=16, stride=4, long_texts="chunk",
-                                max_epochs=1, random_state=0).fit(X, [0, 1, 0, 1] * 2)
+    est = TransformerClassifier(
+        tiny_model_dir, max_length=16, stride=4, long_texts="chunk", max_epochs=1, random_state=0
+    ).fit(X, [0, 1, 0, 1] * 2)
     mean_logits, n_windows = _window_logits(est, LONG)
     assert n_windows > 3
     expected = np.exp(mean_logits) / np.exp(mean_logits).sum()
@@ -62,12 +63,14 @@ def test_chunk_reads_evidence_past_max_length(tiny_model_dir):
 
 
 def test_regressor_and_embedder_chunk(tiny_model_dir):
-    reg = TransformerRegressor(tiny_model_dir, max_length=16, stride=4, long_texts="chunk",
-                               max_epochs=1, random_state=0)
+    reg = TransformerRegressor(
+        tiny_model_dir, max_length=16, stride=4, long_texts="chunk", max_epochs=1, random_state=0
+    )
     reg.fit([LONG, "a", "b c"], [1.0, 2.0, 3.0])
     assert reg.predict([LONG, "x"]).shape == (2,)
-    emb = TransformerEmbedder(tiny_model_dir, max_length=16, stride=4, long_texts="chunk",
-                              normalize=True).fit()
+    emb = TransformerEmbedder(
+        tiny_model_dir, max_length=16, stride=4, long_texts="chunk", normalize=True
+    ).fit()
     vectors = emb.transform([LONG, "x"])
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     plain = TransformerEmbedder(tiny_model_dir, max_length=16).fit().transform([LONG])
@@ -76,5 +79,6 @@ def test_regressor_and_embedder_chunk(tiny_model_dir):
 
 def test_stride_must_leave_room_to_move(tiny_model_dir):
     with pytest.raises(ValueError, match="stride=8 must be less than half"):
-        TransformerClassifier(tiny_model_dir, max_length=16, stride=8,
-                              long_texts="chunk").fit(["a", "b"], [0, 1])
+        TransformerClassifier(tiny_model_dir, max_length=16, stride=8, long_texts="chunk").fit(
+            ["a", "b"], [0, 1]
+        )

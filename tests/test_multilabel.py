@@ -22,8 +22,9 @@ def indicator():
 
 
 def small(model, **kw):
-    return TransformerClassifier(model, **{"max_epochs": 8, "lr": 2e-3, "batch_size": 8,
-                                           "random_state": 0, **kw})
+    return TransformerClassifier(
+        model, **{"max_epochs": 8, "lr": 2e-3, "batch_size": 8, "random_state": 0, **kw}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +57,11 @@ def test_threshold_is_applied_at_predict(fitted):
 def test_accepts_dataframe_sparse_and_lists(tiny_model_dir, kind):
     _, Y = indicator()
     names = ["cold", "rain", "sun", "warm"]
-    target = {"frame": pd.DataFrame(Y, columns=names), "sparse": sp.csr_matrix(Y),
-              "list": Y.tolist()}[kind]
+    target = {
+        "frame": pd.DataFrame(Y, columns=names),
+        "sparse": sp.csr_matrix(Y),
+        "list": Y.tolist(),
+    }[kind]
     est = small(tiny_model_dir, max_epochs=1).fit(TEXTS, target)
     assert est.predict(TEXTS[:2]).shape == (2, 4)
     assert est.label_names_ == (names if kind == "frame" else None)
@@ -65,8 +69,9 @@ def test_accepts_dataframe_sparse_and_lists(tiny_model_dir, kind):
 
 def test_grid_search_with_f1_samples(tiny_model_dir):
     _, Y = indicator()
-    search = GridSearchCV(small(tiny_model_dir, max_epochs=2), {"lr": [2e-3, 1e-4]},
-                          scoring="f1_samples", cv=KFold(2)).fit(TEXTS, Y)
+    search = GridSearchCV(
+        small(tiny_model_dir, max_epochs=2), {"lr": [2e-3, 1e-4]}, scoring="f1_samples", cv=KFold(2)
+    ).fit(TEXTS, Y)
     assert 0.0 <= search.best_score_ <= 1.0
     assert f1_score(Y, search.predict(TEXTS), average="micro") >= 0.0
 
@@ -74,7 +79,7 @@ def test_grid_search_with_f1_samples(tiny_model_dir):
 def test_balanced_class_weight_is_a_pos_weight(tiny_model_dir):
     Y = np.zeros((32, 3), dtype=int)
     Y[:, 0] = 1
-    Y[:4, 1] = 1   # rare label
+    Y[:4, 1] = 1  # rare label
     Y[:16, 2] = 1
     with pytest.warns(UserWarning, match=r"labels \[0\] are set in every row"):
         est = small(tiny_model_dir, max_epochs=1, class_weight="balanced").fit(TEXTS, Y)
@@ -89,11 +94,13 @@ def test_save_load_and_score(fitted, tmp_path):
     fitted.save_pretrained(tmp_path / "ml")
     loaded = TransformerClassifier.from_pretrained(tmp_path / "ml")
     assert loaded.multilabel_
-    np.testing.assert_allclose(loaded.predict_proba(TEXTS[:4]), fitted.predict_proba(TEXTS[:4]),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict_proba(TEXTS[:4]), fitted.predict_proba(TEXTS[:4]), atol=1e-5
+    )
     # ClassifierMixin.score is subset accuracy, as for any scikit-learn multi-label classifier.
     assert fitted.score(TEXTS, Y) == pytest.approx(
-        np.mean((fitted.predict(TEXTS) == Y).all(axis=1)))
+        np.mean((fitted.predict(TEXTS) == Y).all(axis=1))
+    )
 
 
 def test_bad_indicator_values_fail_clearly():

@@ -102,8 +102,10 @@ def test_missing_labels_count_nothing_in_the_loss():
     loss = TaskLoss(tasks, [1.0, 2.0])
     logits_a = torch.randn(4, 3, requires_grad=True)
     out_b = torch.randn(4, 1, requires_grad=True)
-    y = {"a": torch.tensor([0, 2, -1, -1]),
-         "b": torch.tensor([[np.nan], [0.5], [-1.0], [np.nan]], dtype=torch.float32)}
+    y = {
+        "a": torch.tensor([0, 2, -1, -1]),
+        "b": torch.tensor([[np.nan], [0.5], [-1.0], [np.nan]], dtype=torch.float32),
+    }
     value = loss({"a": logits_a, "b": out_b}, y)
     expected_a = torch.nn.functional.cross_entropy(logits_a[:2], torch.tensor([0, 2]))
     expected_b = ((out_b[1:3, 0] - torch.tensor([0.5, -1.0])) ** 2).mean()
@@ -139,9 +141,7 @@ def test_batches_come_from_one_task(sampling, expected):
     labelled[900:, 1] = True
     lengths = np.random.default_rng(0).integers(3, 40, size=1000)
     # temperature 2 with sizes 900/100: 30 / (30 + 10) = 0.75
-    sampler = TaskBatchSampler(
-        labelled, lengths, 10, sampling=sampling, temperature=2.0, seed=0
-    )
+    sampler = TaskBatchSampler(labelled, lengths, 10, sampling=sampling, temperature=2.0, seed=0)
     batches = list(sampler)
     assert len(batches) == len(sampler) == 100
     tasks = []

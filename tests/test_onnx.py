@@ -182,8 +182,9 @@ def test_long_texts_chunk(tiny_model_dir, tmp_path):
     clf = TransformerClassifier(tiny_model_dir, **params).fit(pairs * 2, ["pos", "neg"] * 2)
     model = _load(export_onnx(clf, tmp_path / "pairs"))
     np.testing.assert_allclose(model.predict_proba(pairs), clf.predict_proba(pairs), atol=1e-4)
-    emb = TransformerEmbedder(tiny_model_dir, device="cpu", normalize=True, max_length=16,
-                              long_texts="chunk", stride=4).fit()
+    emb = TransformerEmbedder(
+        tiny_model_dir, device="cpu", normalize=True, max_length=16, long_texts="chunk", stride=4
+    ).fit()
     model = _load(export_onnx(emb, tmp_path / "emb"))
     np.testing.assert_allclose(model.transform(X), emb.transform(X), atol=1e-4)
 
@@ -225,8 +226,9 @@ def test_embedder(tiny_model_dir, tmp_path, pooling, normalize):
 
 def test_lora_adapters_are_merged(tiny_model_dir, tmp_path):
     pytest.importorskip("peft")
-    clf = TransformerClassifier(tiny_model_dir, lora={"r": 4, "target_modules": ["query", "value"]},
-                                **FAST).fit(TEXTS, LABELS)
+    clf = TransformerClassifier(
+        tiny_model_dir, lora={"r": 4, "target_modules": ["query", "value"]}, **FAST
+    ).fit(TEXTS, LABELS)
     model = _load(export_onnx(clf, tmp_path))
     np.testing.assert_allclose(model.predict_proba(PREDICT), clf.predict_proba(PREDICT), atol=1e-4)
     # The estimator keeps its adapters (the export merged a copy).
@@ -251,8 +253,15 @@ def test_token_classifier(tiny_model_dir, tmp_path):
     from sktransformers import TransformerTokenClassifier
 
     # max_length 8: the longer sentences are read as overlapping windows.
-    ner = TransformerTokenClassifier(tiny_model_dir, max_length=8, stride=2, max_epochs=1,
-                                     batch_size=2, device="cpu", random_state=0)
+    ner = TransformerTokenClassifier(
+        tiny_model_dir,
+        max_length=8,
+        stride=2,
+        max_epochs=1,
+        batch_size=2,
+        device="cpu",
+        random_state=0,
+    )
     ner.fit(NER_X, NER_Y)
     model = _load(export_onnx(ner, tmp_path))
     assert isinstance(model, skonnx.OnnxTokenClassifier)
@@ -262,8 +271,9 @@ def test_token_classifier(tiny_model_dir, tmp_path):
         np.testing.assert_allclose(got, want, atol=1e-4)
     assert model.predict(X) == ner.predict(X)
     got, want = model.predict_entities(X), ner.predict_entities(X)
-    assert [[{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in got] \
-        == [[{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in want]
+    assert [
+        [{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in got
+    ] == [[{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in want]
     assert model.score(NER_X, NER_Y) == pytest.approx(ner.score(NER_X, NER_Y))
     assert skonnx.entity_spans(["B-PER", "I-PER", "O", "I-PER"]) == [("PER", 0, 2)]
 
@@ -312,8 +322,7 @@ def test_runtime_never_imports_torch(classifier_dir):
                        if m in sys.modules)
         assert not heavy, heavy
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().startswith("[")
 

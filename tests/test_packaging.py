@@ -71,7 +71,12 @@ SMOKE = textwrap.dedent(
 
 def _run(cmd, cwd, env=None, timeout=300):
     result = subprocess.run(
-        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         timeout=timeout,
     )
     assert result.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{result.stdout[-4000:]}"
@@ -102,8 +107,10 @@ def dist(tmp_path_factory):
     """sdist and wheel built as ``python -m build`` does: the wheel from the sdist."""
     pytest.importorskip("build", reason="python -m build needs the `build` package ([test])")
     out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "build", *_isolation_args(), "--outdir", str(out), str(REPO)],
-         cwd=out)
+    _run(
+        [sys.executable, "-m", "build", *_isolation_args(), "--outdir", str(out), str(REPO)],
+        cwd=out,
+    )
     sdists = list(out.glob("sktransformers-*.tar.gz"))
     wheels = list(out.glob("sktransformers-*.whl"))
     assert len(sdists) == 1 and len(wheels) == 1, sorted(p.name for p in out.iterdir())
@@ -122,7 +129,8 @@ def test_sdist_and_wheel_hold_the_package_data(dist):
         assert required in names, f"{required} missing from {wheel.name}"
     # Only the package: no tests, benchmarks or examples installed as top-level modules.
     assert {n.split("/")[0] for n in names} <= {
-        "sktransformers", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"
+        "sktransformers",
+        wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info",
     }
 
 
@@ -140,8 +148,23 @@ def test_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tiny_model_dir, 
     ).strip()
     # Installed before the dependencies are visible: pip must not find the
     # development install and call the requirement satisfied.
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-          "--no-index", "--disable-pip-version-check", "-q", str(wheel)], cwd=tmp_path, env=env)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "-q",
+            str(wheel),
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     assert (Path(purelib) / "sktransformers" / "__init__.py").is_file()
     # Dependencies from the running environment, appended after the venv's own
     # site-packages (the wheel wins); the .pth files there, the editable
@@ -156,8 +179,11 @@ def test_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tiny_model_dir, 
     work.mkdir()
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1")
     # -I: no PYTHONPATH, no user site, not the script's folder on sys.path.
-    out = _run([str(python), "-I", str(script), str(venv), str(model), str(tmp_path / "saved")],
-               cwd=work, env=env)
+    out = _run(
+        [str(python), "-I", str(script), str(venv), str(model), str(tmp_path / "saved")],
+        cwd=work,
+        env=env,
+    )
     assert "smoke ok" in out
     assert REPO not in Path(out.split()[-1]).parents
 
@@ -167,9 +193,21 @@ def test_repository_root_holds_only_the_project_layout():
     root = Path(__file__).resolve().parents[1]
     if shutil.which("git") is None or not (root / ".git").exists():
         pytest.skip("not a git checkout")
-    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
     top = {name.split("/", 1)[0] for name in tracked}
-    allowed = {"pyproject.toml", "setup.cfg", "sktransformers", "docs", "tests", "examples",
-               "benchmarks", "README.md", ".ci", "LICENSE", ".gitignore"}
+    allowed = {
+        "pyproject.toml",
+        "setup.cfg",
+        "sktransformers",
+        "docs",
+        "tests",
+        "examples",
+        "benchmarks",
+        "README.md",
+        ".ci",
+        "LICENSE",
+        ".gitignore",
+    }
     assert top <= allowed, sorted(top - allowed)

@@ -13,8 +13,14 @@ from sktransformers import MultiTaskTransformer, TransformerClassifier, Transfor
 from sktransformers._hub import load_backbone_with_adapter
 from sktransformers._peft import LORA_DIR
 
-X = ["a great film", "wonderful acting", "i loved it", "a terrible film", "awful acting",
-     "i hated it"] * 4
+X = [
+    "a great film",
+    "wonderful acting",
+    "i loved it",
+    "a terrible film",
+    "awful acting",
+    "i hated it",
+] * 4
 Y = [1, 1, 1, 0, 0, 0] * 4
 FIT = dict(max_epochs=1, batch_size=8, lr=5e-3, random_state=0, device="cpu")
 
@@ -50,8 +56,9 @@ def test_freeze_trains_only_what_is_left(tiny_model_dir, start, freeze):
     assert any(not torch.equal(after[k], start[k]) for k in after if not frozen(k)) or (
         freeze == "backbone"
     )
-    assert all(name.startswith("heads.") or not frozen(name[len("backbone."):])
-               for name in trainable(clf))
+    assert all(
+        name.startswith("heads.") or not frozen(name[len("backbone.") :]) for name in trainable(clf)
+    )
 
 
 def test_freeze_round_trip(tiny_model_dir, tmp_path):

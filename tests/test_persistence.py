@@ -300,28 +300,43 @@ def test_format_1_directories_still_load(tiny_model_dir, tmp_path):
 
     X = ["a great film", "awful acting", "i loved it", "truly boring"] * 2
     clf = TransformerClassifier(tiny_model_dir, max_epochs=1, random_state=0).fit(
-        X, ["pos", "neg", "pos", "neg"] * 2)
+        X, ["pos", "neg", "pos", "neg"] * 2
+    )
     d = clf.save_pretrained(tmp_path / "clf")
     _as_format_1(d, {"classes": ["neg", "pos"], "classes_dtype": "<U3", "class_weight": None})
-    np.testing.assert_allclose(TransformerClassifier.from_pretrained(d).predict_proba(X),
-                               clf.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(
+        TransformerClassifier.from_pretrained(d).predict_proba(X), clf.predict_proba(X), atol=1e-6
+    )
 
-    reg = TransformerRegressor(tiny_model_dir, max_epochs=1, random_state=0).fit(
-        X, np.arange(8.0))
+    reg = TransformerRegressor(tiny_model_dir, max_epochs=1, random_state=0).fit(X, np.arange(8.0))
     d = reg.save_pretrained(tmp_path / "reg")
-    _as_format_1(d, {"n_outputs": 1, "y_mean": reg.y_mean_.tolist(),
-                     "y_scale": reg.y_scale_.tolist(), "y_1d": True})
-    np.testing.assert_allclose(TransformerRegressor.from_pretrained(d).predict(X),
-                               reg.predict(X), atol=1e-5)
+    _as_format_1(
+        d,
+        {
+            "n_outputs": 1,
+            "y_mean": reg.y_mean_.tolist(),
+            "y_scale": reg.y_scale_.tolist(),
+            "y_1d": True,
+        },
+    )
+    np.testing.assert_allclose(
+        TransformerRegressor.from_pretrained(d).predict(X), reg.predict(X), atol=1e-5
+    )
 
     Y = pd.DataFrame({"s": ["pos", "neg"] * 4, "r": np.arange(8.0) + 0.5})
     mt = MultiTaskTransformer(tiny_model_dir, max_epochs=1, random_state=0).fit(X, Y)
     d = mt.save_pretrained(tmp_path / "mt")
-    _as_format_1(d, {
-        "tasks": ["s", "r"], "kinds": ["classification", "regression"],
-        "classes": {"s": {"values": ["neg", "pos"], "dtype": "<U3"}},
-        "y_mean": {"r": mt.y_mean_["r"]}, "y_scale": {"r": mt.y_scale_["r"]},
-        "task_weights": [1.0, 1.0], "y_frame": True,
-    })
+    _as_format_1(
+        d,
+        {
+            "tasks": ["s", "r"],
+            "kinds": ["classification", "regression"],
+            "classes": {"s": {"values": ["neg", "pos"], "dtype": "<U3"}},
+            "y_mean": {"r": mt.y_mean_["r"]},
+            "y_scale": {"r": mt.y_scale_["r"]},
+            "task_weights": [1.0, 1.0],
+            "y_frame": True,
+        },
+    )
     loaded = MultiTaskTransformer.from_pretrained(d)
     pd.testing.assert_frame_equal(loaded.predict(X), mt.predict(X), atol=1e-5)

@@ -52,7 +52,8 @@ def test_classifier_losses_and_score(tiny_model_dir):
     assert display.lines_["valid_score"].axes is score_ax
     assert score_ax.get_ylabel() == "accuracy" and loss_ax.get_ylabel() == "loss"
     assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == [
-        "train loss", "validation loss"
+        "train loss",
+        "validation loss",
     ]
     assert display.history is history
     display.figure_.savefig(io.BytesIO(), format="png")

@@ -55,12 +55,19 @@ def test_two_workers_share_one_study(tiny_model_dir, storage_url):
     from optuna.trial import TrialState
 
     study_name = "shared-study"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": str(WORKER.parents[2])}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(WORKER.parents[2]),
+    }
     workers = [
         subprocess.Popen(
             [sys.executable, str(WORKER), tiny_model_dir, storage_url, study_name, "2"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         for _ in range(2)
     ]
@@ -86,8 +93,13 @@ def test_two_workers_share_one_study(tiny_model_dir, storage_url):
     y = [1, 0, 1, 0] * 4
     best, study = tune(
         TransformerClassifier(tiny_model_dir, max_epochs=1, batch_size=8, device="cpu"),
-        X, y, search_space={"lr": FloatDistribution(1e-4, 1e-2, log=True)}, n_trials=1,
-        validation_fraction=0.25, storage=plain_url, study_name=study_name,
+        X,
+        y,
+        search_space={"lr": FloatDistribution(1e-4, 1e-2, log=True)},
+        n_trials=1,
+        validation_fraction=0.25,
+        storage=plain_url,
+        study_name=study_name,
         load_if_exists=True,
     )
     assert len(study.trials) == 5

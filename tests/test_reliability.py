@@ -32,8 +32,9 @@ Y = ["pos", "neg", "pos", "neg"] * 4
 
 
 def small(model, **kw):
-    return TransformerClassifier(model, **{"max_epochs": 1, "random_state": 0, "batch_size": 4,
-                                           **kw})
+    return TransformerClassifier(
+        model, **{"max_epochs": 1, "random_state": 0, "batch_size": 4, **kw}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +189,13 @@ def test_interrupt_stops_cross_validation(tiny_model_dir):
 
 
 def test_early_stopping_and_callback_stops_still_just_stop(tiny_model_dir):
-    est = small(tiny_model_dir, max_epochs=6, validation_fraction=0.25, lr=1e-9,
-                callbacks=[EarlyStopping(monitor="train_loss", patience=1, threshold=1.0)])
+    est = small(
+        tiny_model_dir,
+        max_epochs=6,
+        validation_fraction=0.25,
+        lr=1e-9,
+        callbacks=[EarlyStopping(monitor="train_loss", patience=1, threshold=1.0)],
+    )
     est.fit(X, Y)  # no exception
     assert 1 < len(est.history_) < 6
 
@@ -226,17 +232,25 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_sigkill_after_epoch_one_then_resume_matches_an_uninterrupted_run(
-    tiny_model_dir, tmp_path
-):
+def test_sigkill_after_epoch_one_then_resume_matches_an_uninterrupted_run(tiny_model_dir, tmp_path):
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
     def run(checkpoint, out, kill):
         return subprocess.run(
-            [sys.executable, str(script), tiny_model_dir, checkpoint, str(tmp_path / out),
-             "1" if kill else "0"], env=env, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                str(script),
+                tiny_model_dir,
+                checkpoint,
+                str(tmp_path / out),
+                "1" if kill else "0",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
     killed = run(str(tmp_path / "ckpt"), "killed", True)

@@ -14,8 +14,9 @@ Y = ["pos", "neg", "pos", "neg"] * 4
 
 
 def small(model, **kw):
-    return TransformerClassifier(model, **{"max_epochs": 1, "random_state": 0, "batch_size": 4,
-                                           **kw})
+    return TransformerClassifier(
+        model, **{"max_epochs": 1, "random_state": 0, "batch_size": 4, **kw}
+    )
 
 
 def test_auto_precision_by_device(monkeypatch):

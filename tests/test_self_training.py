@@ -94,12 +94,17 @@ def test_clone_pickle_grid_search_cross_val():
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     # Scoring folds hold only labelled rows here; the training folds mix both.
     search = GridSearchCV(
-        TextSelfTrainingClassifier(tfidf()), {"threshold": [0.55, 0.9]}, cv=2,
+        TextSelfTrainingClassifier(tfidf()),
+        {"threshold": [0.55, 0.9]},
+        cv=2,
         scoring=lambda est, Xs, ys: float(np.mean(est.predict(Xs) == np.abs(ys))),
     ).fit(X * 2, np.concatenate([Y, Y_FULL]))
     assert search.best_params_["threshold"] in (0.55, 0.9)
     scores = cross_val_score(
-        TextSelfTrainingClassifier(tfidf()), X * 2, np.concatenate([Y, Y_FULL]), cv=2,
+        TextSelfTrainingClassifier(tfidf()),
+        X * 2,
+        np.concatenate([Y, Y_FULL]),
+        cv=2,
         scoring=lambda est, Xs, ys: float(np.mean(est.predict(Xs) == np.abs(ys))),
     )
     assert scores.shape == (2,)
@@ -133,8 +138,9 @@ def test_transformer_classifier_is_warm_started(tiny_model_dir):
     assert st.predict(X).shape == (10,)
 
     calls.clear()
-    TextSelfTrainingClassifier(base, criterion="k_best", k_best=3, max_iter=1,
-                               warm_start=False).fit(X, Y)
+    TextSelfTrainingClassifier(
+        base, criterion="k_best", k_best=3, max_iter=1, warm_start=False
+    ).fit(X, Y)
     assert calls == [("fit", 4), ("fit", 7)]
 
 

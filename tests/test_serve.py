@@ -105,8 +105,9 @@ def test_pairs_regression_and_embeddings(tiny_model_dir):
         assert r.status_code == 422 and "pairs" in r.json()["error"]
     reg = TransformerRegressor(tiny_model_dir, **FAST).fit(TEXTS, np.arange(6.0))
     with TestClient(create_app(reg)) as c:
-        values = [row["value"] for row in c.post("/predict", json={"texts": TEXTS}).json()[
-            "predictions"]]
+        values = [
+            row["value"] for row in c.post("/predict", json={"texts": TEXTS}).json()["predictions"]
+        ]
         np.testing.assert_allclose(values, reg.predict(TEXTS), atol=1e-6)
         assert c.post("/transform", json={"texts": TEXTS}).status_code == 404
     emb = TransformerEmbedder(tiny_model_dir, device="cpu", normalize=True).fit()
@@ -219,9 +220,9 @@ def test_concurrent_requests_share_model_calls(onnx_dir):
     with TestClient(app) as c:
         _wait_ready(c)
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            replies = list(pool.map(
-                lambda i: c.post("/predict", json={"texts": [TEXTS[i % 6]] * 2}), range(8)
-            ))
+            replies = list(
+                pool.map(lambda i: c.post("/predict", json={"texts": [TEXTS[i % 6]] * 2}), range(8))
+            )
         assert all(r.status_code == 200 for r in replies)
         assert [len(r.json()["predictions"]) for r in replies] == [2] * 8
         text = c.get("/metrics").text
@@ -240,8 +241,9 @@ def _run_batcher(max_batch_size, n_requests=8, fail_on=None, max_wait_ms=100):
 
     async def main():
         executor = concurrent.futures.ThreadPoolExecutor(1)
-        batcher = MicroBatcher(run, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms,
-                               executor=executor)
+        batcher = MicroBatcher(
+            run, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, executor=executor
+        )
         batcher.start()
         jobs = [batcher.submit(("predict", False), [f"t{i}", f"u{i}"]) for i in range(n_requests)]
         results = await asyncio.gather(*jobs, return_exceptions=True)
@@ -290,8 +292,9 @@ def test_micro_batcher_without_wait_batches_what_arrives_during_a_call():
         batcher.start()
         first = asyncio.ensure_future(batcher.submit(("predict", False), ["a"]))
         await asyncio.get_running_loop().run_in_executor(None, busy.wait, 10)
-        rest = [asyncio.ensure_future(batcher.submit(("predict", False), [str(i)]))
-                for i in range(5)]
+        rest = [
+            asyncio.ensure_future(batcher.submit(("predict", False), [str(i)])) for i in range(5)
+        ]
         await asyncio.sleep(0.05)
         release.set()
         results = await asyncio.gather(first, *rest)
@@ -309,11 +312,16 @@ def test_micro_batcher_drains_on_stop():
 
     async def main():
         executor = concurrent.futures.ThreadPoolExecutor(1)
-        batcher = MicroBatcher(lambda k, t: calls.append(t) or t, max_batch_size=4,
-                               max_wait_ms=10_000, executor=executor)
+        batcher = MicroBatcher(
+            lambda k, t: calls.append(t) or t,
+            max_batch_size=4,
+            max_wait_ms=10_000,
+            executor=executor,
+        )
         batcher.start()
-        jobs = [asyncio.ensure_future(batcher.submit(("predict", False), [str(i)]))
-                for i in range(10)]
+        jobs = [
+            asyncio.ensure_future(batcher.submit(("predict", False), [str(i)])) for i in range(10)
+        ]
         await asyncio.sleep(0.05)
         await batcher.stop()  # must not wait 10 s, must not drop the queued requests
         return await asyncio.gather(*jobs)
@@ -344,9 +352,25 @@ def test_real_uvicorn_process_and_graceful_shutdown(onnx_dir):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # A long batching wait keeps the request in flight while SIGTERM arrives.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sktransformers", "serve", str(onnx_dir), "--host", "127.0.0.1",
-         "--port", str(port), "--max-wait-ms", "1500", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "sktransformers",
+            "serve",
+            str(onnx_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--max-wait-ms",
+            "1500",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -361,8 +385,12 @@ def test_real_uvicorn_process_and_graceful_shutdown(onnx_dir):
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.2)
         assert httpx.post(f"{base}/predict", json={"texts": ["a"]}, timeout=30).status_code == 200
-        r = httpx.post(f"{base}/predict", content="{oops", timeout=30,
-                       headers={"content-type": "application/json"})
+        r = httpx.post(
+            f"{base}/predict",
+            content="{oops",
+            timeout=30,
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 400
         reply = {}
 

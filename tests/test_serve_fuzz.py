@@ -35,8 +35,12 @@ from test_serve_trust import fit_models, running_server  # noqa: E402
 from sktransformers._onnx_export import export_onnx  # noqa: E402
 
 EXAMPLES = 60  # per operation and generation mode
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +57,28 @@ def model_dirs(tiny_model_dir, tmp_path_factory):
 @pytest.fixture(scope="module", params=["classifier", "token_classifier", "onnx classifier"])
 def live_server(request, model_dirs, tmp_path_factory):
     # Small limits keep the generated requests cheap; the schema states them.
-    with running_server(model_dirs[request.param], tmp_path_factory.mktemp("fuzz-logs"),
-                        "--max-texts", "4", "--max-chars", "64", "--log-level",
-                        "warning") as server:
+    with running_server(
+        model_dirs[request.param],
+        tmp_path_factory.mktemp("fuzz-logs"),
+        "--max-texts",
+        "4",
+        "--max-chars",
+        "64",
+        "--log-level",
+        "warning",
+    ) as server:
         yield server
 
 
 def _fuzz(operation, mode, base, session):
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         case.call_and_validate(base_url=base, session=session, checks=CHECKS, timeout=30)
@@ -83,4 +100,3 @@ def test_fuzz_live_server(live_server):
     assert live_server.proc.poll() is None, live_server.log_text()
     assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
     assert "Traceback" not in live_server.log_text(), live_server.log_text()
-

@@ -60,10 +60,12 @@ def fit_models(tiny_model_dir, kinds=None):
     makers = {
         "classifier": lambda: TransformerClassifier(tiny_model_dir, **FAST).fit(TEXTS, LABELS),
         "regressor": lambda: TransformerRegressor(tiny_model_dir, **FAST).fit(
-            TEXTS, np.arange(6.0)),
+            TEXTS, np.arange(6.0)
+        ),
         "multilabel": lambda: TransformerClassifier(tiny_model_dir, **FAST).fit(TEXTS, Y),
         "token_classifier": lambda: TransformerTokenClassifier(
-            tiny_model_dir, max_epochs=1, device="cpu", random_state=0).fit(NER_X, NER_Y),
+            tiny_model_dir, max_epochs=1, device="cpu", random_state=0
+        ).fit(NER_X, NER_Y),
         "embedder": lambda: TransformerEmbedder(tiny_model_dir, device="cpu").fit(),
     }
     return {kind: makers[kind]() for kind in (kinds or makers)}
@@ -110,9 +112,23 @@ def running_server(directory, log_dir, *args, timeout=120):
     log = Path(log_dir) / f"server-{port}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sktransformers", "serve", os.fspath(directory),
-             "--host", "127.0.0.1", "--port", str(port), "--threads", "1", *args],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "sktransformers",
+                "serve",
+                os.fspath(directory),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--threads",
+                "1",
+                *args,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = Server(proc, port, log)
     try:
@@ -139,8 +155,9 @@ def running_server(directory, log_dir, *args, timeout=120):
 
 @pytest.fixture(scope="module")
 def onnx_server(onnx_dirs, tmp_path_factory):
-    with running_server(onnx_dirs["classifier"], tmp_path_factory.mktemp("logs"),
-                        "--max-body-bytes", "1000000") as server:
+    with running_server(
+        onnx_dirs["classifier"], tmp_path_factory.mktemp("logs"), "--max-body-bytes", "1000000"
+    ) as server:
         yield server
 
 
@@ -155,8 +172,10 @@ def send_chunked(port, first, pad, total, chunk=16384, timeout=60):
     deadline = time.monotonic() + timeout
     sent, reply = 0, b""
     try:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
 
         def send(data):
             sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
@@ -181,8 +200,11 @@ def send_chunked(port, first, pad, total, chunk=16384, timeout=60):
         while time.monotonic() < deadline:
             head, _, body = reply.partition(b"\r\n\r\n")
             if _:
-                length = [int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:")]
+                length = [
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ]
                 if length and len(body) >= length[0]:
                     break
             try:
@@ -221,8 +243,10 @@ def test_chunked_body_over_the_limit_is_refused_as_it_arrives(onnx_server):
 
 def test_declared_length_over_the_limit_is_refused_before_reading(onnx_server):
     with socket.create_connection(("127.0.0.1", onnx_server.port), timeout=30) as sock:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 5000000\r\n\r\n{\"texts\"")
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 5000000\r\n\r\n{"texts"'
+        )
         reply = b""
         while b"\r\n\r\n" not in reply:
             data = sock.recv(65536)
@@ -235,6 +259,7 @@ def test_declared_length_over_the_limit_is_refused_before_reading(onnx_server):
 def test_body_limit_in_process(models):
     app = create_app(models["classifier"], max_body_bytes=1000)
     with TestClient(app) as c:
+
         def chunks():  # no Content-Length: the body is counted as it is read
             yield b'{"texts": ["a"]}'
             for _ in range(100):
@@ -243,8 +268,11 @@ def test_body_limit_in_process(models):
         r = c.post("/predict", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413, r.text
         assert "limit of 1000 bytes" in r.json()["error"]
-        r = c.post("/predict", content=b'{"texts": ["a"]}' + b" " * 900,
-                   headers={"content-type": "application/json"})
+        r = c.post(
+            "/predict",
+            content=b'{"texts": ["a"]}' + b" " * 900,
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 200
         assert c.get("/readyz").json()["max_body_bytes"] == 1000
 
@@ -252,8 +280,15 @@ def test_body_limit_in_process(models):
 # ----------------------------------------------------------------------
 # 2. Client mistakes are 4xx with a reason, on every kind of server
 # ----------------------------------------------------------------------
-KINDS = ["classifier", "regressor", "multilabel", "token_classifier", "embedder",
-         "onnx classifier", "onnx token_classifier"]
+KINDS = [
+    "classifier",
+    "regressor",
+    "multilabel",
+    "token_classifier",
+    "embedder",
+    "onnx classifier",
+    "onnx token_classifier",
+]
 
 
 @pytest.fixture(scope="module")
@@ -298,8 +333,9 @@ def test_token_classifier_texts_without_words_are_a_4xx(clients, kind, text):
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize("kind", ["classifier", "regressor", "multilabel", "embedder",
-                                  "onnx classifier"])
+@pytest.mark.parametrize(
+    "kind", ["classifier", "regressor", "multilabel", "embedder", "onnx classifier"]
+)
 def test_empty_texts_are_fine_for_sequence_models(clients, kind):
     r = _post(clients[kind], '{"texts": ["", "   "]}')
     assert r.status_code == 200, r.text
@@ -320,8 +356,12 @@ def test_failed_load_answers_a_generic_reason_and_logs_the_detail(onnx_dirs, tmp
             while c.get("/healthz").status_code == 200:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-            replies = [c.get("/healthz"), c.get("/readyz"),
-                       c.post("/predict", json={"texts": ["a"]}), c.get("/")]
+            replies = [
+                c.get("/healthz"),
+                c.get("/readyz"),
+                c.post("/predict", json={"texts": ["a"]}),
+                c.get("/"),
+            ]
     for r in replies[:3]:
         assert r.status_code == 503
         assert r.json()["error"] == "the model failed to load; the server's log has the details"
@@ -333,20 +373,23 @@ def test_failed_load_answers_a_generic_reason_and_logs_the_detail(onnx_dirs, tmp
 # ----------------------------------------------------------------------
 # 4. The command line refuses bad values with a usage message
 # ----------------------------------------------------------------------
-@pytest.mark.parametrize("option, value, words", [
-    ("--port", "-1", "not a port number"),
-    ("--port", "70000", "not a port number"),
-    ("--port", "http", "not a port number"),
-    ("--threads", "0", "not a positive integer"),
-    ("--workers", "0", "not a positive integer"),
-    ("--max-batch-size", "-3", "not a positive integer"),
-    ("--max-texts", "0", "not a positive integer"),
-    ("--max-chars", "-1", "not a positive integer"),
-    ("--max-body-bytes", "0", "not a positive integer"),
-    ("--max-wait-ms", "-5", "not a finite number >= 0"),
-    ("--max-wait-ms", "inf", "not a finite number >= 0"),
-    ("--graceful-timeout", "nan", "not a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--port", "-1", "not a port number"),
+        ("--port", "70000", "not a port number"),
+        ("--port", "http", "not a port number"),
+        ("--threads", "0", "not a positive integer"),
+        ("--workers", "0", "not a positive integer"),
+        ("--max-batch-size", "-3", "not a positive integer"),
+        ("--max-texts", "0", "not a positive integer"),
+        ("--max-chars", "-1", "not a positive integer"),
+        ("--max-body-bytes", "0", "not a positive integer"),
+        ("--max-wait-ms", "-5", "not a finite number >= 0"),
+        ("--max-wait-ms", "inf", "not a finite number >= 0"),
+        ("--graceful-timeout", "nan", "not a finite number >= 0"),
+    ],
+)
 def test_cli_bad_values_are_usage_errors(tmp_path, capsys, option, value, words):
     from sktransformers.__main__ import main
 
@@ -387,8 +430,13 @@ def test_cli_passes_the_new_options(tmp_path, monkeypatch):
 
 
 def test_bad_config_values_in_python(models):
-    for bad in ({"max_body_bytes": 0}, {"max_body_bytes": -1}, {"threads": 0},
-                {"max_chars": True}, {"docs": "no"}):
+    for bad in (
+        {"max_body_bytes": 0},
+        {"max_body_bytes": -1},
+        {"threads": 0},
+        {"max_chars": True},
+        {"docs": "no"},
+    ):
         with pytest.raises(ValueError):
             create_app(models["classifier"], **bad)
 
@@ -409,19 +457,26 @@ def test_startup_log_and_readyz_say_what_is_served(onnx_server, onnx_dirs):
     log = onnx_server.log_text()
     line = next(line for line in log.splitlines() if "serving TransformerClassifier" in line)
     assert str(directory.resolve()) in line
-    for words in ("classification (classifier)", "onnx runtime", "precision int8",
-                  f"sktransformers {sktransformers.__version__}"):
+    for words in (
+        "classification (classifier)",
+        "onnx runtime",
+        "precision int8",
+        f"sktransformers {sktransformers.__version__}",
+    ):
         assert words in line, line
 
 
-@pytest.mark.parametrize("kind, task, precision", [
-    ("classifier", "classification", "fp32"),
-    ("regressor", "regression", "fp32"),
-    ("multilabel", "multilabel classification", "fp32"),
-    ("token_classifier", "token classification", "fp32"),
-    ("embedder", "embedding", "fp32"),
-    ("onnx token_classifier", "token classification", "fp32"),
-])
+@pytest.mark.parametrize(
+    "kind, task, precision",
+    [
+        ("classifier", "classification", "fp32"),
+        ("regressor", "regression", "fp32"),
+        ("multilabel", "multilabel classification", "fp32"),
+        ("token_classifier", "token classification", "fp32"),
+        ("embedder", "embedding", "fp32"),
+        ("onnx token_classifier", "token classification", "fp32"),
+    ],
+)
 def test_readyz_task_and_precision_of_every_kind(clients, kind, task, precision):
     ready = clients[kind].get("/readyz").json()
     assert (ready["task"], ready["precision"]) == (task, precision)
@@ -449,7 +504,8 @@ def test_openapi_docs_and_root(onnx_server):
     base = onnx_server.base
     schema = httpx.get(f"{base}/openapi.json", timeout=10).json()
     assert {"/predict", "/transform", "/healthz", "/readyz", "/metrics", "/"} <= set(
-        schema["paths"])
+        schema["paths"]
+    )
     body = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
     request = schema["components"]["schemas"][body["schema"]["$ref"].split("/")[-1]]
     assert request["additionalProperties"] is False and request["required"] == ["texts"]

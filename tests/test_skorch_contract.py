@@ -127,9 +127,15 @@ class Recorder(NeuralNet):
 
 def _net(cls=NeuralNet, **kwargs):
     params = dict(
-        module=torch.nn.Linear, module__in_features=4, module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss, max_epochs=1, batch_size=8, lr=0.1,
-        train_split=None, verbose=0,
+        module=torch.nn.Linear,
+        module__in_features=4,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=1,
+        batch_size=8,
+        lr=0.1,
+        train_split=None,
+        verbose=0,
     )
     return cls(**{**params, **kwargs})
 
@@ -146,9 +152,16 @@ def test_training_loop_calls_the_overridden_hooks():
         ("run_single_epoch", True, "train", "train_step"),
         ("run_single_epoch", False, "valid", "validation_step"),
     ], _broken("how fit_loop calls run_single_epoch")
-    for hook in [("train_step_single",), ("_set_training", False), ("infer",),
-                 ("get_loss", True), ("get_loss", False), ("get_iterator", True),
-                 ("get_iterator", False), ("_set_training", True)]:
+    for hook in [
+        ("train_step_single",),
+        ("_set_training", False),
+        ("infer",),
+        ("get_loss", True),
+        ("get_loss", False),
+        ("get_iterator", True),
+        ("get_iterator", False),
+        ("_set_training", True),
+    ]:
         assert hook in net.calls, _broken(f"the training loop, which no longer calls {hook}")
     # predefined_split: validation on exactly the given dataset.
     assert net.history[-1, "valid_batch_count"] == 1, _broken("predefined_split", BASE)
@@ -191,8 +204,12 @@ def test_notify_and_history_bookkeeping():
     net = _net(callbacks=[("seen", Seen())]).initialize()
     gen = TeeGenerator(iter([("a", 1), ("b", 2)]))
     assert list(gen) == list(gen) == [("a", 1), ("b", 2)], _broken("skorch.utils.TeeGenerator")
-    net.notify("on_grad_computed", named_parameters=TeeGenerator(net.get_all_learnable_params()),
-               batch=None, training=True)
+    net.notify(
+        "on_grad_computed",
+        named_parameters=TeeGenerator(net.get_all_learnable_params()),
+        batch=None,
+        training=True,
+    )
     seen = dict(net.callbacks_)["seen"].seen
     assert seen == [(True, ["weight", "bias"])], _broken("NeuralNet.notify")
     net.history.new_epoch()
@@ -238,8 +255,12 @@ def test_early_stopping_stops_through_keyboard_interrupt():
 
     X, y = _data()
     es = EarlyStopping(monitor="valid_loss", patience=2, load_best=True, sink=lambda *a: None)
-    net = _net(lr=0.0, max_epochs=10, callbacks=[("early_stopping", es)],
-               train_split=predefined_split(Dataset(X[:8], y[:8])))
+    net = _net(
+        lr=0.0,
+        max_epochs=10,
+        callbacks=[("early_stopping", es)],
+        train_split=predefined_split(Dataset(X[:8], y[:8])),
+    )
     seen = []
     original = es.on_epoch_end
 
@@ -265,9 +286,14 @@ def test_epoch_scoring_records_its_name_each_epoch():
         return 0.5
 
     net = _net(
-        max_epochs=2, train_split=predefined_split(Dataset(X[:8], y[:8])),
-        callbacks=[("valid_score", EpochScoring(score, lower_is_better=False, name="valid_score",
-                                                use_caching=True))],
+        max_epochs=2,
+        train_split=predefined_split(Dataset(X[:8], y[:8])),
+        callbacks=[
+            (
+                "valid_score",
+                EpochScoring(score, lower_is_better=False, name="valid_score", use_caching=True),
+            )
+        ],
     )
     net.fit(X, y)
     assert net.history[:, "valid_score"] == [0.5, 0.5], _broken("EpochScoring", BASE)

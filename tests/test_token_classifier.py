@@ -58,7 +58,7 @@ def test_string_input_keeps_character_offsets(fitted):
     text = "Grace  Smith lives in   Paris now"
     entities = fitted.predict_entities([text])[0]
     for entity in entities:
-        assert text[entity["start"]:entity["end"]] == entity["text"]
+        assert text[entity["start"] : entity["end"]] == entity["text"]
         assert 0.0 <= entity["score"] <= 1.0
     assert {e["text"] for e in entities} >= {"Grace  Smith", "Paris"}
     kinds = {e["text"]: e["entity"] for e in entities}

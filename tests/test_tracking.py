@@ -17,8 +17,12 @@ Y = Y * 2
 
 def _clf(tiny_model_dir, callbacks):
     return TransformerClassifier(
-        tiny_model_dir, max_epochs=2, batch_size=4, validation_fraction=0.25,
-        callbacks=callbacks, random_state=0,
+        tiny_model_dir,
+        max_epochs=2,
+        batch_size=4,
+        validation_fraction=0.25,
+        callbacks=callbacks,
+        random_state=0,
     )
 
 
@@ -113,7 +117,10 @@ def test_mlflow_active_run_and_partial_fit(tiny_model_dir, tmp_path, mlflow_clie
     mlflow.set_tracking_uri(_mlflow_uri(tmp_path))
     try:
         clf = TransformerClassifier(
-            tiny_model_dir, max_epochs=1, batch_size=4, callbacks=[MlflowLogger()],
+            tiny_model_dir,
+            max_epochs=1,
+            batch_size=4,
+            callbacks=[MlflowLogger()],
             random_state=0,
         )
         with mlflow.start_run() as run:

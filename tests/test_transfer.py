@@ -20,8 +20,14 @@ from sktransformers import (
     TransformerRegressor,
 )
 
-X = ["a great film", "wonderful acting", "i loved it", "a terrible film", "awful acting",
-     "i hated it"] * 4
+X = [
+    "a great film",
+    "wonderful acting",
+    "i loved it",
+    "a terrible film",
+    "awful acting",
+    "i hated it",
+] * 4
 Y_SENT = [1, 1, 1, 0, 0, 0] * 4
 Y_LEN = [float(len(t)) for t in X]
 
@@ -99,9 +105,7 @@ def test_grid_search_starts_every_fold_from_transferred_weights(tiny_model_dir):
     transfer = source.backbone()
     StartWeights.seen = []
     search = GridSearchCV(
-        TransformerRegressor(
-            model=transfer, callbacks=[StartWeights(transfer.state_dict)], **FIT
-        ),
+        TransformerRegressor(model=transfer, callbacks=[StartWeights(transfer.state_dict)], **FIT),
         {"lr": [1e-3, 5e-3]},
         cv=2,
         error_score="raise",
@@ -116,9 +120,9 @@ def test_grid_search_starts_every_fold_from_transferred_weights(tiny_model_dir):
 
     # the plain backbone is not what the folds started from
     StartWeights.seen = []
-    TransformerRegressor(
-        tiny_model_dir, callbacks=[StartWeights(transfer.state_dict)], **FIT
-    ).fit(X, Y_LEN)
+    TransformerRegressor(tiny_model_dir, callbacks=[StartWeights(transfer.state_dict)], **FIT).fit(
+        X, Y_LEN
+    )
     assert StartWeights.seen == [False]
 
 

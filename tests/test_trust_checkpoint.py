@@ -36,8 +36,9 @@ AFRESH = "starting afresh; the checkpoint will be overwritten"
 
 
 def small(model, **kw):
-    return TransformerClassifier(model, **{"max_epochs": 2, "random_state": 0, "batch_size": 4,
-                                           "device": "cpu", **kw})
+    return TransformerClassifier(
+        model, **{"max_epochs": 2, "random_state": 0, "batch_size": 4, "device": "cpu", **kw}
+    )
 
 
 class _Payload:
@@ -127,10 +128,17 @@ def test_checkpoint_is_safetensors_and_json_only(unfinished):
             assert not path.read_bytes().startswith(b"\x80")  # no pickle protocol header
 
 
-CHECKPOINT_NAMES = ["training_state.pt", "training_state.safetensors", "training_state.json",
-                    "model/model.safetensors", "model/sktransformers_heads.safetensors",
-                    "model/sktransformers.json", "model/config.json", "model/pytorch_model.bin",
-                    "model/training_args.bin"]
+CHECKPOINT_NAMES = [
+    "training_state.pt",
+    "training_state.safetensors",
+    "training_state.json",
+    "model/model.safetensors",
+    "model/sktransformers_heads.safetensors",
+    "model/sktransformers.json",
+    "model/config.json",
+    "model/pytorch_model.bin",
+    "model/training_args.bin",
+]
 
 
 def test_pickles_planted_in_a_checkpoint_dir_never_run(tiny_model_dir, tmp_path, plain):
@@ -145,11 +153,18 @@ def test_pickles_planted_in_a_checkpoint_dir_never_run(tiny_model_dir, tmp_path,
     np.testing.assert_allclose(est.predict_proba(X), plain.predict_proba(X), atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["training_state.safetensors", "model/model.safetensors",
-                                  "model/sktransformers_heads.safetensors",
-                                  "model/tokenizer.json"])
-def test_a_pickle_in_an_unfinished_checkpoint_never_runs(tiny_model_dir, tmp_path, unfinished,
-                                                         plain, name):
+@pytest.mark.parametrize(
+    "name",
+    [
+        "training_state.safetensors",
+        "model/model.safetensors",
+        "model/sktransformers_heads.safetensors",
+        "model/tokenizer.json",
+    ],
+)
+def test_a_pickle_in_an_unfinished_checkpoint_never_runs(
+    tiny_model_dir, tmp_path, unfinished, plain, name
+):
     marker = tmp_path / "PWNED"
     checkpoint = _copy(unfinished, tmp_path)
     (checkpoint / name).unlink()
@@ -161,8 +176,14 @@ def test_a_pickle_in_an_unfinished_checkpoint_never_runs(tiny_model_dir, tmp_pat
     np.testing.assert_allclose(est.predict_proba(X), plain.predict_proba(X), atol=1e-6)
 
 
-SAVED_NAMES = ["model.safetensors", "sktransformers_heads.safetensors", "pytorch_model.bin",
-               "training_args.bin", "optimizer.pt", "training_state.pt"]
+SAVED_NAMES = [
+    "model.safetensors",
+    "sktransformers_heads.safetensors",
+    "pytorch_model.bin",
+    "training_args.bin",
+    "optimizer.pt",
+    "training_state.pt",
+]
 
 
 @pytest.mark.parametrize("name", SAVED_NAMES)
@@ -190,8 +211,13 @@ def test_the_package_has_no_unpickling_calls():
         for name in files:
             if name.endswith(".py"):
                 text = open(os.path.join(base, name), encoding="utf-8").read()
-                for call in ("torch.load(", "pickle.load", "joblib.load", "allow_pickle=True",
-                             "weights_only=False"):
+                for call in (
+                    "torch.load(",
+                    "pickle.load",
+                    "joblib.load",
+                    "allow_pickle=True",
+                    "weights_only=False",
+                ):
                     if call in text:
                         found.append((name, call))
     assert found == []
@@ -211,9 +237,11 @@ DAMAGE = {
     "truncated JSON": lambda c: _truncate(c / "training_state.json"),
     "a JSON list": lambda c: (c / "training_state.json").write_text("[1, 2]"),
     "missing tensor": lambda c: (c / "training_state.json").write_text(
-        (c / "training_state.json").read_text().replace('"rng/torch"', '"rng/nothing"')),
+        (c / "training_state.json").read_text().replace('"rng/torch"', '"rng/nothing"')
+    ),
     "wrong types": lambda c: (c / "training_state.json").write_text(
-        (c / "training_state.json").read_text().replace('"history": [', '"history": [3, ')),
+        (c / "training_state.json").read_text().replace('"history": [', '"history": [3, ')
+    ),
     "truncated weights": lambda c: _truncate(c / "model" / "model.safetensors"),
     "no model": lambda c: shutil.rmtree(c / "model"),
 }
@@ -272,8 +300,9 @@ def test_checkpoint_dir_is_neither_saved_nor_restored(tiny_model_dir, tmp_path):
 # ----------------------------------------------------------------------
 # 4. A read-only parent (a volume mounted at the target)
 # ----------------------------------------------------------------------
-def test_saving_into_a_writable_folder_of_a_read_only_parent(plain, tiny_model_dir, tmp_path,
-                                                             monkeypatch):
+def test_saving_into_a_writable_folder_of_a_read_only_parent(
+    plain, tiny_model_dir, tmp_path, monkeypatch
+):
     """The parent refuses new entries; the target (a mount point) is writable.
 
     Tests run as root, where ``chmod 0o555`` does not stop writes, so the
@@ -360,8 +389,9 @@ def test_stale_temporaries_of_killed_saves_are_removed(plain, tmp_path, monkeypa
     finally:
         handle.close()
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted([".model.old-link", ".model.tmp-busy", ".model.tmp-foreign",
-                            ".other.tmp-abc", "model"])
+    assert names == sorted(
+        [".model.old-link", ".model.tmp-busy", ".model.tmp-foreign", ".other.tmp-abc", "model"]
+    )
     assert (foreign / "notes.txt").read_text() == "mine"
     assert TransformerClassifier.from_pretrained(target).predict(X[:2]).shape == (2,)
 

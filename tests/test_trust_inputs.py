@@ -234,9 +234,7 @@ def test_augmenter_mixed_or_odd_labels_are_type_errors():
 # ----------------------------------------------------------------------
 # 6. A database URL whose password holds ":" or "@"
 # ----------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "password", ["se:cret", "p@ss:w0rd", "a/b:c@d", "x:1@h2:99", "100%:sure"]
-)
+@pytest.mark.parametrize("password", ["se:cret", "p@ss:w0rd", "a/b:c@d", "x:1@h2:99", "100%:sure"])
 def test_storage_url_password_is_read_whole(password):
     from urllib.parse import quote
 
@@ -247,7 +245,11 @@ def test_storage_url_password_is_read_whole(password):
     raw = f"postgresql+psycopg2://user:{password}@db.example:5432/studies"
     url = make_url(_storage_url(raw))
     assert (url.username, url.password, url.host, url.port, url.database) == (
-        "user", password, "db.example", 5432, "studies"
+        "user",
+        password,
+        "db.example",
+        5432,
+        "studies",
     )
     # Already percent-encoded passwords are not encoded twice.
     encoded = f"postgresql+psycopg2://user:{quote(password, safe='')}@db.example/studies"
@@ -354,8 +356,9 @@ def test_token_classifier_small_max_length_without_stride(tiny_model_dir):
 
 @pytest.mark.parametrize("max_length", [16, 64])
 def test_chunk_any_small_max_length_without_stride(tiny_model_dir, max_length):
-    clf = TransformerClassifier(tiny_model_dir, max_length=max_length, long_texts="chunk",
-                                **FAST).fit(TEXTS, LABELS)
+    clf = TransformerClassifier(
+        tiny_model_dir, max_length=max_length, long_texts="chunk", **FAST
+    ).fit(TEXTS, LABELS)
     assert clf.predict([" ".join(["long"] * 100)]).shape == (1,)
 
 

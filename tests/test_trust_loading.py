@@ -134,17 +134,20 @@ def test_file_linked_outside_the_folder(saved, copy, tmp_path):
 # ----------------------------------------------------------------------
 # config.json: sizes bounded before anything is built
 # ----------------------------------------------------------------------
-@pytest.mark.parametrize("field, value, problem", [
-    ("num_hidden_layers", 10**6, "'num_hidden_layers' should be an integer between"),
-    ("num_attention_heads", 0, "'num_attention_heads' should be an integer between"),
-    ("num_attention_heads", 3, "not divisible by the 3 attention heads"),
-    ("hidden_size", 10**9, "'hidden_size' should be an integer between"),
-    ("vocab_size", -1, "'vocab_size' should be an integer between"),
-    ("max_position_embeddings", 10**12, "'max_position_embeddings' should be"),
-    ("intermediate_size", "64", "'intermediate_size' should be an integer"),
-    ("pad_token_id", 10**9, "'pad_token_id' should be null or a token id"),
-    ("hidden_act", "rm -rf", "'hidden_act' should name an activation"),
-])
+@pytest.mark.parametrize(
+    "field, value, problem",
+    [
+        ("num_hidden_layers", 10**6, "'num_hidden_layers' should be an integer between"),
+        ("num_attention_heads", 0, "'num_attention_heads' should be an integer between"),
+        ("num_attention_heads", 3, "not divisible by the 3 attention heads"),
+        ("hidden_size", 10**9, "'hidden_size' should be an integer between"),
+        ("vocab_size", -1, "'vocab_size' should be an integer between"),
+        ("max_position_embeddings", 10**12, "'max_position_embeddings' should be"),
+        ("intermediate_size", "64", "'intermediate_size' should be an integer"),
+        ("pad_token_id", 10**9, "'pad_token_id' should be null or a token id"),
+        ("hidden_act", "rm -rf", "'hidden_act' should name an activation"),
+    ],
+)
 def test_config_sizes_are_bounded(saved, copy, field, value, problem):
     d = copy(saved)
     _edit_json(d / "config.json", lambda c: c.update({field: value}))
@@ -155,8 +158,10 @@ def test_config_sizes_are_bounded(saved, copy, field, value, problem):
 
 def test_config_describing_more_weights_than_the_file_holds(saved, copy):
     d = copy(saved)
-    _edit_json(d / "config.json", lambda c: c.update(num_hidden_layers=200, hidden_size=4096,
-                                                     num_attention_heads=32))
+    _edit_json(
+        d / "config.json",
+        lambda c: c.update(num_hidden_layers=200, hidden_size=4096, num_attention_heads=32),
+    )
     _refused(d, "config.json", "weights")
 
 
@@ -177,8 +182,9 @@ def test_damaged_weights_name_the_file(saved, copy, name, damage):
     d = copy(saved)
     path = d / name
     data = path.read_bytes()
-    damaged = {"truncated": data[: len(data) // 2], "random": os.urandom(len(data)),
-               "empty": b""}[damage]
+    damaged = {"truncated": data[: len(data) // 2], "random": os.urandom(len(data)), "empty": b""}[
+        damage
+    ]
     path.write_bytes(damaged)
     _refused(d, name)
 
@@ -192,8 +198,9 @@ def test_pickled_weights_are_never_loaded(saved, copy):
 
 def test_class_count_that_does_not_match_the_head(saved, copy):
     d = copy(saved)
-    _edit_json(d / ESTIMATOR_FILE,
-               lambda m: m["tasks"][0]["classes"].update(values=["a", "b", "c"]))
+    _edit_json(
+        d / ESTIMATOR_FILE, lambda m: m["tasks"][0]["classes"].update(values=["a", "b", "c"])
+    )
     _refused(d, HEADS_FILE, "does not match the head")
 
 
@@ -204,33 +211,39 @@ def _drop_y_mean(meta):
     del meta["tasks"][0]["y_mean"]
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda m: m.update(tasks=[]), "'tasks'"),
-    (lambda m: m.update(tasks="x"), "'tasks'"),
-    (lambda m: m.update(tasks=[5]), "'tasks[0]'"),
-    (lambda m: m["tasks"][0].update(kind="nope"), "'tasks[0].kind'"),
-    (lambda m: m["tasks"][0]["classes"].update(dtype="zz"), "tasks[0].classes.values"),
-    (lambda m: m["tasks"][0]["classes"].update(dtype="<M8[ns]"), "tasks[0].classes.values"),
-    (lambda m: m["tasks"][0]["classes"].update(values=["pos", "pos"]), "distinct"),
-    (lambda m: m["tasks"][0].update(class_weight=[1.0]), "'tasks[0].class_weight'"),
-    (lambda m: m.update(is_pair="yes"), "'is_pair'"),
-    (lambda m: m.update(format=0), "'format'"),
-    (lambda m: m.update(format=True), "'format'"),
-    (lambda m: m["params"].update(lora={"__dict_items__": 5}), "'params.lora'"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda m: m.update(tasks=[]), "'tasks'"),
+        (lambda m: m.update(tasks="x"), "'tasks'"),
+        (lambda m: m.update(tasks=[5]), "'tasks[0]'"),
+        (lambda m: m["tasks"][0].update(kind="nope"), "'tasks[0].kind'"),
+        (lambda m: m["tasks"][0]["classes"].update(dtype="zz"), "tasks[0].classes.values"),
+        (lambda m: m["tasks"][0]["classes"].update(dtype="<M8[ns]"), "tasks[0].classes.values"),
+        (lambda m: m["tasks"][0]["classes"].update(values=["pos", "pos"]), "distinct"),
+        (lambda m: m["tasks"][0].update(class_weight=[1.0]), "'tasks[0].class_weight'"),
+        (lambda m: m.update(is_pair="yes"), "'is_pair'"),
+        (lambda m: m.update(format=0), "'format'"),
+        (lambda m: m.update(format=True), "'format'"),
+        (lambda m: m["params"].update(lora={"__dict_items__": 5}), "'params.lora'"),
+    ],
+)
 def test_tampered_estimator_file(saved, copy, change, field):
     d = copy(saved)
     _edit_json(d / ESTIMATOR_FILE, change)
     _refused(d, ESTIMATOR_FILE, field)
 
 
-@pytest.mark.parametrize("change, field", [
-    (_drop_y_mean, "'tasks[0].y_mean'"),
-    (lambda m: m["tasks"][0].update(y_scale=[0.0]), "'tasks[0].y_scale[0]'"),
-    (lambda m: m["tasks"][0].update(y_mean=[1.0, 2.0]), "'tasks[0].y_scale'"),
-    (lambda m: m.update(fitted={}), "'fitted.y_1d'"),
-    (lambda m: m["tasks"][0].update(kind="classification"), "'tasks[0].classes'"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (_drop_y_mean, "'tasks[0].y_mean'"),
+        (lambda m: m["tasks"][0].update(y_scale=[0.0]), "'tasks[0].y_scale[0]'"),
+        (lambda m: m["tasks"][0].update(y_mean=[1.0, 2.0]), "'tasks[0].y_scale'"),
+        (lambda m: m.update(fitted={}), "'fitted.y_1d'"),
+        (lambda m: m["tasks"][0].update(kind="classification"), "'tasks[0].classes'"),
+    ],
+)
 def test_tampered_regressor_file(saved_reg, copy, change, field):
     d = copy(saved_reg)
     _edit_json(d / ESTIMATOR_FILE, change)
@@ -326,8 +339,9 @@ def test_hub_probe_answers(online_env, monkeypatch):
             return False
 
     seen = []
-    monkeypatch.setattr(socket, "create_connection",
-                        lambda address, timeout: seen.append(address) or Connection())
+    monkeypatch.setattr(
+        socket, "create_connection", lambda address, timeout: seen.append(address) or Connection()
+    )
     assert _hub.hub_reachable() is True and _hub.hub_offline() is False
     assert seen == [("huggingface.co", 443)]
     monkeypatch.setattr(_hub, "_probes", {})
@@ -369,22 +383,25 @@ def test_untampered_export_loads(clf, exported, copy):
 ONNX_CONFIG = "sktransformers_onnx.json"
 
 
-@pytest.mark.parametrize("change, pattern", [
-    (lambda c: c.update(max_length=10**30), "'max_length' should be between"),
-    (lambda c: c.update(batch_size=0), "'batch_size' should be between"),
-    (lambda c: c.update(long_texts="chunk", stride=30), "'stride'"),
-    (lambda c: c.pop("model_files"), "'model_files' is missing"),
-    (lambda c: c.update(model_files={"fp32": "/etc/passwd"}), "outside the model folder"),
-    (lambda c: c.update(model_files={"fp16": "model.onnx"}), "'model_files'"),
-    (lambda c: c.update(tokenizer_file="../clf/tokenizer.json"), "outside the model folder"),
-    (lambda c: c.update(kind="nope"), "'kind'"),
-    (lambda c: c.update(format_version=0), "format_version"),
-    (lambda c: c["task"].update(classes=["a"]), "'task.classes'"),
-    (lambda c: c["task"].update(classes_dtype="zz"), "'task.classes'"),
-    (lambda c: c["task"].update(threshold="high"), "'task.threshold'"),
-    (lambda c: c.update(kind="regressor"), "'task.n_outputs' is missing"),
-    (lambda c: c.update(task=[]), "'task'"),
-])
+@pytest.mark.parametrize(
+    "change, pattern",
+    [
+        (lambda c: c.update(max_length=10**30), "'max_length' should be between"),
+        (lambda c: c.update(batch_size=0), "'batch_size' should be between"),
+        (lambda c: c.update(long_texts="chunk", stride=30), "'stride'"),
+        (lambda c: c.pop("model_files"), "'model_files' is missing"),
+        (lambda c: c.update(model_files={"fp32": "/etc/passwd"}), "outside the model folder"),
+        (lambda c: c.update(model_files={"fp16": "model.onnx"}), "'model_files'"),
+        (lambda c: c.update(tokenizer_file="../clf/tokenizer.json"), "outside the model folder"),
+        (lambda c: c.update(kind="nope"), "'kind'"),
+        (lambda c: c.update(format_version=0), "format_version"),
+        (lambda c: c["task"].update(classes=["a"]), "'task.classes'"),
+        (lambda c: c["task"].update(classes_dtype="zz"), "'task.classes'"),
+        (lambda c: c["task"].update(threshold="high"), "'task.threshold'"),
+        (lambda c: c.update(kind="regressor"), "'task.n_outputs' is missing"),
+        (lambda c: c.update(task=[]), "'task'"),
+    ],
+)
 def test_tampered_onnx_config(exported, copy, change, pattern):
     d = copy(exported)
     _edit_json(d / ONNX_CONFIG, change)
@@ -415,8 +432,9 @@ def test_damaged_onnx_files_name_the_file(exported, copy, name, damage):
     d = copy(exported)
     path = d / name
     data = path.read_bytes()
-    path.write_bytes({"truncated": data[: len(data) // 2], "random": os.urandom(2000),
-                      "empty": b""}[damage])
+    path.write_bytes(
+        {"truncated": data[: len(data) // 2], "random": os.urandom(2000), "empty": b""}[damage]
+    )
     _refused(d, name, loader=_onnx_load)
 
 

@@ -129,7 +129,10 @@ def test_pruning_callback_reports_every_epoch_when_not_pruned(tiny_model_dir):
     def objective(trial):
         pruning = OptunaPruningCallback(trial, monitor="valid_loss")
         clf = _small(
-            TransformerClassifier, tiny_model_dir, max_epochs=2, validation_fraction=0.25,
+            TransformerClassifier,
+            tiny_model_dir,
+            max_epochs=2,
+            validation_fraction=0.25,
             callbacks=[pruning],
         )
         clf = clone(clf).fit(X, y)  # clone keeps the trial too
@@ -161,8 +164,14 @@ def test_tune_sqlite_prunes_resumes_and_refits(tiny_model_dir, tmp_path):
     }
     best, study = tune(
         _small(TransformerClassifier, tiny_model_dir, max_epochs=2),
-        X, y, search_space=space, n_trials=2, storage=storage, study_name="s",
-        pruner=PruneOddTrials(), random_state=0,
+        X,
+        y,
+        search_space=space,
+        n_trials=2,
+        storage=storage,
+        study_name="s",
+        pruner=PruneOddTrials(),
+        random_state=0,
     )
     assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.PRUNED]
     assert best.lr == study.best_params["lr"]
@@ -174,8 +183,15 @@ def test_tune_sqlite_prunes_resumes_and_refits(tiny_model_dir, tmp_path):
     # The study lives in the file: a second call joins it.
     _, again = tune(
         _small(TransformerClassifier, tiny_model_dir, max_epochs=1),
-        X, y, search_space=space, n_trials=1, storage=storage, study_name="s",
-        load_if_exists=True, refit=False, pruner=optuna.pruners.NopPruner(),
+        X,
+        y,
+        search_space=space,
+        n_trials=1,
+        storage=storage,
+        study_name="s",
+        load_if_exists=True,
+        refit=False,
+        pruner=optuna.pruners.NopPruner(),
     )
     assert len(again.trials) == 3
     assert all("worker" in t.user_attrs for t in again.trials)
@@ -184,8 +200,13 @@ def test_tune_sqlite_prunes_resumes_and_refits(tiny_model_dir, tmp_path):
 def test_tune_default_space_without_refit(tiny_model_dir):
     X, y = _texts(16)
     best, study = tune(
-        _small(TransformerRegressor, tiny_model_dir), X, _numbers(16)[1],
-        n_trials=2, validation_fraction=0.25, refit=False, random_state=0,
+        _small(TransformerRegressor, tiny_model_dir),
+        X,
+        _numbers(16)[1],
+        n_trials=2,
+        validation_fraction=0.25,
+        refit=False,
+        random_state=0,
     )
     est = _small(TransformerRegressor, tiny_model_dir)
     space = default_search_space(est)
@@ -208,14 +229,22 @@ def test_tune_callable_space_and_all_pruned(tiny_model_dir):
         return {"lr": 10 ** trial.suggest_float("log_lr", -4, -2)}
 
     best, study = tune(
-        _small(TransformerClassifier, tiny_model_dir, max_epochs=1), X, y,
-        search_space=space, n_trials=1, validation_fraction=0.25,
+        _small(TransformerClassifier, tiny_model_dir, max_epochs=1),
+        X,
+        y,
+        search_space=space,
+        n_trials=1,
+        validation_fraction=0.25,
     )
     assert best.lr == pytest.approx(10 ** study.best_params["log_lr"])
     with pytest.raises(RuntimeError, match="No trial"):
         tune(
-            _small(TransformerClassifier, tiny_model_dir, max_epochs=1), X, y,
-            search_space=space, n_trials=1, validation_fraction=0.25,
+            _small(TransformerClassifier, tiny_model_dir, max_epochs=1),
+            X,
+            y,
+            search_space=space,
+            n_trials=1,
+            validation_fraction=0.25,
             pruner=PruneAfterFirstEpoch(),
         )
 

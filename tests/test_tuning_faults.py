@@ -150,14 +150,31 @@ def kill_worker_mid_trial(model_dir, storage, study_name, tmp_path, timeout=240)
     """Start a worker on ``study_name``, wait until it is inside a trial, SIGKILL it."""
     marker = tmp_path / "worker-in-trial"
     log = tmp_path / "worker.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": str(WORKER.parents[2])}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(WORKER.parents[2]),
+    }
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER), model_dir, storage, study_name, "1",
-             "--heartbeat-interval", "1", "--grace-period", "2",
-             "--hang-in-trial", str(marker)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(WORKER),
+                model_dir,
+                storage,
+                study_name,
+                "1",
+                "--heartbeat-interval",
+                "1",
+                "--grace-period",
+                "2",
+                "--hang-in-trial",
+                str(marker),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + timeout
@@ -178,9 +195,18 @@ def check_dead_trial_retried(model_dir, storage, study_name):
     """A second worker fails the dead trial and completes a retried copy of it."""
     X, y = _texts()
     best, study = tune(
-        _small(model_dir), X, y, search_space=SPACE, n_trials=1, validation_fraction=0.25,
-        refit=False, storage=storage, study_name=study_name, load_if_exists=True,
-        heartbeat_interval=1, grace_period=2,
+        _small(model_dir),
+        X,
+        y,
+        search_space=SPACE,
+        n_trials=1,
+        validation_fraction=0.25,
+        refit=False,
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=True,
+        heartbeat_interval=1,
+        grace_period=2,
     )
     dead, retried = study.trials
     assert dead.state == TrialState.FAIL
@@ -209,7 +235,7 @@ def _check_interrupted(study, number):
     assert interrupted.state == TrialState.PRUNED
     assert interrupted.user_attrs["interrupted"] is True
     # Its parameters wait for the next run of the study; nothing ran after it.
-    waiting = study.trials[number + 1:]
+    waiting = study.trials[number + 1 :]
     assert [t.state for t in waiting] == [TrialState.WAITING]
     return interrupted
 
@@ -220,8 +246,14 @@ def test_interrupt_ends_the_study_cleanly_and_resumes(tiny_model_dir, tmp_path):
     interrupt = InterruptInFit(at=2, also_on_train_end=True)
     with pytest.raises(KeyboardInterrupt, match="interrupted during trial 1") as info:
         tune(
-            _small(tiny_model_dir, callbacks=[interrupt]), X, y, search_space=SPACE,
-            n_trials=3, validation_fraction=0.25, storage=storage, study_name="s",
+            _small(tiny_model_dir, callbacks=[interrupt]),
+            X,
+            y,
+            search_space=SPACE,
+            n_trials=3,
+            validation_fraction=0.25,
+            storage=storage,
+            study_name="s",
             random_state=0,
         )
     assert interrupt.fired
@@ -231,8 +263,15 @@ def test_interrupt_ends_the_study_cleanly_and_resumes(tiny_model_dir, tmp_path):
 
     # Resuming the study runs the interrupted parameters first.
     best, study = tune(
-        _small(tiny_model_dir), X, y, search_space=SPACE, n_trials=1,
-        validation_fraction=0.25, storage=storage, study_name="s", load_if_exists=True,
+        _small(tiny_model_dir),
+        X,
+        y,
+        search_space=SPACE,
+        n_trials=1,
+        validation_fraction=0.25,
+        storage=storage,
+        study_name="s",
+        load_if_exists=True,
     )
     rerun = study.trials[2]
     assert rerun.state == TrialState.COMPLETE
@@ -253,7 +292,11 @@ def test_ctrl_c_mid_batch_stops_tune(tiny_model_dir):
     interrupt = InterruptInFit(at=1, how="signal")
     with pytest.raises(KeyboardInterrupt) as info:
         tune(
-            _small(tiny_model_dir, callbacks=[interrupt]), X, y, search_space=SPACE,
-            n_trials=2, validation_fraction=0.25,
+            _small(tiny_model_dir, callbacks=[interrupt]),
+            X,
+            y,
+            search_space=SPACE,
+            n_trials=2,
+            validation_fraction=0.25,
         )
     _check_interrupted(info.value.study, 0)

@@ -34,16 +34,44 @@ HERE = Path(__file__).resolve().parent
 
 # name -> URI; "$" stands for the name, as in Sphinx inventories.
 PYTHON = {
-    **{n: "library/functions.html#$" for n in (
-        "int", "float", "bool", "len", "isinstance", "print", "zip", "open",
-        "object", "type", "callable", "iter")},
-    **{n: "library/stdtypes.html#$" for n in (
-        "str", "list", "dict", "tuple", "set", "bytes", "range")},
+    **{
+        n: "library/functions.html#$"
+        for n in (
+            "int",
+            "float",
+            "bool",
+            "len",
+            "isinstance",
+            "print",
+            "zip",
+            "open",
+            "object",
+            "type",
+            "callable",
+            "iter",
+        )
+    },
+    **{
+        n: "library/stdtypes.html#$"
+        for n in ("str", "list", "dict", "tuple", "set", "bytes", "range")
+    },
     **{n: "library/constants.html#$" for n in ("None", "True", "False")},
-    **{n: "library/exceptions.html#$" for n in (
-        "ValueError", "TypeError", "RuntimeError", "ImportError", "FileNotFoundError",
-        "KeyError", "NotImplementedError", "Warning", "UserWarning", "DeprecationWarning",
-        "FutureWarning")},
+    **{
+        n: "library/exceptions.html#$"
+        for n in (
+            "ValueError",
+            "TypeError",
+            "RuntimeError",
+            "ImportError",
+            "FileNotFoundError",
+            "KeyError",
+            "NotImplementedError",
+            "Warning",
+            "UserWarning",
+            "DeprecationWarning",
+            "FutureWarning",
+        )
+    },
     "pickle": "library/pickle.html#module-pickle",
     "pathlib.Path": "library/pathlib.html#$",
     "os.PathLike": "library/os.html#$",
@@ -67,36 +95,67 @@ NUMPY = {
     "numpy.random.Generator": "reference/random/generator.html#$",
 }
 
-PANDAS = {n: "reference/api/$.html#$" for n in (
-    "pandas.DataFrame", "pandas.Series", "pandas.read_csv", "pandas.DataFrame.sample",
-    "pandas.DataFrame.head")}
+PANDAS = {
+    n: "reference/api/$.html#$"
+    for n in (
+        "pandas.DataFrame",
+        "pandas.Series",
+        "pandas.read_csv",
+        "pandas.DataFrame.sample",
+        "pandas.DataFrame.head",
+    )
+}
 
 SKLEARN = {
-    **{n: "modules/generated/$.html#$" for n in (
-        "sklearn.base.BaseEstimator", "sklearn.base.ClassifierMixin",
-        "sklearn.base.RegressorMixin", "sklearn.base.TransformerMixin",
-        "sklearn.base.clone", "sklearn.pipeline.Pipeline", "sklearn.pipeline.make_pipeline",
-        "sklearn.compose.ColumnTransformer", "sklearn.compose.make_column_transformer",
-        "sklearn.model_selection.GridSearchCV", "sklearn.model_selection.RandomizedSearchCV",
-        "sklearn.model_selection.cross_val_score", "sklearn.model_selection.cross_validate",
-        "sklearn.model_selection.train_test_split", "sklearn.model_selection.StratifiedKFold",
-        "sklearn.ensemble.StackingClassifier", "sklearn.ensemble.StackingRegressor",
-        "sklearn.linear_model.LogisticRegression", "sklearn.linear_model.Ridge",
-        "sklearn.feature_extraction.text.TfidfVectorizer", "sklearn.decomposition.PCA",
-        "sklearn.neighbors.NearestNeighbors", "sklearn.preprocessing.LabelEncoder",
-        "sklearn.preprocessing.StandardScaler", "sklearn.preprocessing.MultiLabelBinarizer",
-        "sklearn.metrics.accuracy_score", "sklearn.metrics.jaccard_score",
-        "sklearn.metrics.classification_report", "sklearn.metrics.f1_score",
-        "sklearn.metrics.matthews_corrcoef", "sklearn.metrics.r2_score",
-        "sklearn.metrics.confusion_matrix", "sklearn.metrics.ConfusionMatrixDisplay",
-        "sklearn.model_selection.LearningCurveDisplay",
-        "sklearn.utils.estimator_checks.parametrize_with_checks",
-        "sklearn.semi_supervised.SelfTrainingClassifier",
-        "sklearn.multioutput.MultiOutputClassifier")},
+    **{
+        n: "modules/generated/$.html#$"
+        for n in (
+            "sklearn.base.BaseEstimator",
+            "sklearn.base.ClassifierMixin",
+            "sklearn.base.RegressorMixin",
+            "sklearn.base.TransformerMixin",
+            "sklearn.base.clone",
+            "sklearn.pipeline.Pipeline",
+            "sklearn.pipeline.make_pipeline",
+            "sklearn.compose.ColumnTransformer",
+            "sklearn.compose.make_column_transformer",
+            "sklearn.model_selection.GridSearchCV",
+            "sklearn.model_selection.RandomizedSearchCV",
+            "sklearn.model_selection.cross_val_score",
+            "sklearn.model_selection.cross_validate",
+            "sklearn.model_selection.train_test_split",
+            "sklearn.model_selection.StratifiedKFold",
+            "sklearn.ensemble.StackingClassifier",
+            "sklearn.ensemble.StackingRegressor",
+            "sklearn.linear_model.LogisticRegression",
+            "sklearn.linear_model.Ridge",
+            "sklearn.feature_extraction.text.TfidfVectorizer",
+            "sklearn.decomposition.PCA",
+            "sklearn.neighbors.NearestNeighbors",
+            "sklearn.preprocessing.LabelEncoder",
+            "sklearn.preprocessing.StandardScaler",
+            "sklearn.preprocessing.MultiLabelBinarizer",
+            "sklearn.metrics.accuracy_score",
+            "sklearn.metrics.jaccard_score",
+            "sklearn.metrics.classification_report",
+            "sklearn.metrics.f1_score",
+            "sklearn.metrics.matthews_corrcoef",
+            "sklearn.metrics.r2_score",
+            "sklearn.metrics.confusion_matrix",
+            "sklearn.metrics.ConfusionMatrixDisplay",
+            "sklearn.model_selection.LearningCurveDisplay",
+            "sklearn.utils.estimator_checks.parametrize_with_checks",
+            "sklearn.semi_supervised.SelfTrainingClassifier",
+            "sklearn.multioutput.MultiOutputClassifier",
+        )
+    },
     # methods live on their class's page
-    **{f"sklearn.metrics.ConfusionMatrixDisplay.{m}":
-       "modules/generated/sklearn.metrics.ConfusionMatrixDisplay.html#$"
-       for m in ("from_predictions", "from_estimator", "plot")},
+    **{
+        f"sklearn.metrics.ConfusionMatrixDisplay.{m}": (
+            "modules/generated/sklearn.metrics.ConfusionMatrixDisplay.html#$"
+        )
+        for m in ("from_predictions", "from_estimator", "plot")
+    },
 }
 
 SKORCH = {
@@ -106,17 +165,42 @@ SKORCH = {
     "skorch.regressor.NeuralNetRegressor": "regressor.html#$",
     "skorch.history.History": "history.html#$",
     "skorch.helper.predefined_split": "helper.html#$",
-    **{f"skorch.callbacks.{n}": "callbacks.html#$" for n in (
-        "Callback", "PrintLog", "ProgressBar", "EarlyStopping", "EpochScoring",
-        "BatchScoring", "Checkpoint", "LRScheduler", "GradientNormClipping",
-        "TensorBoard", "MlflowLogger", "WandbLogger", "NeptuneLogger", "Freezer")},
+    **{
+        f"skorch.callbacks.{n}": "callbacks.html#$"
+        for n in (
+            "Callback",
+            "PrintLog",
+            "ProgressBar",
+            "EarlyStopping",
+            "EpochScoring",
+            "BatchScoring",
+            "Checkpoint",
+            "LRScheduler",
+            "GradientNormClipping",
+            "TensorBoard",
+            "MlflowLogger",
+            "WandbLogger",
+            "NeptuneLogger",
+            "Freezer",
+        )
+    },
 }
 
 TORCH = {
-    **{n: "generated/$.html#$" for n in (
-        "torch.nn.Module", "torch.nn.Linear", "torch.nn.CrossEntropyLoss", "torch.nn.MSELoss",
-        "torch.optim.AdamW", "torch.compile", "torch.set_num_threads", "torch.manual_seed",
-        "torch.nn.parallel.DistributedDataParallel")},
+    **{
+        n: "generated/$.html#$"
+        for n in (
+            "torch.nn.Module",
+            "torch.nn.Linear",
+            "torch.nn.CrossEntropyLoss",
+            "torch.nn.MSELoss",
+            "torch.optim.AdamW",
+            "torch.compile",
+            "torch.set_num_threads",
+            "torch.manual_seed",
+            "torch.nn.parallel.DistributedDataParallel",
+        )
+    },
     "torch.autocast": "amp.html#$",
     "torch.Tensor": "tensors.html#$",
     "torch.device": "tensor_attributes.html#$",
@@ -128,8 +212,10 @@ TORCH = {
 }
 
 TRANSFORMERS = {
-    **{f"transformers.{n}": "model_doc/auto#$" for n in (
-        "AutoModel", "AutoTokenizer", "AutoConfig", "AutoModelForSequenceClassification")},
+    **{
+        f"transformers.{n}": "model_doc/auto#$"
+        for n in ("AutoModel", "AutoTokenizer", "AutoConfig", "AutoModelForSequenceClassification")
+    },
     "transformers.PreTrainedModel": "main_classes/model#$",
     "transformers.PreTrainedTokenizerBase": "internal/tokenization_utils#$",
     "transformers.PretrainedConfig": "main_classes/configuration#$",

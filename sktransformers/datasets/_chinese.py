@@ -42,8 +42,7 @@ def _find(name, filename, data_dir):
     """``chinese/<name>/<filename>`` under the data folder (or ``data_dir`` naming a sub-folder)."""
     looked = []
     for base in _candidate_dirs(data_dir):
-        for path in (base / "chinese" / name / filename, base / name / filename,
-                     base / filename):
+        for path in (base / "chinese" / name / filename, base / name / filename, base / filename):
             looked.append(path)
             if path.is_file():
                 return path
@@ -100,8 +99,9 @@ def load_chnsenticorp(*, data_dir=None, as_frame=False):
     (6765, 0.69)
     """
     path = _find("chnsenticorp_htl", "train.csv", data_dir)
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False,
-                        quoting=csv.QUOTE_MINIMAL)
+    frame = pd.read_csv(
+        path, encoding="utf-8-sig", dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
+    )
     missing = [c for c in ("label", "review") if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: columns {missing} missing; found {list(frame.columns)}.")
@@ -111,8 +111,9 @@ def load_chnsenticorp(*, data_dir=None, as_frame=False):
         raise ValueError(
             f"{path}: label must be 0 or 1; row {row} has {frame['label'].iloc[row]!r}."
         )
-    frame = pd.DataFrame({"label": frame["label"].str.strip().astype(np.int64),
-                          "review": frame["review"]})
+    frame = pd.DataFrame(
+        {"label": frame["label"].str.strip().astype(np.int64), "review": frame["review"]}
+    )
     if as_frame:
         return frame
     return frame["review"], frame["label"]

@@ -56,13 +56,30 @@ GLUE_TASKS = {
 
 #: The 11 emotion columns of SemEval-2018 E-c, in file order.
 SEMEVAL2018_EMOTIONS = (
-    "anger", "anticipation", "disgust", "fear", "joy", "love",
-    "optimism", "pessimism", "sadness", "surprise", "trust",
+    "anger",
+    "anticipation",
+    "disgust",
+    "fear",
+    "joy",
+    "love",
+    "optimism",
+    "pessimism",
+    "sadness",
+    "surprise",
+    "trust",
 )
 
 #: The IOB2 tags of CoNLL-2003.
 CONLL2003_TAGS = (
-    "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC",
+    "O",
+    "B-PER",
+    "I-PER",
+    "B-ORG",
+    "I-ORG",
+    "B-LOC",
+    "I-LOC",
+    "B-MISC",
+    "I-MISC",
 )
 
 
@@ -184,8 +201,13 @@ def load_glue(task, split, data_dir=None):
     header, text_cols, label_col = GLUE_TASKS[task]
     path = find_data_file("glue", f"{task}/{split}.tsv", data_dir)
     frame = pd.read_csv(
-        path, sep="\t", quoting=csv.QUOTE_NONE, header=0 if header else None,
-        encoding="utf-8-sig", on_bad_lines="skip", keep_default_na=False,
+        path,
+        sep="\t",
+        quoting=csv.QUOTE_NONE,
+        header=0 if header else None,
+        encoding="utf-8-sig",
+        on_bad_lines="skip",
+        keep_default_na=False,
     )
     X = frame[text_cols]
     X = X.iloc[:, 0] if len(text_cols) == 1 else X
@@ -318,7 +340,11 @@ def load_semeval2018_ec(split="train", *, data_dir=None, as_frame=False):
     path = find_data_file("semeval2018_ec", f"{split}.tsv", data_dir)
     # Tweets hold quote characters: no quoting, keep "NA"-like text as text.
     frame = pd.read_csv(
-        path, sep="\t", quoting=csv.QUOTE_NONE, encoding="utf-8-sig", keep_default_na=False,
+        path,
+        sep="\t",
+        quoting=csv.QUOTE_NONE,
+        encoding="utf-8-sig",
+        keep_default_na=False,
         dtype={"ID": str, "Tweet": str},
     )
     missing = [c for c in ("Tweet", *SEMEVAL2018_EMOTIONS) if c not in frame.columns]
@@ -353,20 +379,52 @@ _FILLER_TEMPLATES = (
     "the running order of the scenes follows the {source} closely .",
 )
 _FILLER_WORDS = {
-    "place": ("toronto", "lisbon", "a small town in ohio", "vancouver", "a studio in london",
-              "the outskirts of madrid", "marseille", "a village near krakow"),
+    "place": (
+        "toronto",
+        "lisbon",
+        "a small town in ohio",
+        "vancouver",
+        "a studio in london",
+        "the outskirts of madrid",
+        "marseille",
+        "a village near krakow",
+    ),
     "n": ("two", "three", "four", "five", "six", "seven", "eight", "nine"),
     "minutes": ("94", "101", "108", "112", "117", "123", "131"),
     "year": ("1987", "1994", "2001", "2006", "2011", "2015", "2019"),
     "source": ("novel", "stage play", "short story", "comic book", "radio drama"),
-    "name": ("dana whitfield", "omar reyes", "lena kowalski", "tom ashby", "ruth nakamura",
-             "paul ferreira", "ines bauer", "sam okoro"),
-    "setting": ("a train station", "an office building", "a farmhouse", "a hospital",
-                "a boarding school", "a hotel", "a harbour", "an apartment block"),
+    "name": (
+        "dana whitfield",
+        "omar reyes",
+        "lena kowalski",
+        "tom ashby",
+        "ruth nakamura",
+        "paul ferreira",
+        "ines bauer",
+        "sam okoro",
+    ),
+    "setting": (
+        "a train station",
+        "an office building",
+        "a farmhouse",
+        "a hospital",
+        "a boarding school",
+        "a hotel",
+        "a harbour",
+        "an apartment block",
+    ),
     "ensemble": ("string quartet", "full orchestra", "jazz trio", "choir", "brass band"),
     "kind": ("documentaries", "short films", "television episodes", "music videos"),
-    "job": ("teacher", "nurse", "taxi driver", "lawyer", "student", "chef", "journalist",
-            "police officer"),
+    "job": (
+        "teacher",
+        "nurse",
+        "taxi driver",
+        "lawyer",
+        "student",
+        "chef",
+        "journalist",
+        "police officer",
+    ),
     "studio": ("northgate pictures", "harbor films", "seven hills media", "bluestone releasing"),
     "month": ("january", "march", "may", "july", "september", "november"),
     "language": ("french", "portuguese", "polish", "japanese", "german"),
@@ -445,9 +503,7 @@ def make_long_texts(
     ([1, 0], True)
     """
     if evidence_at not in ("end", "start", "scattered"):
-        raise ValueError(
-            f"evidence_at must be 'end', 'start' or 'scattered', got {evidence_at!r}."
-        )
+        raise ValueError(f"evidence_at must be 'end', 'start' or 'scattered', got {evidence_at!r}.")
     if n_evidence < 1:
         raise ValueError(f"n_evidence must be at least 1, got {n_evidence}.")
     texts = [str(t).strip() for t in texts]
@@ -463,8 +519,9 @@ def make_long_texts(
         pools[label] = pool
     if n_texts is None:
         n_texts = len(classes) * min(len(p) // n_evidence for p in pools.values())
-    per_label = {c: n_texts // len(classes) + (i < n_texts % len(classes))
-                 for i, c in enumerate(classes)}
+    per_label = {
+        c: n_texts // len(classes) + (i < n_texts % len(classes)) for i, c in enumerate(classes)
+    }
     for label, count in per_label.items():
         need = count * n_evidence
         if need > len(pools[label]):
@@ -477,7 +534,7 @@ def make_long_texts(
     used = dict.fromkeys(classes, 0)
     out = []
     for label in order:
-        evidence = pools[label][used[label]:used[label] + n_evidence]
+        evidence = pools[label][used[label] : used[label] + n_evidence]
         used[label] += n_evidence
         filler = _filler(rng, filler_words) if filler_words > 0 else []
         if evidence_at == "end":
@@ -555,7 +612,11 @@ def load_long_reviews(
     sentences = X.astype(str).str.strip()
     keep = (sentences.str.split().str.len() >= min_words).to_numpy()
     return make_long_texts(
-        sentences[keep].tolist(), y[keep].astype(np.int64).to_numpy(), n_texts=n_texts,
-        n_evidence=n_evidence, filler_words=filler_words, evidence_at=evidence_at,
+        sentences[keep].tolist(),
+        y[keep].astype(np.int64).to_numpy(),
+        n_texts=n_texts,
+        n_evidence=n_evidence,
+        filler_words=filler_words,
+        evidence_at=evidence_at,
         random_state=random_state,
     )

@@ -64,7 +64,10 @@ def load_ner_sample(*, as_frame=False):
 ['B-PER', 'O', 'B-ORG', 'I-ORG', 'O', 'B-LOC', 'O', 'O', 'O'])
     """
     raw = pd.read_csv(
-        _HERE / "ner_sample.tsv", sep="\t", quoting=csv.QUOTE_NONE, dtype=str,
+        _HERE / "ner_sample.tsv",
+        sep="\t",
+        quoting=csv.QUOTE_NONE,
+        dtype=str,
         keep_default_na=False,
     )
     frame = pd.DataFrame(

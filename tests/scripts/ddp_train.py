@@ -1,8 +1,8 @@
 """Launched by tests/test_distributed.py, alone or under torchrun: train and write results.
 
-    python tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
-    torchrun --standalone --nproc_per_node=2 tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
-    accelerate launch --multi_gpu --num_processes=2 tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
+python tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
+torchrun --standalone --nproc_per_node=2 tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
+accelerate launch --multi_gpu --num_processes=2 tests/scripts/ddp_train.py MODEL_DIR OUT_DIR
 """
 
 import json
@@ -24,8 +24,14 @@ def main(model, out):
     X = (pos + neg) * 4 + pos[:3] + neg[:1]  # 36 texts: 27 train, 9 valid
     y = ([1] * 4 + [0] * 4) * 4 + [1, 1, 1, 0]
     clf = TransformerClassifier(
-        model, max_epochs=2, batch_size=8, lr=1e-3, dropout=0.0, validation_fraction=0.25,
-        device="cpu", random_state=0,
+        model,
+        max_epochs=2,
+        batch_size=8,
+        lr=1e-3,
+        dropout=0.0,
+        validation_fraction=0.25,
+        device="cpu",
+        random_state=0,
         callbacks=[Checkpoint(monitor=None, dirname=os.path.join(out, f"checkpoints_rank{rank}"))],
     )
     clf.fit(X, y)

@@ -51,14 +51,24 @@ def main(argv=None):
     callbacks = [HangAfterFirstBatch(args.hang_in_trial)] if args.hang_in_trial else None
     _, study = tune(
         TransformerClassifier(
-            args.model, max_epochs=1, batch_size=8, device="cpu", random_state=0,
+            args.model,
+            max_epochs=1,
+            batch_size=8,
+            device="cpu",
+            random_state=0,
             callbacks=callbacks,
         ),
-        X, y,
+        X,
+        y,
         search_space={"lr": FloatDistribution(1e-4, 1e-2, log=True)},
-        n_trials=args.n_trials, validation_fraction=0.25, refit=False,
-        storage=args.storage, study_name=args.study_name, load_if_exists=True,
-        heartbeat_interval=args.heartbeat_interval, grace_period=args.grace_period,
+        n_trials=args.n_trials,
+        validation_fraction=0.25,
+        refit=False,
+        storage=args.storage,
+        study_name=args.study_name,
+        load_if_exists=True,
+        heartbeat_interval=args.heartbeat_interval,
+        grace_period=args.grace_period,
     )
     print(f"worker {os.getpid()}: {len(study.trials)} trials in the study")
 
