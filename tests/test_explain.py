@@ -234,7 +234,9 @@ def test_model_is_left_as_it_was(clf):
 def test_without_captum_the_cheap_methods_work(clf, monkeypatch):
     monkeypatch.setitem(sys.modules, "captum", None)
     monkeypatch.setitem(sys.modules, "captum.attr", None)
-    with pytest.raises(ImportError, match="pip install captum"):
+    with pytest.raises(
+        ImportError, match=r"pip install -e \".\[explain\]\" --config-settings editable_mode=compat"
+    ):
         explain(clf, ["fine"])
     assert explain(clf, ["fine"], method="gradient_x_input")[0].words == ["fine"]
 

@@ -140,5 +140,7 @@ def test_lora_bad_config(tiny_model_dir):
 
 def test_lora_without_peft_names_the_extra(tiny_model_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "peft", None)  # import peft now raises ImportError
-    with pytest.raises(ImportError, match=r"pip install peft"):
+    with pytest.raises(
+        ImportError, match=r"pip install -e \".\[peft\]\" --config-settings editable_mode=compat"
+    ):
         TransformerClassifier(tiny_model_dir, lora=True, **FIT).fit(X, Y)
