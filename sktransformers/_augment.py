@@ -384,11 +384,16 @@ def _embedding(words, p, table, neighbours, rng):
 
 def _insert(words, p, table, neighbours, rng):
     candidates = [w.lower() for w in words if w.lower() not in _STOPWORDS and table.get(w.lower())]
-    if not candidates:
+    return _insert_synonyms(words, candidates, p, table, rng)
+
+
+def _insert_synonyms(words, keys, p, table, rng):
+    """Insert synonyms of randomly chosen ``keys`` (table entries) at random places."""
+    if not keys:
         return words
     out = list(words)
     for _ in range(_n_changes(words, p)):
-        alternatives = table[candidates[rng.integers(len(candidates))]]
+        alternatives = table[keys[rng.integers(len(keys))]]
         out.insert(int(rng.integers(len(out) + 1)), alternatives[rng.integers(len(alternatives))])
     return out
 
@@ -457,13 +462,7 @@ def _zh_synonym(words, p, table, neighbours, rng):
 
 def _zh_insert(words, p, table, neighbours, rng):
     keys = [key for _, _, key in _zh_matches(words, table)]
-    if not keys:
-        return words
-    out = list(words)
-    for _ in range(_n_changes(words, p)):
-        alternatives = table[keys[rng.integers(len(keys))]]
-        out.insert(int(rng.integers(len(out) + 1)), alternatives[rng.integers(len(alternatives))])
-    return out
+    return _insert_synonyms(words, keys, p, table, rng)
 
 
 def _zh_swap(words, p, table, neighbours, rng):

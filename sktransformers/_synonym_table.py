@@ -284,8 +284,13 @@ smartly cleverly intelligently
 
 def synonym_table():
     """Word -> tuple of alternatives, built from the groups (lower-case, symmetric)."""
+    return _table(_GROUPS)
+
+
+def _table(groups):
+    """Word -> tuple of the other words of its groups (one group a line, symmetric)."""
     table = {}
-    for line in _GROUPS.splitlines():
+    for line in groups.splitlines():
         words = line.split()
         for word in words:
             alternatives = table.setdefault(word, [])
@@ -358,12 +363,4 @@ def chinese_synonym_table():
     written for this package; used by
     :class:`~sktransformers.TextAugmenter` for Chinese text.
     """
-    table = {}
-    for line in _ZH_GROUPS.splitlines():
-        words = line.split()
-        for word in words:
-            alternatives = table.setdefault(word, [])
-            for other in words:
-                if other != word and other not in alternatives:
-                    alternatives.append(other)
-    return {w: tuple(alts) for w, alts in table.items() if alts}
+    return _table(_ZH_GROUPS)

@@ -22,6 +22,27 @@ def tiny_model_dir():
 _TINY_MODEL_PATH = None
 
 
+def save_tiny_bert(path, tokenizer, vocab_size=None):
+    """Save ``tokenizer`` and a tiny random BERT sized to it (seeded, global RNG left alone)."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    tokenizer.save_pretrained(path)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=vocab_size or tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(path)
+    torch.random.set_rng_state(state)
+    return str(path)
+
+
 def tiny_model_path():
     """The tiny model directory as a plain function, built once per process.
 
@@ -35,27 +56,14 @@ def tiny_model_path():
         import shutil
         import tempfile
 
-        import torch
-        from transformers import AutoTokenizer, BertConfig, BertModel
+        from transformers import AutoTokenizer
 
         from sktransformers._hub import DEFAULT_MODEL, resolve_model
 
         path = tempfile.mkdtemp(prefix="sktransformers-tiny-bert-")
         atexit.register(shutil.rmtree, path, ignore_errors=True)
         tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
-        tokenizer.save_pretrained(path)
-        state = torch.random.get_rng_state()
-        torch.manual_seed(0)
-        config = BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
-            max_position_embeddings=128,
-        )
-        BertModel(config).save_pretrained(path)
-        torch.random.set_rng_state(state)
+        save_tiny_bert(path, tokenizer)
         _TINY_MODEL_PATH = path
     return _TINY_MODEL_PATH
 

@@ -55,8 +55,8 @@ def _words(text):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def char_model_dir(tmp_path_factory):
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from conftest import save_tiny_bert
+    from transformers import BertTokenizerFast
 
     path = tmp_path_factory.mktemp("char-bert")
     chars = sorted(
@@ -83,20 +83,7 @@ def char_model_dir(tmp_path_factory):
         do_lower_case=True,
         tokenize_chinese_chars=True,
     )
-    tokenizer.save_pretrained(path)
-    state = torch.random.get_rng_state()
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    BertModel(config).save_pretrained(path)
-    torch.random.set_rng_state(state)
-    return str(path)
+    return save_tiny_bert(path, tokenizer, vocab_size=len(vocab))
 
 
 @pytest.fixture(scope="module")
