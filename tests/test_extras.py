@@ -71,3 +71,17 @@ def test_every_extra_in_a_hint_exists_in_pyproject():
     assert named, "no module uses install_hint"
     assert named <= set(extras), named - set(extras)
     assert "lint" in extras and set(extras["all"][0].split("[")[1].rstrip("]").split(",")) >= named
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/index.rst"])
+def test_install_pages_name_every_extra(page):
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    text = (root / page).read_text()
+    missing = [name for name in extras if name != "benchmark" and f"[{name}" not in text]
+    assert not missing, f"{page} does not name the extras {missing}"
