@@ -75,8 +75,9 @@ def test_every_extra_in_a_hint_exists_in_pyproject():
 
 @pytest.mark.parametrize("page", ["README.md", "docs/index.rst"])
 def test_install_pages_name_every_extra(page):
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parents[1]
     extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
