@@ -189,10 +189,12 @@ def part_augment(train, dev, args):
     from sktransformers import TransformerClassifier
     from sktransformers._augment import TextAugmenter
 
-    epochs = TransformerClassifier().max_epochs
+    # A fixed budget, so the augmented arm and the "as many steps" arm are comparable
+    # (the default max_epochs="auto" would itself train longer on few labels).
+    epochs = 3
     variants = {
         # name: (row label, augment?, max_epochs)
-        "plain": ("TransformerClassifier (defaults)", False, epochs),
+        "plain": ("TransformerClassifier(max_epochs=3)", False, epochs),
         "augment": (
             f"TransformerClassifier(augment=TextAugmenter(n_aug={args.n_aug}))",
             True,

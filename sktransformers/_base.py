@@ -108,7 +108,7 @@ class BaseTransformerEstimator(BaseEstimator):
         "stride": [Interval(Integral, 0, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "warmup_ratio": [Interval(Real, 0, 1, closed="left")],
@@ -138,7 +138,15 @@ class BaseTransformerEstimator(BaseEstimator):
     }
 
     # Fitted attributes an estimator sets (cleared before a refit builds a new model).
-    _FITTED: tuple[str, ...] = ("net_", "tokenizer_", "_tasks", "device_", "is_pair_", "_runtime")
+    _FITTED: tuple[str, ...] = (
+        "net_",
+        "tokenizer_",
+        "_tasks",
+        "device_",
+        "is_pair_",
+        "_runtime",
+        "max_epochs_",
+    )
 
     def __init__(
         self,
@@ -149,7 +157,7 @@ class BaseTransformerEstimator(BaseEstimator):
         stride=None,
         batch_size=32,
         predict_batch_size=None,
-        max_epochs=3,
+        max_epochs="auto",
         lr=5e-5,
         weight_decay=0.01,
         warmup_ratio=0.06,
@@ -227,6 +235,9 @@ class BaseTransformerEstimator(BaseEstimator):
     def _legacy_tasks(self, fitted):
         """``(tasks, extra)`` from the ``"fitted"`` entry of a format-1 directory."""
         raise ValueError(f"{type(self).__name__} has no format-1 directories.")
+
+    def _after_training(self, X, tasks, encoded, valid_docs):
+        """Choices made on the held-out texts (``valid_docs``, or None) once training ends."""
 
     def _task_weights(self, tasks):
         return None
@@ -354,7 +365,7 @@ class BaseTransformerEstimator(BaseEstimator):
             lr=self.lr,
             batch_size=self.batch_size,
             predict_batch_size=runtime.predict_batch_size(self.batch_size, self.predict_batch_size),
-            max_epochs=self.max_epochs,
+            max_epochs=self.max_epochs_,
             train_split=None,
             callbacks=callbacks,
             device=device,
@@ -477,15 +488,14 @@ class BaseTransformerEstimator(BaseEstimator):
         labelled = np.column_stack([task.labelled(encoded[task.key])[docs] for task in tasks])
         return EncodedDataset(enc, y, labelled)
 
-    def _datasets(self, inputs, y, tasks, encoded, stratify):
+    def _datasets(self, inputs, y, tasks, encoded, split):
         """Training and validation datasets (split by text, so windows stay together).
 
         With ``augment`` set, the training texts (only) go through its
         ``fit_resample`` before they are encoded; the validation texts are
         the ones the same split holds without it.
         """
-        n_docs = len(next(iter(encoded.values())))
-        train_docs, valid_docs = self._split_docs(n_docs, stratify)
+        train_docs, valid_docs = split
         if getattr(self, "augment", None) is not None:
             train_docs = np.sort(train_docs)
             train_inputs, train_y = self._augmented(
@@ -576,7 +586,9 @@ class BaseTransformerEstimator(BaseEstimator):
 
                 print_ = fingerprint(self, inputs, encoded)
                 resume = resumable(self, print_)
+            planned = self._planned_epochs(len(inputs))
             self._release()
+            self.max_epochs_ = planned
             self._fingerprint = print_
             self._seed = self._derive_seed()
             rng.seed(self._seed, check_device(self.device))
@@ -585,16 +597,21 @@ class BaseTransformerEstimator(BaseEstimator):
 
                 try:
                     self._build_fitted(source, inputs, tasks, extra, resume.model_dir)
-                    epochs = restore_training_state(self, resume, epochs)
+                    epochs = restore_training_state(
+                        self, resume, planned if epochs is None else epochs
+                    )
                 except torch.OutOfMemoryError:
                     raise
                 except Exception as exc:  # a damaged checkpoint: reported, never a raw error
                     resume.unreadable(exc)
                     resume = None
                     self._release()
+                    self.max_epochs_ = planned
                     rng.seed(self._seed, check_device(self.device))  # as a fresh fit would be
             if resume is None:
                 self._build_fitted(source, inputs, tasks, extra, None)
+            if epochs is None:  # fit (not resumed): the planned epochs
+                epochs = planned
         else:
             if classes is not None:
                 self._check_same_classes(classes)
@@ -603,9 +620,9 @@ class BaseTransformerEstimator(BaseEstimator):
             tasks = self._tasks
             encoded = self._encode_targets(tasks, y, inputs)
             resume = None
-        train, valid = self._datasets(
-            inputs, y, tasks, encoded, self._stratify_labels(tasks, encoded)
-        )
+        n_docs = len(next(iter(encoded.values())))
+        split = self._split_docs(n_docs, self._stratify_labels(tasks, encoded))
+        train, valid = self._datasets(inputs, y, tasks, encoded, split)
         from skorch.helper import predefined_split
 
         self.net_.train_split = None if valid is None else predefined_split(valid)
@@ -621,6 +638,7 @@ class BaseTransformerEstimator(BaseEstimator):
             # Keep no data inside the fitted model (pickles stay small).
             self.net_.train_split = None
             self._torch_rng = rng.state()  # the next partial_fit continues this stream
+        self._after_training(X, tasks, encoded, split[1])
         return self
 
     def _build_fitted(self, source, inputs, tasks, extra, resume):
@@ -663,6 +681,28 @@ class BaseTransformerEstimator(BaseEstimator):
                 f"call, {np.asarray(known).tolist()}; they cannot change between calls."
             )
 
+    def _planned_epochs(self, n_texts):
+        """Epochs of one ``fit``: ``max_epochs``, or the ``"auto"`` budget (see :mod:`._budget`)."""
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        from . import _budget
+
+        n_train = _budget.n_training_texts(n_texts, self.validation_fraction)
+        epochs = _budget.auto_epochs(n_train, self.batch_size, self.gradient_accumulation_steps)
+        if self.verbose:
+            accumulation = self.gradient_accumulation_steps
+            line = _budget.describe(epochs, n_train, self.batch_size, accumulation)
+            print(line, flush=True)  # beside skorch's epoch table, on stdout
+        return epochs
+
+    def _planned_epochs_unknown_data(self):
+        """Epochs of the schedule of a model loaded without its training-set size."""
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        from ._budget import MIN_EPOCHS
+
+        return MIN_EPOCHS
+
     def _derive_seed(self):
         """One int seed from ``random_state`` (head init, shuffling, the split)."""
         rng = check_random_state(self.random_state)
@@ -689,7 +729,7 @@ class BaseTransformerEstimator(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, epochs=self.max_epochs)
+        return self._fit(X, y, epochs=None)
 
     # ------------------------------------------------------------------
     # Prediction: the one inference path
@@ -889,6 +929,7 @@ class BaseTransformerEstimator(BaseEstimator):
         else:
             tasks, extra = est._legacy_tasks(meta["fitted"])
         est._seed = est._derive_seed()
+        est.max_epochs_ = extra.get("max_epochs", est._planned_epochs_unknown_data())
         with _hub.quiet_transformers(_logging.quiet_loading(est.verbose)):
             config = _hub.load_config(str(directory), est.trust_remote_code)
             _check_max_length(est.max_length, config)

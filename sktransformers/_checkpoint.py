@@ -430,7 +430,7 @@ class EpochCheckpoint(Callback):
                     "early stopping's attributes",
                 )
             },
-            "max_epochs": estimator.max_epochs,
+            "max_epochs": net.max_epochs,
             "fingerprint": estimator.__dict__.get("_fingerprint"),
             "complete": complete,
         }
@@ -454,7 +454,7 @@ class EpochCheckpoint(Callback):
         path = expand(estimator.checkpoint_dir) / STATE_JSON
         if not path.is_file():
             return
-        done = len(net.history) >= estimator.max_epochs or _stopped_early(net)
+        done = len(net.history) >= net.max_epochs or _stopped_early(net)
         if done:
             try:
                 state = _read_json(path)

@@ -62,8 +62,13 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         Batch size for validation and prediction (texts sorted by length);
         None means ``4 * batch_size`` on GPUs and 64 on CPUs, where smaller
         batches stay in cache.
-    max_epochs : int, default=3
+    max_epochs : int or "auto", default="auto"
         Training epochs for ``fit``; the schedule length for ``partial_fit``.
+        ``"auto"`` follows the size of the data: the fewest epochs that give
+        at least 250 optimizer steps, between 3 and 20 (100 texts at batch
+        32: 20 epochs; 1,000: 8; about 2,700 or more: 3, the Hugging Face
+        Trainer's default). ``max_epochs_`` holds the number chosen;
+        ``verbose`` prints it. An int trains exactly that many epochs.
     lr : float, default=5e-5
         Peak learning rate of AdamW.
     weight_decay : float, default=0.01
@@ -123,9 +128,13 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         multi-label ``y`` it weighs each label's positive entries
         (``"balanced"``: negatives / positives per label; a dict maps label
         columns to weights), for rare labels.
-    threshold : float, default=0.5
+    threshold : float or "auto", default=0.5
         Multi-label only: a label is predicted where its probability is at
-        least this.
+        least this. ``"auto"`` chooses one threshold per label, the one that
+        maximises that label's F1 on the texts ``validation_fraction`` holds
+        out (which it needs), at the end of each ``fit`` or ``partial_fit``
+        call: rare labels get lower thresholds and are predicted more often.
+        The thresholds in use are ``thresholds_``.
     augment : sampler or None, default=None
         Text augmentation of the training texts, for example
         :class:`~sktransformers.TextAugmenter`: any object with
@@ -159,6 +168,11 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     label_names_ : list of str or None
         Multi-label: the column names of a DataFrame ``y``, or the labels
         (as str) of a ``y`` of label sets.
+    thresholds_ : ndarray of shape (n_labels,)
+        Multi-label: each label's decision threshold, chosen on the held-out
+        texts with ``threshold="auto"``, else ``threshold`` for every label.
+    max_epochs_ : int
+        The epochs ``fit`` planned: ``max_epochs``, or what ``"auto"`` chose.
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the torch model.
     tokenizer_ : transformers.PreTrainedTokenizerBase
@@ -187,7 +201,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
     _parameter_constraints: dict = {
         **BaseTransformerEstimator._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
     }
 
     _FITTED = ("classes_", "class_weight_", "multilabel_", "label_names_", "_label_classes")
@@ -201,7 +215,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         stride=None,
         batch_size=32,
         predict_batch_size=None,
-        max_epochs=3,
+        max_epochs="auto",
         lr=5e-5,
         weight_decay=0.01,
         warmup_ratio=0.06,
@@ -326,6 +340,11 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
             )
             self.label_names_ = task.label_names
             self.class_weight_ = task.pos_weight
+            saved = extra.get("thresholds")
+            start = 0.5 if self.threshold == "auto" else float(self.threshold)
+            self.thresholds_ = (
+                np.full(task.n_labels, start) if saved is None else np.asarray(saved, dtype=float)
+            )
         else:
             self.classes_ = task.classes
             self.label_names_ = None
@@ -335,7 +354,38 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         extra = {"multilabel": bool(self.multilabel_)}
         if self.__dict__.get("_label_classes") is not None:
             extra["label_classes"] = _json_labels(self._label_classes)
+        if self.multilabel_:
+            extra["thresholds"] = [float(t) for t in self.thresholds_]
         return extra
+
+    def _check_params(self):
+        source = super()._check_params()
+        if self.threshold == "auto" and self.validation_fraction is None:
+            raise ValueError(
+                "threshold='auto' chooses each label's threshold on held-out texts: set "
+                "validation_fraction (for example 0.2)."
+            )
+        return source
+
+    def _after_training(self, X, tasks, encoded, valid_docs):
+        if not self.multilabel_:
+            return
+        if self.threshold != "auto":
+            self.thresholds_ = np.full(len(self.classes_), float(self.threshold))
+            return
+        if valid_docs is None:
+            return
+        from sklearn.utils import _safe_indexing
+
+        task = tasks[0]
+        proba = self.predict_proba(_safe_indexing(X, valid_docs))
+        self.thresholds_ = task.choose_thresholds(proba, encoded[task.key][valid_docs])
+
+    def _decision_thresholds(self):
+        """Per-label thresholds ``predict`` applies (``threshold`` as it is now)."""
+        if self.threshold == "auto":
+            return self.thresholds_
+        return np.full(len(self.classes_), float(self.threshold))
 
     def _legacy_tasks(self, fitted):
         dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
@@ -424,7 +474,7 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         # reading classes_ first would raise a bare AttributeError.
         proba = self.predict_proba(X)
         if self.multilabel_:
-            return (proba >= self.threshold).astype(np.int64)
+            return (proba >= self._decision_thresholds()).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._extras import install_hint
+from ._tasks import label_thresholds
 
 METHODS = ("integrated_gradients", "gradient_x_input", "occlusion")
 BASELINES = ("pad", "mask")
@@ -510,7 +511,8 @@ def _prediction(estimator, kind, logits):
     if getattr(estimator, "multilabel_", False):
         # As predict: a 0/1 indicator per label at the estimator's threshold.
         proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-        return (proba >= getattr(estimator, "threshold", 0.5)).astype(np.int64)
+        thresholds = label_thresholds(estimator, proba.shape[-1])
+        return (proba >= thresholds).astype(np.int64)
     label = estimator.classes_[int(np.argmax(logits))]
     return label.item() if isinstance(label, np.generic) else label
 

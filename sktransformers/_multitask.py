@@ -273,7 +273,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         stride=None,
         batch_size=32,
         predict_batch_size=None,
-        max_epochs=3,
+        max_epochs="auto",
         lr=5e-5,
         weight_decay=0.01,
         warmup_ratio=0.06,
@@ -490,7 +490,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         -------
         self : object
         """
-        return self._fit(X, Y, epochs=self.max_epochs)
+        return self._fit(X, Y, epochs=None)
 
     def partial_fit(self, X, Y):
         """Train for one epoch, starting from the current weights.

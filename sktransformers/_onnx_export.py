@@ -162,7 +162,10 @@ def _task(estimator, kind):
         if kind == "classifier":
             task["multilabel"] = bool(getattr(estimator, "multilabel_", False))
             threshold = getattr(estimator, "threshold", None)
-            task["threshold"] = 0.5 if threshold is None else float(threshold)
+            if threshold == "auto" and task["multilabel"]:  # one per label, as chosen
+                task["threshold"] = [float(t) for t in estimator.thresholds_]
+            else:
+                task["threshold"] = 0.5 if threshold in (None, "auto") else float(threshold)
             names = getattr(estimator, "label_names_", None)
             task["label_names"] = None if names is None else [str(n) for n in names]
         return task

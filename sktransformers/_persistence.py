@@ -403,7 +403,8 @@ def save(estimator, directory):
         estimator,
         is_pair=bool(getattr(estimator, "is_pair_", False)),
         tasks=[task.to_json() for task in estimator._tasks],
-        fitted=estimator._fitted_extra(),
+        # The epochs fit planned (max_epochs="auto" resolved): partial_fit's schedule.
+        fitted={**estimator._fitted_extra(), "max_epochs": int(estimator.net_.max_epochs)},
     )
     module = estimator.net_.module_
     return _write_model(

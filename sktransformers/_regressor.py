@@ -69,7 +69,7 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         stride=None,
         batch_size=32,
         predict_batch_size=None,
-        max_epochs=3,
+        max_epochs="auto",
         lr=5e-5,
         weight_decay=0.01,
         warmup_ratio=0.06,

@@ -228,6 +228,14 @@ def want_numbers(path, value, field, *, length=None, positive=False):
     return value
 
 
+def want_thresholds(path, value, field, length):
+    """One decision threshold in [0, 1] per label."""
+    want_numbers(path, value, field, length=length)
+    if not all(0 <= v <= 1 for v in value):
+        fail(path, f"{field!r} should hold numbers between 0 and 1, got {value!r:.80}.")
+    return value
+
+
 def want_labels(path, values, dtype, field, *, minimum=1):
     """Class labels and their numpy dtype string, checked and converted."""
     import numpy as np
@@ -493,6 +501,7 @@ def check_estimator_meta(path, meta):
                 )
             heads[key] = size
         _check_fitted(path, name, fitted, tasks, heads)
+        want_int(path, fitted, "max_epochs", 1, 10**6, "fitted.max_epochs", required=False)
         return heads
     fitted = want(path, meta, "fitted", (dict,))
     return _check_legacy(path, name, fitted)
@@ -505,6 +514,12 @@ def _check_fitted(path, name, fitted, tasks, heads):
             fail(path, "'fitted.y_1d' is true but the regression task has several outputs.")
     elif name == "TransformerClassifier":
         want(path, fitted, "multilabel", (bool,), "fitted.multilabel", required=False)
+        if fitted.get("thresholds") is not None:
+            if not fitted.get("multilabel"):
+                fail(path, "'fitted.thresholds' is set but the classifier is not multi-label.")
+            want_thresholds(
+                path, fitted["thresholds"], "fitted.thresholds", next(iter(heads.values()))
+            )
     elif name == "MultiTaskTransformer":
         names = want(path, fitted, "tasks", (list,), "fitted.tasks")
         if names != [t.get("name", "default") for t in tasks]:
@@ -686,7 +701,9 @@ def check_onnx_config(path, config, format_version):
         )
         if kind == "classifier":
             threshold = task.get("threshold", 0.5)
-            if threshold is not None:
+            if isinstance(threshold, list):  # one per label (threshold="auto")
+                want_thresholds(path, threshold, "task.threshold", len(labels))
+            elif threshold is not None:
                 want_number(path, threshold, "task.threshold")
             names = task.get("label_names")
             if names is not None and (

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ._extras import install_hint
+from ._tasks import label_thresholds
 
 logger = logging.getLogger("sktransformers.serve")
 
@@ -191,11 +192,11 @@ class ServedModel:
             proba = np.asarray(m.predict_proba(texts))
             classes = [_json_scalar(c) for c in np.asarray(m.classes_).tolist()]
             if getattr(m, "multilabel_", False):
-                threshold = float(getattr(m, "threshold", 0.5))
                 names = getattr(m, "label_names_", None) or classes
+                thresholds = label_thresholds(m, len(names))
                 return [
                     {
-                        "labels": [c for c, p in zip(names, row) if p >= threshold],
+                        "labels": [c for c, p, t in zip(names, row, thresholds) if p >= t],
                         "probabilities": dict(zip(map(str, names), map(float, row))),
                     }
                     for row in proba

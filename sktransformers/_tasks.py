@@ -359,6 +359,19 @@ def check_indicator(y):
     return values, names
 
 
+def label_thresholds(model, n_labels):
+    """A multi-label model's decision threshold for each label (a torch or ONNX model).
+
+    ``threshold`` as the model holds it now: a number for every label, one
+    per label (an ONNX export of ``threshold="auto"``), or ``"auto"`` (the
+    ``thresholds_`` chosen at fit).
+    """
+    threshold = getattr(model, "threshold", 0.5)
+    if isinstance(threshold, str) and threshold == "auto":
+        threshold = model.thresholds_
+    return np.broadcast_to(np.asarray(threshold, dtype=float), (n_labels,))
+
+
 class MultiLabelTask(Task):
     """Several 0/1 labels per text; sigmoid outputs, binary cross-entropy.
 
@@ -446,6 +459,38 @@ class MultiLabelTask(Task):
 
     def decode(self, output, threshold=0.5):
         return (self.probabilities(output) >= threshold).astype(np.int64)
+
+    def choose_thresholds(self, proba, target):
+        """Per-label thresholds that maximise each label's F1 on held-out rows.
+
+        Candidates are 0.05, 0.10, ..., 0.95; a tie goes to the candidate
+        nearest 0.5, and a label without a positive (or a negative) among the
+        held-out rows keeps 0.5.
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_rows, n_labels)
+            Predicted probabilities of the held-out rows.
+        target : ndarray of shape (n_rows, n_labels)
+            Their 0/1 targets (NaN: unknown).
+
+        Returns
+        -------
+        thresholds : ndarray of shape (n_labels,)
+        """
+        grid = np.round(np.arange(0.05, 0.951, 0.05), 2)
+        order = np.argsort(np.abs(grid - 0.5), kind="stable")  # ties: nearest 0.5
+        thresholds = np.full(self.n_labels, 0.5)
+        for j in range(self.n_labels):
+            known = ~np.isnan(target[:, j])
+            truth = target[known, j] > 0.5
+            if truth.all() or not truth.any():
+                continue
+            predicted = proba[known, j][:, None] >= grid[None, :]
+            tp = (predicted & truth[:, None]).sum(axis=0)
+            f1 = 2 * tp / (predicted.sum(axis=0) + truth.sum())
+            thresholds[j] = grid[order[np.argmax(f1[order])]]
+        return thresholds
 
     def validation_score(self, output, target):
         """Subset accuracy (every label right), scikit-learn's multi-label ``score``."""

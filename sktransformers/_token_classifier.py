@@ -79,7 +79,7 @@ callbacks, random_state, verbose
         stride=None,
         batch_size=32,
         predict_batch_size=None,
-        max_epochs=3,
+        max_epochs="auto",
         lr=5e-5,
         weight_decay=0.01,
         warmup_ratio=0.06,
@@ -169,7 +169,7 @@ callbacks, random_state, verbose
         -------
         self : object
         """
-        return self._fit(X, y, epochs=self.max_epochs)
+        return self._fit(X, y, epochs=None)
 
     def partial_fit(self, X, y, classes=None):
         """Train for one epoch on ``X, y``, starting from the current weights.

@@ -446,8 +446,9 @@ class OnnxClassifier(OnnxModel):
         Class labels (multi-label: the label columns).
     multilabel_ : bool
         Whether the model predicts several labels per text (sigmoid outputs).
-    threshold : float
-        Probability from which a label is predicted (multi-label only).
+    threshold : float or list of float
+        Probability from which a label is predicted (multi-label only): one
+        for all labels, or one per label (exported with ``threshold="auto"``).
     label_names_ : list of str or None
         Multi-label: the names of the label columns, when ``y`` had them.
     """
@@ -457,7 +458,12 @@ class OnnxClassifier(OnnxModel):
         task = config["task"]
         self.classes_ = _restore_labels(task["classes"], task["classes_dtype"])
         self.multilabel_ = bool(task.get("multilabel", False))
-        self.threshold = float(task.get("threshold", 0.5))
+        threshold = task.get("threshold", 0.5)
+        self.threshold = (
+            [float(t) for t in threshold]
+            if isinstance(threshold, list)
+            else float(0.5 if threshold is None else threshold)
+        )
         self.label_names_ = task.get("label_names")
 
     def predict_proba(self, X):
@@ -469,7 +475,7 @@ class OnnxClassifier(OnnxModel):
         """Predicted labels (multi-label: a 0/1 indicator matrix)."""
         proba = self.predict_proba(X)
         if self.multilabel_:
-            return (proba >= self.threshold).astype(np.int64)
+            return (proba >= np.asarray(self.threshold)).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X, y):

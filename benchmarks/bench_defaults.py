@@ -1,0 +1,346 @@
+"""Defaults against the Hugging Face Trainer recipe, cell by cell (data size x task).
+
+Each cell is a GLUE task at a training-set size (rows drawn at random with
+the seed); each arm is fitted once per seed in its own Python process, and
+scored on the task's whole dev set. Arms:
+
+``package``
+    The estimator with its defaults (``TransformerClassifier``;
+    ``TransformerRegressor`` for STS-B), only ``random_state`` set.
+``package:NAME=VALUE,...``
+    The same with parameters changed (``package:max_epochs=10``), to compare
+    a candidate default with the current one.
+``trainer``
+    The Hugging Face Trainer recipe at its defaults: the task's own head
+    (``AutoModelForSequenceClassification``), 3 epochs, lr 5e-5, batch 32,
+    random batches, linear decay without warmup, weight decay 0,
+    ``DataCollatorWithPadding``, ``max_length`` 128 (the package's), the seed.
+
+Every arm starts from the same model (all-MiniLM-L6-v2 by default) in
+float32. Train time includes tokenization and loading the model. The
+metric is the task's GLUE metric (accuracy; F1 for MRPC; Matthews
+correlation for CoLA; Pearson for STS-B). The table gives the mean and the
+standard deviation over the seeds.
+
+Usage
+-----
+On a quiet machine (nothing else running; the docs' numbers come from this)::
+
+    python benchmarks/bench_defaults.py --cells sst2:100 sst2:1000 --seeds 0 1 2
+
+A smoke run (a minute; numbers meaningless)::
+
+    python benchmarks/bench_defaults.py --cells sst2:40 --seeds 0 --smoke --no-write
+
+Data: the data folder's ``glue/`` (``--data-dir``, else
+``$SKTRANSFORMERS_DATA_DIR``, else ``../shared/data``). Results print as a
+markdown table and are written to ``benchmarks/results/defaults_cpu.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))
+
+TASK_NAMES = {"sst2": "SST-2", "cola": "CoLA", "mrpc": "MRPC", "rte": "RTE", "stsb": "STS-B"}
+METRICS = {
+    "sst2": "accuracy",
+    "cola": "Matthews corr.",
+    "mrpc": "F1",
+    "rte": "accuracy",
+    "stsb": "Pearson",
+}
+
+
+# ----------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------
+def cell_data(cfg):
+    """(X_train, y_train, X_dev, y_dev) of one cell, the rows drawn with the seed."""
+    from bench_glue import load_task, subset
+
+    from sktransformers.datasets import get_data_dir
+
+    glue = get_data_dir(cfg.get("data_dir")) / "glue"
+    X, y = load_task(glue, cfg["task"], "train")
+    X, y = subset(X, y, cfg["size"], seed=cfg["seed"])
+    X_dev, y_dev = load_task(glue, cfg["task"], "dev")
+    if cfg.get("dev_size"):
+        X_dev, y_dev = subset(X_dev, y_dev, cfg["dev_size"], seed=0)
+    return X, y, X_dev, y_dev
+
+
+def score(task, y_true, y_pred):
+    from bench_glue import metric
+
+    return float(metric(task, y_true, y_pred))
+
+
+# ----------------------------------------------------------------------
+# Arms (each in a child process)
+# ----------------------------------------------------------------------
+def parse_arm(arm):
+    """``"package:max_epochs=10,lr=1e-4"`` -> ``("package", {"max_epochs": 10, "lr": 1e-4})``."""
+    name, _, spec = arm.partition(":")
+    params = {}
+    for item in filter(None, spec.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value  # a bare word: a string option ("auto")
+    return name, params
+
+
+def arm_package(cfg, data):
+    from sktransformers import TransformerClassifier, TransformerRegressor
+
+    X, y, X_dev, y_dev = data
+    _, params = parse_arm(cfg["arm"])
+    if cfg["smoke"]:
+        params.setdefault("max_epochs", 1)
+    cls = TransformerRegressor if cfg["task"] == "stsb" else TransformerClassifier
+    est = cls(cfg["model"], random_state=cfg["seed"], **params)
+    t0 = time.perf_counter()
+    est.fit(X, y)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pred = est.predict(X_dev)
+    predict_s = time.perf_counter() - t0
+    epochs = len(est.net_.history)
+    return {
+        "metric": score(cfg["task"], y_dev, pred),
+        "train_s": train_s,
+        "predict_s": predict_s,
+        "epochs": epochs,
+        "steps": int(sum(len(e["batches"]) for e in est.net_.history)),
+    }
+
+
+def arm_trainer(cfg, data):
+    import numpy as np
+    import pandas as pd
+    import torch
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
+
+    X, y, X_dev, y_dev = data
+    regression = cfg["task"] == "stsb"
+    classes = None if regression else np.unique(y)
+
+    def encode(tok, X):
+        if isinstance(X, pd.DataFrame):
+            cols = X.columns
+            return tok(X[cols[0]].tolist(), X[cols[1]].tolist(), truncation=True, max_length=128)
+        return tok(list(X), truncation=True, max_length=128)
+
+    t0 = time.perf_counter()
+    tok = AutoTokenizer.from_pretrained(cfg["model"])
+    enc = encode(tok, X)
+    if regression:
+        labels = np.asarray(y, dtype=np.float32).tolist()
+    else:
+        labels = np.searchsorted(classes, y).tolist()
+    train = [{**{k: enc[k][i] for k in enc.keys()}, "labels": labels[i]} for i in range(len(y))]
+    torch.manual_seed(cfg["seed"])
+    model = AutoModelForSequenceClassification.from_pretrained(
+        cfg["model"], num_labels=1 if regression else len(classes), dtype=torch.float32
+    )
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(
+            output_dir=out,
+            per_device_train_batch_size=32,
+            learning_rate=5e-5,
+            num_train_epochs=1 if cfg["smoke"] else 3,
+            eval_strategy="no",
+            save_strategy="no",
+            logging_strategy="no",
+            report_to=[],
+            use_cpu=True,
+            seed=cfg["seed"],
+            disable_tqdm=True,
+        )
+        trainer = Trainer(
+            model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tok)
+        )
+        result = trainer.train()
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.eval()
+    dev = encode(tok, X_dev)
+    collate = DataCollatorWithPadding(tok)
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(y_dev), 64):
+            stop = min(start + 64, len(y_dev))
+            rows = [{k: dev[k][i] for k in dev.keys()} for i in range(start, stop)]
+            outputs.append(model(**collate(rows)).logits.float().numpy())
+    logits = np.concatenate(outputs)
+    pred = logits[:, 0] if regression else classes[logits.argmax(1)]
+    predict_s = time.perf_counter() - t0
+    return {
+        "metric": score(cfg["task"], y_dev, pred),
+        "train_s": train_s,
+        "predict_s": predict_s,
+        "epochs": args.num_train_epochs,
+        "steps": int(result.global_step),
+    }
+
+
+def child(cfg):
+    import torch
+
+    torch.set_num_threads(cfg["threads"])
+    data = cell_data(cfg)
+    name, _ = parse_arm(cfg["arm"])
+    run = {"package": arm_package, "trainer": arm_trainer}[name]
+    print("RESULT " + json.dumps(run(cfg, data)), flush=True)
+
+
+def run_arm(cfg):
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    sys.stderr.write(out.stdout[-3000:] + out.stderr[-3000:])
+    raise SystemExit(f"arm {cfg['arm']} on {cfg['task']}:{cfg['size']} failed")
+
+
+# ----------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------
+def mean_sd(values):
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def table(rows, seeds):
+    lines = [
+        f"| cell | arm | metric (mean ± sd, {len(seeds)} seed(s)) | epochs | optimizer steps "
+        "| train time (s) | vs Trainer time | predict time (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (task, size), arms in rows.items():
+        trainer = arms.get("trainer")
+        ref = statistics.mean(r["train_s"] for r in trainer) if trainer else None
+        rows_text = f"{size:,}" if isinstance(size, int) else size
+        for arm, results in arms.items():
+            train = statistics.mean(r["train_s"] for r in results)
+            epochs = "/".join(map(str, sorted({r["epochs"] for r in results})))
+            steps = "/".join(map(str, sorted({r["steps"] for r in results})))
+            predict = statistics.mean(r["predict_s"] for r in results)
+            versus = f"{train / ref:.2f}x" if ref else "–"
+            lines.append(
+                f"| {TASK_NAMES[task]} {rows_text} rows ({METRICS[task]}) | `{arm}` "
+                f"| {mean_sd([r['metric'] for r in results])} | {epochs} | {steps} "
+                f"| {train:.1f} | {versus} | {predict:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="The package's defaults against the Hugging Face Trainer recipe, per cell.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--cells",
+        nargs="+",
+        default=["sst2:100", "sst2:1000"],
+        help=f"TASK:ROWS cells (tasks: {', '.join(TASK_NAMES)}; ROWS 'all': the whole "
+        "training set)",
+    )
+    parser.add_argument("--arms", nargs="+", default=["package", "trainer"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--model", default=None, help="model id or folder (default: the package's)")
+    parser.add_argument("--data-dir", default=None, help="the data folder holding glue/")
+    parser.add_argument("--dev-size", type=int, default=None, help="score on a dev subset")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--smoke", action="store_true", help="one epoch per arm; a quick check")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def parse_cell(text):
+    task, _, size = text.partition(":")
+    if task not in TASK_NAMES:
+        raise SystemExit(f"unknown task {task!r} in cell {text!r}; choose from {list(TASK_NAMES)}")
+    return task, None if size in ("", "all") else int(size)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return
+    from bench_speed import load, machine
+
+    from sktransformers._hub import DEFAULT_MODEL, resolve_model
+
+    model = args.model or str(resolve_model(DEFAULT_MODEL))
+    command = "python benchmarks/bench_defaults.py " + " ".join(sys.argv[1:])
+    load_before = load()
+    started = time.perf_counter()
+    rows = {}
+    for text in args.cells:
+        task, size = parse_cell(text)
+        for arm in args.arms:
+            for seed in args.seeds:
+                cfg = {
+                    "task": task,
+                    "size": size,
+                    "arm": arm,
+                    "seed": seed,
+                    "model": model,
+                    "data_dir": args.data_dir,
+                    "dev_size": args.dev_size,
+                    "threads": args.threads,
+                    "smoke": args.smoke,
+                }
+                result = run_arm(cfg)
+                print(f"{text} {arm} seed {seed}: {result}", flush=True)
+                rows.setdefault((task, size or "all"), {}).setdefault(arm, []).append(result)
+    info = machine()
+    text = (
+        f"Date: {datetime.date.today().isoformat()}. Machine: {info['cpu']}, {info['cores']} cores "
+        f"({args.threads} torch threads), no GPU; torch {info['torch']}, transformers "
+        f"{info['transformers']}.\nCommand: `{command}`. Load average (1/5/15 min) before: "
+        f"{load_before}; after: {load()}. Wall time {time.perf_counter() - started:.0f} s.\n\n"
+        + table(rows, args.seeds)
+    )
+    print(text)
+    if not args.no_write:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "defaults_cpu.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
