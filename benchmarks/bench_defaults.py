@@ -45,7 +45,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -220,16 +219,9 @@ def child(cfg):
 
 
 def run_arm(cfg):
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(cfg)],
-        capture_output=True,
-        text=True,
-    )
-    for line in out.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    sys.stderr.write(out.stdout[-3000:] + out.stderr[-3000:])
-    raise SystemExit(f"arm {cfg['arm']} on {cfg['task']}:{cfg['size']} failed")
+    from bench_speed import run_child
+
+    return run_child(__file__, cfg)
 
 
 # ----------------------------------------------------------------------
@@ -285,7 +277,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--smoke", action="store_true", help="one epoch per arm; a quick check")
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--_child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -298,8 +290,8 @@ def parse_cell(text):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.child:
-        child(json.loads(args.child))
+    if args._child:
+        child(json.loads(args._child))
         return
     from bench_speed import load, machine
 

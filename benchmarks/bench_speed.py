@@ -447,9 +447,14 @@ def child(cfg):
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def run_arm(cfg):
+def run_child(script, cfg):
+    """Run ``script --_child CFG`` in a fresh Python process; its ``RESULT`` line, parsed.
+
+    Every arm of the benchmark scripts runs this way, so its time and peak
+    memory are its own.
+    """
     proc = subprocess.run(
-        [sys.executable, __file__, "--_child", json.dumps(cfg)],
+        [sys.executable, str(script), "--_child", json.dumps(cfg)],
         capture_output=True,
         text=True,
     )
@@ -458,6 +463,10 @@ def run_arm(cfg):
             return json.loads(line[len("RESULT ") :])
     sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
     raise RuntimeError(f"arm {cfg['arm']} failed (exit {proc.returncode})")
+
+
+def run_arm(cfg):
+    return run_child(__file__, cfg)
 
 
 # ----------------------------------------------------------------------

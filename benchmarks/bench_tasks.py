@@ -58,7 +58,6 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -79,6 +78,7 @@ from bench_speed import (  # noqa: E402  (shared helpers of the benchmark script
     load,
     machine,
     peak_memory_mb,
+    run_child,
     sync,
     warm_imports,
     write_section,
@@ -229,10 +229,10 @@ def arm_ner_sktransformers(cfg):
 
     X, y, X_dev, y_dev = ner_data(cfg)
     params = estimator_params(cfg)
-    notes = []
+    notes = [f"max_epochs={cfg['epochs']}, the Trainer's"]
     if cfg.get("auto_epochs"):
         params["max_epochs"] = "auto"
-        notes.append('max_epochs="auto"')
+        notes = ['max_epochs="auto"']
     cls = TransformerTokenClassifier
     factor = cfg.get("group_factor")
     if factor:  # length grouping within chunks of `factor` batches (the engine's: 50)
@@ -261,7 +261,7 @@ def arm_ner_sktransformers(cfg):
         "n_train": len(X) * est.max_epochs_,
         "n_rows": len(X),
         "n_predict": len(X_dev),
-        "note": ", ".join(notes) or "defaults",
+        "note": ", ".join(notes),
     }
 
 
@@ -479,14 +479,7 @@ def child(cfg):
 
 
 def run_arm(cfg):
-    proc = subprocess.run(
-        [sys.executable, __file__, "--_child", json.dumps(cfg)], capture_output=True, text=True
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
-    raise RuntimeError(f"arm {cfg['arm']} failed (exit {proc.returncode})")
+    return run_child(__file__, cfg)
 
 
 # ----------------------------------------------------------------------
