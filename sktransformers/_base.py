@@ -682,11 +682,17 @@ class BaseTransformerEstimator(BaseEstimator):
             )
 
     def _planned_epochs(self, n_texts):
-        """Epochs of one ``fit``: ``max_epochs``, or the ``"auto"`` budget (see :mod:`._budget`)."""
+        """Epochs of one ``fit``: ``max_epochs``, or the ``"auto"`` budget (see :mod:`._budget`).
+
+        ``n_texts`` None: the training set is unknown (a loaded model of an
+        older save), so ``"auto"`` plans its fewest epochs.
+        """
         if self.max_epochs != "auto":
             return self.max_epochs
         from . import _budget
 
+        if n_texts is None:
+            return _budget.MIN_EPOCHS
         n_train = _budget.n_training_texts(n_texts, self.validation_fraction)
         epochs = _budget.auto_epochs(n_train, self.batch_size, self.gradient_accumulation_steps)
         if self.verbose:
@@ -694,14 +700,6 @@ class BaseTransformerEstimator(BaseEstimator):
             line = _budget.describe(epochs, n_train, self.batch_size, accumulation)
             print(line, flush=True)  # beside skorch's epoch table, on stdout
         return epochs
-
-    def _planned_epochs_unknown_data(self):
-        """Epochs of the schedule of a model loaded without its training-set size."""
-        if self.max_epochs != "auto":
-            return self.max_epochs
-        from ._budget import MIN_EPOCHS
-
-        return MIN_EPOCHS
 
     def _derive_seed(self):
         """One int seed from ``random_state`` (head init, shuffling, the split)."""
@@ -929,7 +927,7 @@ class BaseTransformerEstimator(BaseEstimator):
         else:
             tasks, extra = est._legacy_tasks(meta["fitted"])
         est._seed = est._derive_seed()
-        est.max_epochs_ = extra.get("max_epochs", est._planned_epochs_unknown_data())
+        est.max_epochs_ = extra.get("max_epochs") or est._planned_epochs(None)
         with _hub.quiet_transformers(_logging.quiet_loading(est.verbose)):
             config = _hub.load_config(str(directory), est.trust_remote_code)
             _check_max_length(est.max_length, config)

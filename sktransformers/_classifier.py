@@ -19,6 +19,7 @@ from ._tasks import (
     _json_labels,
     _labels_from_json,
     is_multilabel,
+    label_thresholds,
 )
 
 
@@ -381,12 +382,6 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         proba = self.predict_proba(_safe_indexing(X, valid_docs))
         self.thresholds_ = task.choose_thresholds(proba, encoded[task.key][valid_docs])
 
-    def _decision_thresholds(self):
-        """Per-label thresholds ``predict`` applies (``threshold`` as it is now)."""
-        if self.threshold == "auto":
-            return self.thresholds_
-        return np.full(len(self.classes_), float(self.threshold))
-
     def _legacy_tasks(self, fitted):
         dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
         classes = np.asarray(fitted["classes"], dtype=dtype)
@@ -474,7 +469,8 @@ class TransformerClassifier(ClassifierMixin, BaseTransformerEstimator):
         # reading classes_ first would raise a bare AttributeError.
         proba = self.predict_proba(X)
         if self.multilabel_:
-            return (proba >= self._decision_thresholds()).astype(np.int64)
+            # ``threshold`` as it is now (set_params applies at once), else thresholds_.
+            return (proba >= label_thresholds(self, len(self.classes_))).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):
