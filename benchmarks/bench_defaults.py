@@ -137,12 +137,12 @@ def arm_trainer(cfg, data):
     import numpy as np
     import pandas as pd
     import torch
+    from bench_speed import trainer_arguments
     from transformers import (
         AutoModelForSequenceClassification,
         AutoTokenizer,
         DataCollatorWithPadding,
         Trainer,
-        TrainingArguments,
     )
 
     X, y, X_dev, y_dev = data
@@ -168,18 +168,8 @@ def arm_trainer(cfg, data):
         cfg["model"], num_labels=1 if regression else len(classes), dtype=torch.float32
     )
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingArguments(
-            output_dir=out,
-            per_device_train_batch_size=32,
-            learning_rate=5e-5,
-            num_train_epochs=1 if cfg["smoke"] else 3,
-            eval_strategy="no",
-            save_strategy="no",
-            logging_strategy="no",
-            report_to=[],
-            use_cpu=True,
-            seed=cfg["seed"],
-            disable_tqdm=True,
+        args = trainer_arguments(
+            out, batch_size=32, lr=5e-5, epochs=1 if cfg["smoke"] else 3, seed=cfg["seed"]
         )
         trainer = Trainer(
             model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tok)

@@ -231,6 +231,27 @@ def arm_sktransformers(cfg, data):
     return {**result, "note": f"predict_batch_size={est.net_.predict_batch_size}"}
 
 
+def trainer_arguments(out, *, batch_size, lr, epochs, seed, cpu=True, bf16=False, **extra):
+    """The Trainer recipe's ``TrainingArguments``: no evaluation, saving, logging or reports."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=out,
+        per_device_train_batch_size=batch_size,
+        learning_rate=lr,
+        num_train_epochs=epochs,
+        eval_strategy="no",
+        save_strategy="no",
+        logging_strategy="no",
+        report_to=[],
+        use_cpu=cpu,
+        bf16=bf16,
+        seed=seed,
+        disable_tqdm=True,
+        **extra,
+    )
+
+
 def arm_trainer(cfg, data):
     import torch
     from transformers import (
@@ -238,7 +259,6 @@ def arm_trainer(cfg, data):
         AutoTokenizer,
         DataCollatorWithPadding,
         Trainer,
-        TrainingArguments,
         pipeline,
     )
 
@@ -254,19 +274,14 @@ def arm_trainer(cfg, data):
         cfg["model"], num_labels=2, dtype=torch.float32
     )
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingArguments(
-            output_dir=out,
-            per_device_train_batch_size=cfg["batch_size"],
-            learning_rate=cfg["lr"],
-            num_train_epochs=cfg["epochs"],
-            eval_strategy="no",
-            save_strategy="no",
-            logging_strategy="no",
-            report_to=[],
-            use_cpu=cpu,
-            bf16=cfg["bf16"],
+        args = trainer_arguments(
+            out,
+            batch_size=cfg["batch_size"],
+            lr=cfg["lr"],
+            epochs=cfg["epochs"],
             seed=cfg["seed"],
-            disable_tqdm=True,
+            cpu=cpu,
+            bf16=cfg["bf16"],
         )
         trainer = Trainer(
             model=model,

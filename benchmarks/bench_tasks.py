@@ -80,6 +80,7 @@ from bench_speed import (  # noqa: E402  (shared helpers of the benchmark script
     peak_memory_mb,
     run_child,
     sync,
+    trainer_arguments,
     warm_imports,
     write_section,
 )
@@ -273,7 +274,6 @@ def arm_ner_trainer(cfg):
         AutoTokenizer,
         DataCollatorForTokenClassification,
         Trainer,
-        TrainingArguments,
     )
 
     X, y, X_dev, y_dev = ner_data(cfg)
@@ -306,21 +306,15 @@ def arm_ner_trainer(cfg):
         dtype=torch.float32,
     )
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingArguments(
-            output_dir=out,
-            per_device_train_batch_size=cfg["batch_size"],
-            per_device_eval_batch_size=4 * cfg["batch_size"],
-            learning_rate=cfg["lr"],
-            num_train_epochs=cfg["epochs"],
-            eval_strategy="no",
-            save_strategy="no",
-            logging_strategy="no",
-            report_to="none",
-            use_cpu=cpu,
-            bf16=cfg["bf16"],
+        args = trainer_arguments(
+            out,
+            batch_size=cfg["batch_size"],
+            lr=cfg["lr"],
+            epochs=cfg["epochs"],
             seed=cfg["seed"],
-            disable_tqdm=True,
-            push_to_hub=False,
+            cpu=cpu,
+            bf16=cfg["bf16"],
+            per_device_eval_batch_size=4 * cfg["batch_size"],
         )
         trainer = Trainer(
             model=model,
