@@ -3,7 +3,11 @@
 :class:`TransformerNet` is a :class:`skorch.NeuralNet` that overrides only
 skorch's public hooks (``get_iterator``, ``infer``, ``get_loss``,
 ``train_step``, ``train_step_single``, ``evaluation_step``,
-``run_single_epoch``, ``partial_fit``, ``notify``, ``on_epoch_begin``) to add:
+``run_single_epoch``, ``fit_loop``, ``partial_fit``, ``notify``,
+``on_epoch_begin``) to add what follows. ``fit_loop``, ``partial_fit``,
+``notify`` and ``on_epoch_begin`` call skorch's body through ``super()``;
+the four step methods replace skorch's bodies, each saying why in its first
+line, and ``tests/test_skorch_contract.py`` pins what they rely on:
 
 * the data path of :mod:`sktransformers._data` (length-grouped, dynamically
   padded batches; targets as a dict by task);
@@ -41,10 +45,6 @@ from ._data import LengthGroupedBatchSampler, PadCollator, eval_order
 from ._inference_linears import inference_pass
 from ._modules import outputs_by_head
 from ._tasks import TOKEN
-
-
-class StopTraining(Exception):
-    """A callback asked training to stop (not an interrupt by the user)."""
 
 
 def _length_grouped(dataset, batch_size, *, shuffle, seed):
@@ -240,6 +240,7 @@ class TransformerNet(NeuralNet):
         return scaler
 
     def train_step_single(self, batch, **fit_params):
+        # Replaced: skorch calls loss.backward(); fp16 needs the scaler's, accumulation a share.
         self._set_mode(True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
@@ -250,6 +251,7 @@ class TransformerNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
+        # Replaced: skorch zeroes and steps every batch; accumulation does it once a group.
         first, last, _ = self.__dict__.get("_accumulation", (True, True, 1))
         if first:
             self.optimizer_.zero_grad(set_to_none=True)
@@ -287,7 +289,7 @@ class TransformerNet(NeuralNet):
             i += 1
 
     def evaluation_step(self, batch, training=False):
-        # inference_mode skips autograd's version counters and views
+        # Replaced: inference_mode skips autograd's version counters and views
         # bookkeeping that no_grad (skorch's default) still pays for.
         self.check_is_fitted()
         Xi, _ = unpack_data(batch)
@@ -307,6 +309,7 @@ class TransformerNet(NeuralNet):
         )
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # Replaced: skorch reads each batch loss (a host sync a batch); here once an epoch.
         if iterator is None:
             return
         losses = []
@@ -361,7 +364,19 @@ class TransformerNet(NeuralNet):
             # pruning) is a KeyboardInterrupt from on_epoch_end; a real Ctrl+C
             # sets _user_interrupt first (see _catch_sigint).
             if method_name == "on_epoch_end" and not self.__dict__.get("_user_interrupt"):
-                raise StopTraining from None
+                self.__dict__["_stop_requested"] = True
+            raise
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch's partial_fit swallows every KeyboardInterrupt; an interrupt
+        # that is not a callback's stop request is marked here, and the last
+        # completed epoch restored before skorch runs on_train_end.
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except KeyboardInterrupt:
+            if not self.__dict__.get("_stop_requested"):
+                self.__dict__["_interrupted"] = True
+                self._restore_last_epoch()
             raise
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
@@ -372,24 +387,19 @@ class TransformerNet(NeuralNet):
         from the history; the ``on_train_end`` callbacks run (early stopping
         with ``load_best`` then restores the best epoch); then the interrupt
         propagates, so that cross-validation, searches and scripts stop.
+        A callback's stop request (a ``KeyboardInterrupt`` from
+        ``on_epoch_end``, as ``EarlyStopping`` raises) just stops training.
         """
-        if not self.initialized_:
-            self.initialize()
-        self.notify("on_train_begin", X=X, y=y)
-        self.__dict__["_user_interrupt"] = False
+        flags = ("_user_interrupt", "_stop_requested", "_interrupted", "_epoch_start_state")
+        self.__dict__.update(_user_interrupt=False, _stop_requested=False, _interrupted=False)
         try:
             with _catch_sigint(self):
-                self.fit_loop(X, y, **fit_params)
-        except StopTraining:
-            pass
-        except KeyboardInterrupt:
-            self._restore_last_epoch()
-            self.notify("on_train_end", X=X, y=y)
-            raise
+                super().partial_fit(X, y, classes, **fit_params)
+            if self.__dict__.get("_interrupted"):
+                raise KeyboardInterrupt
         finally:
-            self.__dict__.pop("_user_interrupt", None)
-            self.__dict__.pop("_epoch_start_state", None)
-        self.notify("on_train_end", X=X, y=y)
+            for key in flags:
+                self.__dict__.pop(key, None)
         return self
 
     def _restore_last_epoch(self):
@@ -412,6 +422,8 @@ class TransformerNet(NeuralNet):
             "_accumulation",
             "_epoch_start_state",
             "_user_interrupt",
+            "_stop_requested",
+            "_interrupted",
             "_grad_scaler",
         ):
             state.pop(key, None)

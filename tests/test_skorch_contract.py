@@ -235,6 +235,25 @@ class StopNow(Callback):
 
 
 @pytest.mark.parametrize("where", ["epoch_end", "batch_end"])
+def test_keyboard_interrupt_leaves_fit_loop_before_partial_fit_catches_it(where):
+    # TransformerNet.fit_loop tells a stop request from a user's interrupt on the way out
+    # of skorch's fit_loop, before skorch's partial_fit swallows it and runs on_train_end.
+    class Seen(NeuralNet):
+        def fit_loop(self, X, y=None, epochs=None, **fit_params):
+            try:
+                return super().fit_loop(X, y, epochs, **fit_params)
+            except KeyboardInterrupt:
+                self.seen_ = (len(self.history), dict(self.callbacks_)["stop"].train_end_called)
+                raise
+
+    X, y = _data()
+    net = _net(Seen, callbacks=[("stop", StopNow(where))], max_epochs=3)
+    net.partial_fit(X, y)
+    assert net.seen_ == (1, False), _broken("how partial_fit calls fit_loop")
+    assert dict(net.callbacks_)["stop"].train_end_called
+
+
+@pytest.mark.parametrize("where", ["epoch_end", "batch_end"])
 def test_partial_fit_catches_keyboard_interrupt(where):
     # The engine's stop requests (EarlyStopping, OptunaPruningCallback) are a
     # KeyboardInterrupt from on_epoch_end that skorch's partial_fit catches,
