@@ -1,12 +1,17 @@
 """Defaults against the Hugging Face Trainer recipe, cell by cell (data size x task).
 
-Each cell is a GLUE task at a training-set size (rows drawn at random with
-the seed); each arm is fitted once per seed in its own Python process, and
-scored on the task's whole dev set. Arms:
+Each cell is a task at a training-set size (rows drawn at random with the
+seed); each arm is fitted once per seed in its own Python process, and
+scored on the task's whole dev set. Tasks: the GLUE tasks; CoNLL-2003 NER
+(``conll``, scored on its dev sentences with seqeval); SemEval-2018 E-c
+(``semeval``, multi-label, scored on the 20 % of tweets held out with seed 0,
+as in ``bench_tasks.py``). Arms:
 
 ``package``
     The estimator with its defaults (``TransformerClassifier``;
-    ``TransformerRegressor`` for STS-B), only ``random_state`` set.
+    ``TransformerRegressor`` for STS-B; ``TransformerTokenClassifier`` for
+    CoNLL-2003; the 0/1 indicator matrix for SemEval), only
+    ``random_state`` set.
 ``package:NAME=VALUE,...``
     The same with parameters changed (``package:max_epochs=10``), to compare
     a candidate default with the current one.
@@ -15,11 +20,16 @@ scored on the task's whole dev set. Arms:
     (``AutoModelForSequenceClassification``), 3 epochs, lr 5e-5, batch 32,
     random batches, linear decay without warmup, weight decay 0,
     ``DataCollatorWithPadding``, ``max_length`` 128 (the package's), the seed.
+    For CoNLL-2003, ``AutoModelForTokenClassification`` with each word's
+    first sub-word labelled (``run_ner.py``'s recipe, from ``bench_tasks.py``);
+    for SemEval, ``problem_type="multi_label_classification"`` (BCE loss,
+    sigmoid > 0.5).
 
 Every arm starts from the same model (all-MiniLM-L6-v2 by default) in
 float32. Train time includes tokenization and loading the model. The
 metric is the task's GLUE metric (accuracy; F1 for MRPC; Matthews
-correlation for CoLA; Pearson for STS-B). The table gives the mean and the
+correlation for CoLA; Pearson for STS-B); entity F1 for CoNLL-2003 and the
+Jaccard index for SemEval, with the other usual scores beside. The table gives the mean and the
 standard deviation over the seeds.
 
 Usage
@@ -32,7 +42,7 @@ A smoke run (a minute; numbers meaningless)::
 
     python benchmarks/bench_defaults.py --cells sst2:40 --seeds 0 --smoke --no-write
 
-Data: the data folder's ``glue/`` (``--data-dir``, else
+Data: the data folder's ``glue/``, ``conll2003/`` and ``semeval2018_ec/`` (``--data-dir``, else
 ``$SKTRANSFORMERS_DATA_DIR``, else ``../shared/data``). Results print as a
 markdown table and are written to ``benchmarks/results/defaults_cpu.md``.
 """
@@ -58,14 +68,28 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
-TASK_NAMES = {"sst2": "SST-2", "cola": "CoLA", "mrpc": "MRPC", "rte": "RTE", "stsb": "STS-B"}
+TASK_NAMES = {
+    "sst2": "SST-2",
+    "cola": "CoLA",
+    "mrpc": "MRPC",
+    "rte": "RTE",
+    "stsb": "STS-B",
+    "conll": "CoNLL-2003",
+    "semeval": "SemEval-2018 E-c",
+}
 METRICS = {
     "sst2": "accuracy",
     "cola": "Matthews corr.",
     "mrpc": "F1",
     "rte": "accuracy",
     "stsb": "Pearson",
+    "conll": "entity F1",
+    "semeval": "Jaccard",
 }
+#: What a training row is called in the table.
+UNITS = {"conll": "sentences", "semeval": "tweets"}
+#: Tasks read through bench_tasks.py's loaders (the others are GLUE tasks).
+TASK_LOADERS = {"conll": "ner_data", "semeval": "multilabel_data"}
 
 
 # ----------------------------------------------------------------------
@@ -73,6 +97,11 @@ METRICS = {
 # ----------------------------------------------------------------------
 def cell_data(cfg):
     """(X_train, y_train, X_dev, y_dev) of one cell, the rows drawn with the seed."""
+    if cfg["task"] in TASK_LOADERS:  # CoNLL-2003 dev; SemEval's 20 % held out (seed 0)
+        import bench_tasks
+
+        load = getattr(bench_tasks, TASK_LOADERS[cfg["task"]])
+        return load({**cfg, "train_size": cfg["size"], "dev_size": cfg.get("dev_size")})
     from bench_glue import load_task, subset
 
     from sktransformers.datasets import get_data_dir
@@ -87,9 +116,20 @@ def cell_data(cfg):
 
 
 def score(task, y_true, y_pred):
+    """``(metric, other scores)``: the cell's metric, and the task's other usual scores."""
+    if task == "conll":
+        from bench_tasks import ner_scores
+
+        scores = ner_scores(y_true, y_pred)
+        return scores["f1"], {"strict F1": scores["f1_strict"]}
+    if task == "semeval":
+        from bench_tasks import multilabel_scores
+
+        scores = multilabel_scores(y_true, y_pred)
+        return scores["jaccard"], {"micro-F1": scores["micro_f1"], "macro-F1": scores["macro_f1"]}
     from bench_glue import metric
 
-    return float(metric(task, y_true, y_pred))
+    return float(metric(task, y_true, y_pred)), {}
 
 
 # ----------------------------------------------------------------------
@@ -109,13 +149,19 @@ def parse_arm(arm):
 
 
 def arm_package(cfg, data):
-    from sktransformers import TransformerClassifier, TransformerRegressor
+    from sktransformers import (
+        TransformerClassifier,
+        TransformerRegressor,
+        TransformerTokenClassifier,
+    )
 
     X, y, X_dev, y_dev = data
     _, params = parse_arm(cfg["arm"])
     if cfg["smoke"]:
         params.setdefault("max_epochs", 1)
-    cls = TransformerRegressor if cfg["task"] == "stsb" else TransformerClassifier
+    cls = {"stsb": TransformerRegressor, "conll": TransformerTokenClassifier}.get(
+        cfg["task"], TransformerClassifier
+    )
     est = cls(cfg["model"], random_state=cfg["seed"], **params)
     t0 = time.perf_counter()
     est.fit(X, y)
@@ -124,8 +170,10 @@ def arm_package(cfg, data):
     pred = est.predict(X_dev)
     predict_s = time.perf_counter() - t0
     epochs = len(est.net_.history)
+    metric, others = score(cfg["task"], y_dev, pred)
     return {
-        "metric": score(cfg["task"], y_dev, pred),
+        "metric": metric,
+        "others": others,
         "train_s": train_s,
         "predict_s": predict_s,
         "epochs": epochs,
@@ -133,7 +181,29 @@ def arm_package(cfg, data):
     }
 
 
+def arm_trainer_ner(cfg, data):
+    """The token-classification recipe of ``bench_tasks.py`` (``run_ner.py``'s labelling)."""
+    import math
+
+    from bench_tasks import arm_ner_trainer
+
+    epochs = 1 if cfg["smoke"] else 3
+    recipe = {**cfg, "train_size": cfg["size"], "device": "cpu", "bf16": False}
+    recipe.update(max_length=128, batch_size=32, lr=5e-5, epochs=epochs)
+    result = arm_ner_trainer(recipe)
+    return {
+        "metric": result["f1"],
+        "others": {"strict F1": result["f1_strict"]},
+        "train_s": result["train_s"],
+        "predict_s": result["predict_s"],
+        "epochs": epochs,
+        "steps": epochs * math.ceil(len(data[0]) / 32),
+    }
+
+
 def arm_trainer(cfg, data):
+    if cfg["task"] == "conll":
+        return arm_trainer_ner(cfg, data)
     import numpy as np
     import pandas as pd
     import torch
@@ -147,7 +217,11 @@ def arm_trainer(cfg, data):
 
     X, y, X_dev, y_dev = data
     regression = cfg["task"] == "stsb"
-    classes = None if regression else np.unique(y)
+    multilabel = cfg["task"] == "semeval"  # the indicator matrix; sigmoid > 0.5 (the head's)
+    if multilabel:
+        classes = np.arange(y.shape[1])
+    else:
+        classes = None if regression else np.unique(y)
 
     def encode(tok, X):
         if isinstance(X, pd.DataFrame):
@@ -158,14 +232,17 @@ def arm_trainer(cfg, data):
     t0 = time.perf_counter()
     tok = AutoTokenizer.from_pretrained(cfg["model"])
     enc = encode(tok, X)
-    if regression:
+    if regression or multilabel:
         labels = np.asarray(y, dtype=np.float32).tolist()
     else:
         labels = np.searchsorted(classes, y).tolist()
     train = [{**{k: enc[k][i] for k in enc.keys()}, "labels": labels[i]} for i in range(len(y))]
     torch.manual_seed(cfg["seed"])
     model = AutoModelForSequenceClassification.from_pretrained(
-        cfg["model"], num_labels=1 if regression else len(classes), dtype=torch.float32
+        cfg["model"],
+        num_labels=1 if regression else len(classes),
+        problem_type="multi_label_classification" if multilabel else None,
+        dtype=torch.float32,
     )
     with tempfile.TemporaryDirectory() as out:
         args = trainer_arguments(
@@ -187,10 +264,15 @@ def arm_trainer(cfg, data):
             rows = [{k: dev[k][i] for k in dev.keys()} for i in range(start, stop)]
             outputs.append(model(**collate(rows)).logits.float().numpy())
     logits = np.concatenate(outputs)
-    pred = logits[:, 0] if regression else classes[logits.argmax(1)]
+    if multilabel:
+        pred = (logits > 0.0).astype(int)  # sigmoid(logit) > 0.5
+    else:
+        pred = logits[:, 0] if regression else classes[logits.argmax(1)]
     predict_s = time.perf_counter() - t0
+    metric, others = score(cfg["task"], y_dev, pred)
     return {
-        "metric": score(cfg["task"], y_dev, pred),
+        "metric": metric,
+        "others": others,
         "train_s": train_s,
         "predict_s": predict_s,
         "epochs": args.num_train_epochs,
@@ -226,8 +308,8 @@ def mean_sd(values):
 def table(rows, seeds):
     lines = [
         f"| cell | arm | metric (mean ± sd, {len(seeds)} seed(s)) | epochs | optimizer steps "
-        "| train time (s) | vs Trainer time | predict time (s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| train time (s) | vs Trainer time | predict time (s) | other scores (mean) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for (task, size), arms in rows.items():
         trainer = arms.get("trainer")
@@ -239,10 +321,15 @@ def table(rows, seeds):
             steps = "/".join(map(str, sorted({r["steps"] for r in results})))
             predict = statistics.mean(r["predict_s"] for r in results)
             versus = f"{train / ref:.2f}x" if ref else "–"
+            others = ", ".join(
+                f"{name} {statistics.mean(r['others'][name] for r in results):.3f}"
+                for name in results[0].get("others", {})
+            )
             lines.append(
-                f"| {TASK_NAMES[task]} {rows_text} rows ({METRICS[task]}) | `{arm}` "
+                f"| {TASK_NAMES[task]} {rows_text} {UNITS.get(task, 'rows')} "
+                f"({METRICS[task]}) | `{arm}` "
                 f"| {mean_sd([r['metric'] for r in results])} | {epochs} | {steps} "
-                f"| {train:.1f} | {versus} | {predict:.1f} |"
+                f"| {train:.1f} | {versus} | {predict:.1f} | {others or '–'} |"
             )
     return "\n".join(lines)
 

@@ -42,10 +42,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# SetFit's published figures (Tunstall et al. 2022, and the setfit README), for reference.
+# SetFit's published figures, for reference (the Hugging Face blog post "SetFit: Efficient
+# Few-Shot Learning Without Prompts", RAFT leaderboard table).
 SETFIT_NOTE = (
-    "SetFit (paraphrase-mpnet-base-v2, 110M parameters) reports about 0.85-0.88 SST-2 accuracy "
-    "from 8 labelled sentences per class; smaller MiniLM encoders score several points lower."
+    "Published SetFit figures (RAFT benchmark, the SetFit blog post): SetFit with MPNet "
+    "(110M parameters) 66.9, with RoBERTa-Large (355M) 71.3; GPT-3 (175B) 62.7."
 )
 
 

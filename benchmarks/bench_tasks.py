@@ -202,11 +202,12 @@ def tags_from_first_subwords(word_ids, token_tags, n_words, missing="O"):
 # ----------------------------------------------------------------------
 # Arms (each runs in a child process)
 # ----------------------------------------------------------------------
-def estimator_params(cfg):
+def estimator_params(cfg, text=False):
+    """The estimator's parameters; ``text``: a text estimator's learning rate (not NER's)."""
     params = dict(
         max_epochs=cfg["epochs"],
         batch_size=cfg["batch_size"],
-        lr=cfg["lr"],
+        lr=cfg["text_lr"] if text else cfg["lr"],
         max_length=cfg["max_length"],
         random_state=cfg["seed"],
         device=cfg["device"],
@@ -356,7 +357,7 @@ def arm_ml_sktransformers(cfg):
     X, Y, X_test, Y_test = multilabel_data(cfg)
     from sktransformers import TransformerClassifier
 
-    params = estimator_params(cfg)
+    params = estimator_params(cfg, text=True)
     if cfg.get("class_weight"):
         params["class_weight"] = cfg["class_weight"]
     if cfg.get("threshold") == "auto":  # per-label thresholds chosen on 20 % held out
@@ -422,7 +423,10 @@ def arm_long(cfg):
 
     X, y, X_dev, y_dev = long_data(cfg)
     est = TransformerClassifier(
-        cfg["model"], long_texts=cfg["long_texts"], stride=cfg["stride"], **estimator_params(cfg)
+        cfg["model"],
+        long_texts=cfg["long_texts"],
+        stride=cfg["stride"],
+        **estimator_params(cfg, text=True),
     )
     t_train, c_train = timed_fit(est, X, y, cfg)
     t_pred, pred = best_time(lambda: est.predict(X_dev), 1, cfg["device"])
@@ -576,13 +580,12 @@ def long_table(results, cfg):
 # ----------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------
-def estimator_defaults():
-    """The defaults of ``TransformerTokenClassifier`` (else of the classifier, else constants)."""
+def estimator_defaults(name="TransformerTokenClassifier"):
+    """The defaults of estimator ``name`` (else of the classifier, else constants)."""
     try:
         import sktransformers
 
-        cls = getattr(sktransformers, "TransformerTokenClassifier", None)
-        cls = cls or sktransformers.TransformerClassifier
+        cls = getattr(sktransformers, name, None) or sktransformers.TransformerClassifier
         params = cls().get_params()
         return {k: params.get(k, v) for k, v in FALLBACK_DEFAULTS.items()}
     except Exception:  # noqa: BLE001  (the engine may be mid-rewrite)
@@ -699,7 +702,8 @@ def main(argv=None):
         # (the estimator's own "auto" budget is the --auto-epochs row).
         "epochs": args.epochs or 3,
         "batch_size": args.batch_size or defaults["batch_size"],
-        "lr": args.lr or defaults["lr"],
+        "lr": args.lr or defaults["lr"],  # NER's (both arms)
+        "text_lr": args.lr or estimator_defaults("TransformerClassifier")["lr"],
         "max_length": args.max_length or defaults["max_length"],
         "stride": args.stride or defaults["stride"],
         "seed": args.seed,

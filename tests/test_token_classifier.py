@@ -138,6 +138,19 @@ def test_entity_spans_strict():
     assert entity_spans(["B-PER", "I-LOC"]) == [("PER", 0, 1)]
 
 
+@pytest.mark.parametrize("lr", [None, 5e-5])
+def test_token_tasks_default_learning_rate_reaches_the_optimizer(tiny_model_dir, lr):
+    # Word tags train at twice the text estimators' rate by default (chosen on CoNLL-2003);
+    # an explicit lr keeps its meaning.
+    X, y = ner_data(8)
+    given = {} if lr is None else {"lr": lr}
+    est = TransformerTokenClassifier(tiny_model_dir, max_epochs=1, random_state=0, **given)
+    est.fit(X, y)
+    peak = dict(est.net_.callbacks_)["lr_schedule"].base_lrs_
+    assert peak and set(peak) == {1e-4 if lr is None else lr}
+    assert TransformerClassifier().lr == 5e-5  # texts keep theirs
+
+
 def test_sklearn_workflows(tiny_model_dir):
     X, y = ner_data(16)
     est = small(tiny_model_dir, max_epochs=1)
