@@ -132,6 +132,12 @@ def score(task, y_true, y_pred):
     return float(metric(task, y_true, y_pred)), {}
 
 
+def arm_result(cfg, y_dev, pred, **fields):
+    """One arm's result: the cell's metric and other scores of ``pred``, with ``fields``."""
+    metric, others = score(cfg["task"], y_dev, pred)
+    return {"metric": metric, "others": others, **fields}
+
+
 # ----------------------------------------------------------------------
 # Arms (each in a child process)
 # ----------------------------------------------------------------------
@@ -169,16 +175,15 @@ def arm_package(cfg, data):
     t0 = time.perf_counter()
     pred = est.predict(X_dev)
     predict_s = time.perf_counter() - t0
-    epochs = len(est.net_.history)
-    metric, others = score(cfg["task"], y_dev, pred)
-    return {
-        "metric": metric,
-        "others": others,
-        "train_s": train_s,
-        "predict_s": predict_s,
-        "epochs": epochs,
-        "steps": int(sum(len(e["batches"]) for e in est.net_.history)),
-    }
+    return arm_result(
+        cfg,
+        y_dev,
+        pred,
+        train_s=train_s,
+        predict_s=predict_s,
+        epochs=len(est.net_.history),
+        steps=int(sum(len(e["batches"]) for e in est.net_.history)),
+    )
 
 
 def arm_trainer_ner(cfg, data):
@@ -269,15 +274,15 @@ def arm_trainer(cfg, data):
     else:
         pred = logits[:, 0] if regression else classes[logits.argmax(1)]
     predict_s = time.perf_counter() - t0
-    metric, others = score(cfg["task"], y_dev, pred)
-    return {
-        "metric": metric,
-        "others": others,
-        "train_s": train_s,
-        "predict_s": predict_s,
-        "epochs": args.num_train_epochs,
-        "steps": int(result.global_step),
-    }
+    return arm_result(
+        cfg,
+        y_dev,
+        pred,
+        train_s=train_s,
+        predict_s=predict_s,
+        epochs=args.num_train_epochs,
+        steps=int(result.global_step),
+    )
 
 
 def child(cfg):
