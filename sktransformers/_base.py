@@ -239,6 +239,14 @@ class BaseTransformerEstimator(BaseEstimator):
     def _after_training(self, X, tasks, encoded, valid_docs):
         """Choices made on the held-out texts (``valid_docs``, or None) once training ends."""
 
+    def _fitted_tasks(self):
+        """The fitted tasks: what export, the server, explanations and plots ask.
+
+        Raises NotFittedError before ``fit``.
+        """
+        check_is_fitted(self, "net_")
+        return list(self._tasks)
+
     def _task_weights(self, tasks):
         return None
 

@@ -162,6 +162,16 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         check_is_fitted(self, "module_")
         return self.module_.backbone
 
+    def _fitted_tasks(self):
+        """The embedding task (see :mod:`._tasks`): what export and the server ask.
+
+        Raises NotFittedError before ``fit``.
+        """
+        from ._tasks import EmbeddingTask
+
+        check_is_fitted(self, "module_")
+        return [EmbeddingTask(self.pooling, self.normalize, self.n_features_out_)]
+
     @property
     def _n_features_out(self):
         return self.n_features_out_

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._extras import install_hint
-from ._tasks import label_thresholds
+from ._tasks import TOKEN, single_task
 
 METHODS = ("integrated_gradients", "gradient_x_input", "occlusion")
 BASELINES = ("pad", "mask")
@@ -320,10 +320,12 @@ default="integrated_gradients"
     >>> exp.words
     ['a', 'wonderful', 'film']
     """
-    from sklearn.utils.validation import check_is_fitted
-
-    kind = _kind(estimator)
-    check_is_fitted(estimator, "net_")
+    task = single_task(estimator, "explain")  # TypeError, or NotFittedError before fit
+    if task.target_what is None:
+        raise TypeError(
+            f"explain explains what a model predicts; a {type(estimator).__name__} "
+            f"({task.description}) predicts nothing to explain."
+        )
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
     if baseline not in BASELINES:
@@ -336,15 +338,15 @@ default="integrated_gradients"
         or batch_size < 1
     ):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
-    if kind == "token":
-        plan = _token_plan(estimator, X, word, target)
+    if task.level == TOKEN:
+        plan = _token_plan(estimator, task, X, word, target)
     else:
         if word is not None:
             raise ValueError(
                 "word= picks the word whose tag a TransformerTokenClassifier explains; "
                 f"a {type(estimator).__name__} explains whole texts."
             )
-        plan = _text_plan(estimator, X, kind, target)
+        plan = _text_plan(estimator, task, X, target)
     if method == "integrated_gradients":
         try:
             import captum.attr  # noqa: F401
@@ -353,7 +355,7 @@ default="integrated_gradients"
                 f"method='integrated_gradients' needs Captum: {install_hint('explain')} "
                 "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
             ) from None
-    jobs = _token_jobs(estimator, *plan) if kind == "token" else _text_jobs(estimator, *plan)
+    jobs = (_token_jobs if task.level == TOKEN else _text_jobs)(estimator, *plan)
 
     import torch
 
@@ -372,7 +374,7 @@ default="integrated_gradients"
                 with torch.no_grad():
                     z = _doc_logits(module, inputs, inputs["input_ids"])
                     target_i = int(z[0, job.columns].argmax())
-            fn = _output_fn(module, estimator, kind, target_i, job.columns)
+            fn = task.explained_output(target_i, job.columns)
             attr, output, base_output, delta, logits = _ATTRIBUTORS[method](
                 fn, module, inputs, job.windows, baseline_id, n_steps, batch_size
             )
@@ -387,8 +389,8 @@ default="integrated_gradients"
                     offsets=offsets,
                     segments=segments,
                     scores=scores,
-                    prediction=_prediction(estimator, kind, logits[job.columns]),
-                    target=_target_name(estimator, kind, target_i),
+                    prediction=task.explained_prediction(logits[job.columns], estimator),
+                    target=task.target_name(target_i, estimator),
                     output=float(output),
                     baseline_output=None if base_output is None else float(base_output),
                     method=method,
@@ -422,7 +424,7 @@ class _Job:
     word: int | None = None
 
 
-def _text_plan(estimator, X, kind, target):
+def _text_plan(estimator, task, X, target):
     """Checked texts and target index of a text-level estimator (cheap, before any forward)."""
     from ._data import check_texts
 
@@ -430,7 +432,7 @@ def _text_plan(estimator, X, kind, target):
     if texts.is_pair != estimator.is_pair_:
         want = "sentence pairs (2 columns)" if estimator.is_pair_ else "single texts (1 column)"
         raise ValueError(f"This estimator was fitted on {want}; X does not match.")
-    return texts, _check_target(estimator, kind, target)
+    return texts, task.explain_target(target, estimator)
 
 
 def _text_jobs(estimator, texts, target_index):
@@ -446,77 +448,6 @@ def _text_jobs(estimator, texts, target_index):
 # ----------------------------------------------------------------------
 # Checks
 # ----------------------------------------------------------------------
-def _kind(estimator):
-    from ._classifier import TransformerClassifier
-    from ._regressor import TransformerRegressor
-    from ._token_classifier import TransformerTokenClassifier
-
-    if isinstance(estimator, TransformerClassifier):
-        return "classifier"
-    if isinstance(estimator, TransformerRegressor):
-        return "regressor"
-    if isinstance(estimator, TransformerTokenClassifier):
-        return "token"
-    raise TypeError(
-        "explain works with a TransformerClassifier or a TransformerRegressor (and with "
-        f"a TransformerTokenClassifier), got {type(estimator).__name__}."
-    )
-
-
-def _check_target(estimator, kind, target):
-    """The target's column in the logits, or None for 'the predicted class'."""
-    if kind == "regressor":
-        if target is None:
-            return 0
-        n = estimator.n_outputs_
-        if (
-            isinstance(target, (int, np.integer))
-            and not isinstance(target, bool)
-            and (0 <= target < n)
-        ):
-            return int(target)
-        raise ValueError(
-            f"target must be an output index in [0, {n}) for this regressor, got {target!r}."
-        )
-    if target is None:
-        return None
-    names = getattr(estimator, "label_names_", None)
-    if getattr(estimator, "multilabel_", False) and names is not None and target in list(names):
-        return list(names).index(target)
-    classes = estimator.classes_
-    matches = np.flatnonzero(np.asarray([c == target for c in classes], dtype=bool))
-    if len(matches) != 1 or type(target) is bool and classes.dtype != bool:
-        choices = classes.tolist()
-        if getattr(estimator, "multilabel_", False) and names is not None:
-            choices = f"{choices} (label names {list(names)})"
-        what = "tags" if kind == "token" else "classes"
-        raise ValueError(f"target={target!r} is not one of the {what} {choices}.")
-    return int(matches[0])
-
-
-def _target_name(estimator, kind, index):
-    if kind == "regressor":
-        return index
-    names = getattr(estimator, "label_names_", None)
-    if getattr(estimator, "multilabel_", False) and names is not None:
-        return names[index]
-    label = estimator.classes_[index]
-    return label.item() if isinstance(label, np.generic) else label
-
-
-def _prediction(estimator, kind, logits):
-    if kind == "regressor":
-        pred = np.asarray(logits, dtype=np.float64) * estimator.y_scale_ + estimator.y_mean_
-        return float(pred[0]) if getattr(estimator, "_y_1d", True) else pred
-    if getattr(estimator, "multilabel_", False):
-        # As predict: a 0/1 indicator per label at the estimator's threshold.
-        proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-        thresholds = label_thresholds(estimator, proba.shape[-1])
-        return (proba >= thresholds).astype(np.int64)
-    label = estimator.classes_[int(np.argmax(logits))]
-    return label.item() if isinstance(label, np.generic) else label
-
-
 def _baseline_token(tokenizer, baseline):
     token_id = tokenizer.pad_token_id if baseline == "pad" else tokenizer.mask_token_id
     if token_id is None:
@@ -561,7 +492,7 @@ def _check_word(word, inputs):
     return out
 
 
-def _token_plan(estimator, X, word, target):
+def _token_plan(estimator, task, X, word, target):
     """Checked words, word indices, target and windows of a token classifier.
 
     Cheap (validation and tokenization, no forward pass), so that bad input
@@ -573,7 +504,7 @@ def _token_plan(estimator, X, word, target):
 
     inputs = estimator._check_X(X, fitted=True)
     words = _check_word(word, inputs)
-    target_index = _check_target(estimator, "token", target)
+    target_index = task.explain_target(target, estimator)
     tokenized = tokenize_words(
         estimator.tokenizer_, inputs.words, estimator.max_length, window_stride(estimator)
     )
@@ -790,23 +721,6 @@ def _doc_logits(module, inputs, ids):
         kwargs["token_type_ids"] = inputs["token_type_ids"].repeat(m, 1)
     logits = module(input_ids=ids, **kwargs).float()
     return logits.reshape(m, k, -1).mean(1)
-
-
-def _output_fn(module, estimator, kind, target, columns=slice(None)):
-    """The explained scalar per row, from logits: log-probability or prediction.
-
-    ``columns`` picks the logits of the explained output among a row's
-    (one word's tags, for a token classifier).
-    """
-    import torch
-
-    if kind == "regressor":
-        scale = float(estimator.y_scale_[target])
-        mean = float(estimator.y_mean_[target])
-        return lambda z: z[:, target] * scale + mean
-    if getattr(estimator, "multilabel_", False):
-        return lambda z: torch.nn.functional.logsigmoid(z[:, target])
-    return lambda z: torch.log_softmax(z[:, columns], dim=-1)[:, target]
 
 
 def _baseline_ids(inputs, baseline_id):

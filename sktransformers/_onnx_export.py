@@ -17,8 +17,10 @@ The directory written by :func:`export_onnx` holds:
   graph is kept beside it so both can be compared, and the runtime loads the
   int8 one by default;
 * the tokenizer files (``tokenizer.json`` is what the runtime reads);
-* ``sktransformers_onnx.json``: estimator kind, labels and their dtype,
-  target scaling, pooling, max_length, long-text windows, pairs, versions.
+* ``sktransformers_onnx.json``: the deployed kind and the task's kind, the
+  ``task`` entry (labels and their dtype, target scaling or pooling: the
+  task decides it, :meth:`~._tasks.Task.export_metadata`), max_length,
+  long-text windows, pairs, versions.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ._extras import install_hint
+from ._tasks import TOKEN, EmbeddingTask, single_task
 from .onnx import CONFIG_FILE, FORMAT_VERSION
 
 FP32_FILE = "model.onnx"
@@ -49,22 +52,6 @@ def _import_onnx_tools():
         raise ImportError(
             f"export_onnx needs onnx and onnxruntime: {install_hint('onnx')}."
         ) from None
-
-
-def _kind(estimator):
-    name = type(estimator).__name__
-    kinds = {
-        "TransformerClassifier": "classifier",
-        "TransformerRegressor": "regressor",
-        "TransformerEmbedder": "embedder",
-        "TransformerTokenClassifier": "token_classifier",
-    }
-    if name not in kinds:
-        raise TypeError(
-            f"export_onnx exports TransformerClassifier, TransformerRegressor, "
-            f"TransformerEmbedder and TransformerTokenClassifier, not {name}."
-        )
-    return kinds[name]
 
 
 def _plain(module):
@@ -97,39 +84,22 @@ def _eager_attention(backbone):
     return backbone
 
 
-def _wrapper(estimator, kind):
-    """A CPU float32 copy of the estimator's model as an nn.Module of positional inputs."""
+def _wrapper(estimator):
+    """A CPU float32 copy of the estimator's model as an nn.Module of positional inputs.
+
+    The copy is the estimator's own :class:`~._modules.TransformerModel`
+    (backbone, pooling, head), so the graph computes what ``predict`` (or
+    the embedder's ``transform``, before normalisation) computes.
+    """
     from torch import nn
 
-    if kind == "embedder":
-        backbone = _merged(copy.deepcopy(_plain(estimator.backbone_))).float().cpu().eval()
-        backbone = _eager_attention(backbone)
-        pooling = estimator.pooling
-
-        class Embed(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.backbone = backbone
-
-            def forward(self, input_ids, attention_mask, token_type_ids=None):
-                kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
-                if token_type_ids is not None:
-                    kwargs["token_type_ids"] = token_type_ids
-                hidden = self.backbone(**kwargs).last_hidden_state
-                if pooling == "cls":
-                    vectors = hidden[:, 0]
-                else:
-                    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                    vectors = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return vectors  # normalised by the runtime, after any window mean
-
-        return Embed()
-
-    module = copy.deepcopy(_plain(estimator.net_.module_)).float().cpu().eval()
+    net = getattr(estimator, "net_", None)
+    model = estimator.module_ if net is None else net.module_  # the embedder has no net
+    module = copy.deepcopy(_plain(model)).float().cpu().eval()
     if hasattr(module, "backbone"):
         module.backbone = _eager_attention(_merged(module.backbone))
     heads = getattr(module, "heads", None)
-    if heads is not None and len(heads) != 1:
+    if heads is not None and len(heads) > 1:
         raise ValueError(f"export_onnx exports one head; this model has {len(heads)}.")
 
     class Head(nn.Module):
@@ -144,46 +114,14 @@ def _wrapper(estimator, kind):
             out = self.module(**kwargs)
             if isinstance(out, dict):  # one head by construction
                 out = next(iter(out.values()))
+            # (no head: the embedder's pooled vectors, normalised by the runtime
+            # after any window mean, as the estimator does)
             return out
 
     return Head()
 
 
-def _labels(classes):
-    classes = np.asarray(classes)
-    dtype = "object" if classes.dtype == object else classes.dtype.str
-    return [v.item() if isinstance(v, np.generic) else v for v in classes.tolist()], dtype
-
-
-def _task(estimator, kind):
-    if kind in ("classifier", "token_classifier"):
-        values, dtype = _labels(estimator.classes_)
-        task = {"classes": values, "classes_dtype": dtype}
-        if kind == "classifier":
-            task["multilabel"] = bool(getattr(estimator, "multilabel_", False))
-            threshold = getattr(estimator, "threshold", None)
-            if threshold == "auto" and task["multilabel"]:  # one per label, as chosen
-                task["threshold"] = [float(t) for t in estimator.thresholds_]
-            else:
-                task["threshold"] = 0.5 if threshold in (None, "auto") else float(threshold)
-            names = getattr(estimator, "label_names_", None)
-            task["label_names"] = None if names is None else [str(n) for n in names]
-        return task
-    if kind == "regressor":
-        return {
-            "n_outputs": int(estimator.n_outputs_),
-            "y_mean": np.asarray(estimator.y_mean_, dtype=np.float64).tolist(),
-            "y_scale": np.asarray(estimator.y_scale_, dtype=np.float64).tolist(),
-            "y_1d": bool(estimator._y_1d),
-        }
-    return {
-        "pooling": estimator.pooling,
-        "normalize": bool(estimator.normalize),
-        "n_features_out": int(estimator.n_features_out_),
-    }
-
-
-def _example_inputs(estimator, kind, wants_types):
+def _example_inputs(estimator, task, wants_types):
     """Two padded example rows (shapes only matter: both axes are dynamic)."""
     import torch
 
@@ -196,7 +134,7 @@ def _example_inputs(estimator, kind, wants_types):
         "return_tensors": "pt",
         "return_token_type_ids": wants_types,
     }
-    if kind == "token_classifier":
+    if task.level == TOKEN:
         enc = tokenizer([["an", "example"], ["words"]], is_split_into_words=True, **kwargs)
     elif getattr(estimator, "is_pair_", False):
         enc = tokenizer(first, ["a second text", "pair"], **kwargs)
@@ -244,18 +182,14 @@ or TransformerTokenClassifier
     >>> export_onnx(clf, "exported", quantize="int8")  # doctest: +SKIP
     PosixPath('exported')
     """
-    kind = _kind(estimator)
     if quantize not in (None, "int8"):
         raise ValueError(f"quantize={quantize!r}; expected None or 'int8'.")
     if opset is not None and (not isinstance(opset, int) or opset < 18):
         raise ValueError(f"opset={opset!r}; expected an int >= 18 (or None for {DEFAULT_OPSET}).")
-    fitted = ("module_", "backbone_") if kind == "embedder" else ("net_",)
-    if not any(name in estimator.__dict__ for name in fitted):
-        from sklearn.exceptions import NotFittedError
-
-        raise NotFittedError(
-            f"This {type(estimator).__name__} is not fitted yet; call fit before export_onnx."
-        )
+    task = single_task(estimator, "export_onnx")  # TypeError, or NotFittedError before fit
+    kind = task.deploy_kind
+    if kind is None:
+        raise TypeError(f"export_onnx cannot export a {task.kind} task.")
     long_texts = getattr(estimator, "long_texts", None) or "truncate"
     if long_texts not in ("truncate", "chunk"):
         raise ValueError(f"long_texts={long_texts!r} is not supported by the ONNX runtime.")
@@ -270,12 +204,12 @@ or TransformerTokenClassifier
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     wants_types = "token_type_ids" in getattr(tokenizer, "model_input_names", [])
-    wrapper = _wrapper(estimator, kind)
-    args = _example_inputs(estimator, kind, wants_types)
+    wrapper = _wrapper(estimator)
+    args = _example_inputs(estimator, task, wants_types)
     input_names = ["input_ids", "attention_mask"] + (["token_type_ids"] if wants_types else [])
-    output = "embeddings" if kind == "embedder" else "logits"
+    output = "embeddings" if isinstance(task, EmbeddingTask) else "logits"
     axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
-    axes[output] = {0: "batch", 1: "sequence"} if kind == "token_classifier" else {0: "batch"}
+    axes[output] = {0: "batch", 1: "sequence"} if task.level == TOKEN else {0: "batch"}
     opset = opset or DEFAULT_OPSET
     with _quiet_exporters(), torch.inference_mode(False), torch.no_grad():
         # The dynamo exporter (torch.export + onnxscript). The TorchScript
@@ -325,6 +259,7 @@ or TransformerTokenClassifier
         "sktransformers_version": __version__,
         "estimator": type(estimator).__name__,
         "kind": kind,
+        "task_kind": task.kind,
         "model_files": files,
         "inputs": input_names,
         "output": output,
@@ -339,7 +274,7 @@ or TransformerTokenClassifier
         "batch_size": int(
             getattr(getattr(estimator, "net_", None), "predict_batch_size", None)
             or getattr(estimator, "predict_batch_size", None)
-            or (estimator.batch_size if kind == "embedder" else 64)
+            or (estimator.batch_size if isinstance(task, EmbeddingTask) else 64)
         ),
         "fusions": fusions,
         "quantization": None
@@ -349,7 +284,7 @@ or TransformerTokenClassifier
             "weight_type": "QInt8",
             "op_types": ["MatMul"],
         },
-        "task": _task(estimator, kind),
+        "task": task.export_metadata(estimator),
     }
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
     return directory

@@ -661,6 +661,7 @@ def check_onnx_config(path, config, format_version):
     if kind not in ONNX_KINDS:
         fail(path, f"'kind' is an unknown model kind {kind!r:.80}; expected one of {ONNX_KINDS}.")
     want(path, config, "estimator", (str,))
+    want(path, config, "task_kind", (str,), required=False, nullable=True)
     want(path, config, "sktransformers_version", (str,), required=False, nullable=True)
     files = want(path, config, "model_files", (dict,))
     if not files or not set(files) <= {"fp32", "int8"}:

@@ -34,22 +34,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ._extras import install_hint
-from ._tasks import label_thresholds
+from ._tasks import TOKEN, Task, single_task, task_class_of_export
 
 logger = logging.getLogger("sktransformers.serve")
 
 ENV_CONFIG = "SKTRANSFORMERS_SERVE_CONFIG"
 ONNX_FILE = "sktransformers_onnx.json"
 ESTIMATOR_FILE = "sktransformers.json"
-_KINDS = {
-    "TransformerClassifier": "classifier",
-    "TransformerRegressor": "regressor",
-    "TransformerEmbedder": "embedder",
-    "TransformerTokenClassifier": "token_classifier",
-}
 
 
 def _import_serving():
@@ -89,17 +81,6 @@ def check_model_directory(directory):
     )
 
 
-def _task(kind, multilabel=False):
-    """The task a model kind does, in words: what ``/readyz`` and the startup log say."""
-    if kind == "classifier":
-        return "multilabel classification" if multilabel else "classification"
-    return {
-        "regressor": "regression",
-        "token_classifier": "token classification",
-        "embedder": "embedding",
-    }[kind]
-
-
 @dataclass
 class ServedModel:
     """A loaded model and what the server says about it.
@@ -124,39 +105,47 @@ class ServedModel:
     task: str = ""
     precision: str = "fp32"
     directory: str | None = None
+    task_class: type = Task
 
     @classmethod
     def wrap(cls, model, name=None, directory=None):
-        """Describe an in-memory model: a fitted estimator or an ONNX runtime model."""
+        """Describe an in-memory model: a fitted estimator or an ONNX runtime model.
+
+        The model's task (:mod:`sktransformers._tasks`) decides its kind, its
+        description and the server's answers.
+        """
         from . import __version__
 
         if hasattr(model, "session") and hasattr(model, "config"):  # sktransformers.onnx
+            task_class = task_class_of_export(model.config)
             return cls(
                 model,
                 name or model.config.get("estimator"),
-                model.kind,
+                task_class.deploy_kind,
                 "onnx",
                 model.version or __version__,
                 bool(model.is_pair_),
                 {"precision": model.precision},
-                task=_task(model.kind, bool(model.config.get("multilabel", False))),
+                task=task_class.description,
                 precision=str(model.precision),
                 directory=directory,
+                task_class=task_class,
             )
-        kind = _KINDS.get(type(model).__name__)
-        if kind is None:
-            raise TypeError(f"Cannot serve a {type(model).__name__}.")
+        task = single_task(model, "sktransformers serve")
+        if task.deploy_kind is None:
+            raise TypeError(f"Cannot serve a {task.kind} task.")
         amp = getattr(getattr(model, "_runtime", None), "amp", None)
         return cls(
             model,
             name or type(model).__name__,
-            kind,
+            task.deploy_kind,
             "torch",
             __version__,
             bool(getattr(model, "is_pair_", False)),
-            task=_task(kind, bool(getattr(model, "multilabel_", False))),
+            task=task.description,
             precision=str(amp or "fp32"),
             directory=directory,
+            task_class=type(task),
         )
 
     def describe(self):
@@ -185,57 +174,42 @@ class ServedModel:
         device = getattr(self.model, "device_", None)
         return device is not None and str(device).startswith("cuda")
 
+    @property
+    def endpoint(self):
+        """The endpoint that answers for this model: ``predict`` or ``transform``."""
+        return self.task_class.endpoint
+
+    @property
+    def needs_words(self):
+        """Whether the model reads words (a token-level task): texts are split first."""
+        return self.task_class.level == TOKEN
+
+    def check_endpoint(self, endpoint):
+        """A 404 _ClientError when ``endpoint`` is not the one that serves this model."""
+        if endpoint != self.endpoint:
+            article = "an" if self.kind[:1] in "aeiou" else "a"
+            raise _ClientError(
+                404, f"This model is {article} {self.kind}: use POST /{self.endpoint}."
+            )
+
+    def check_pairs(self, pair):
+        """A 422 _ClientError when single texts or pairs are not what the model takes."""
+        accepts = self.task_class.accepts
+        if accepts == "single" and pair:
+            raise _ClientError(422, f"A {self.task} model takes single texts, not pairs.")
+        if accepts == "as_fitted" and pair != self.is_pair:
+            want = "[text, text] pairs" if self.is_pair else "single texts (strings)"
+            raise _ClientError(422, f"This model was fitted on {want}.")
+
     def predict(self, texts):
-        """Per-text JSON-ready predictions for a list of texts or of (a, b) pairs."""
-        m = self.model
-        if self.kind == "classifier":
-            proba = np.asarray(m.predict_proba(texts))
-            classes = [_json_scalar(c) for c in np.asarray(m.classes_).tolist()]
-            if getattr(m, "multilabel_", False):
-                names = getattr(m, "label_names_", None) or classes
-                thresholds = label_thresholds(m, len(names))
-                return [
-                    {
-                        "labels": [c for c, p, t in zip(names, row, thresholds) if p >= t],
-                        "probabilities": dict(zip(map(str, names), map(float, row))),
-                    }
-                    for row in proba
-                ]
-            return [
-                {
-                    "label": classes[int(row.argmax())],
-                    "probabilities": dict(zip(map(str, classes), map(float, row))),
-                }
-                for row in proba
-            ]
-        if self.kind == "regressor":
-            values = np.asarray(m.predict(texts), dtype=np.float64)
-            if values.ndim == 1:
-                return [{"value": float(v)} for v in values]
-            return [{"values": [float(v) for v in row]} for row in values]
-        if self.kind == "token_classifier":
-            entities = m.predict_entities(texts)
-            tags = m.predict(texts)
-            return [
-                {
-                    "tags": [str(t) for t in row_tags],
-                    "entities": [{**e, "score": float(e["score"])} for e in row_entities],
-                }
-                for row_tags, row_entities in zip(tags, entities)
-            ]
-        raise _ClientError(404, "This model is an embedder: use POST /transform.")
+        """Per-text JSON-ready predictions (the task's answer) for texts or (a, b) pairs."""
+        self.check_endpoint("predict")
+        return self.task_class.serve_predictions(self.model, texts)
 
     def transform(self, texts):
-        if self.kind != "embedder":
-            raise _ClientError(404, f"This model is a {self.kind}: use POST /predict.")
-        return [
-            {"embedding": row.tolist()}
-            for row in np.asarray(self.model.transform(texts), dtype=np.float32)
-        ]
-
-
-def _json_scalar(value):
-    return value.item() if isinstance(value, np.generic) else value
+        """Per-text JSON-ready embeddings (the task's answer)."""
+        self.check_endpoint("transform")
+        return self.task_class.serve_predictions(self.model, texts)
 
 
 def load_model(directory, *, threads=None, precision=None):
@@ -251,16 +225,31 @@ def load_model(directory, *, threads=None, precision=None):
         )
     import sktransformers
 
-    meta = json.loads((Path(directory) / ESTIMATOR_FILE).read_text(encoding="utf-8"))
+    from . import _schema
+
+    meta = _schema.read_json(Path(directory), ESTIMATOR_FILE)  # bounded: a hostile file
     name = meta.get("estimator")
-    if name not in _KINDS:
-        raise ValueError(f"{directory!r} holds a {name}; the server serves {sorted(_KINDS)}.")
+    # Only a public estimator class of the package, named by the file; its task decides the rest.
+    estimator_class = (
+        getattr(sktransformers, name)
+        if isinstance(name, str) and name in sktransformers.__all__
+        else None
+    )
+    if estimator_class is None or not callable(getattr(estimator_class, "_fitted_tasks", None)):
+        raise ValueError(
+            f"{directory!r} holds a {name!r:.80}; the server serves estimators of one task "
+            "(TransformerClassifier, TransformerRegressor, TransformerTokenClassifier, "
+            "TransformerEmbedder)."
+        )
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-    estimator = getattr(sktransformers, name).from_pretrained(directory)
-    return ServedModel.wrap(estimator, directory=os.fspath(directory))
+    estimator = estimator_class.from_pretrained(directory)
+    try:
+        return ServedModel.wrap(estimator, directory=os.fspath(directory))
+    except TypeError as exc:  # several tasks, or a task that cannot be served
+        raise ValueError(f"{directory!r}: {exc}") from None
 
 
 # ----------------------------------------------------------------------
@@ -982,17 +971,10 @@ def create_app(model=None, config=None, **options):
                 body.texts,
                 max_texts=config.max_texts,
                 max_chars=config.max_chars,
-                need_words=served.kind == "token_classifier",
+                need_words=served.needs_words,
             )
-            if endpoint == "predict" and served.kind == "embedder":
-                raise _ClientError(404, "This model is an embedder: use POST /transform.")
-            if endpoint == "transform" and served.kind != "embedder":
-                raise _ClientError(404, f"This model is a {served.kind}: use POST /predict.")
-            if served.kind == "token_classifier" and pair:
-                raise _ClientError(422, "A token classifier takes single texts, not pairs.")
-            if served.kind not in ("embedder", "token_classifier") and pair != served.is_pair:
-                want = "[text, text] pairs" if served.is_pair else "single texts (strings)"
-                raise _ClientError(422, f"This model was fitted on {want}.")
+            served.check_endpoint(endpoint)
+            served.check_pairs(pair)
             results = await batcher.submit((endpoint, pair), texts)
         except _ClientError as exc:
             return error(exc.status, exc.message, exc.problems)

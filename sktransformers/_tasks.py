@@ -20,7 +20,17 @@ task                          estimator(s)                 head output
                                                            token
 ============================  ===========================  =====================
 
-A new kind of task is one new class here (plus its estimator front end).
+A task also decides every kind-specific step after training: the name of
+its validation score (plots), the ``task`` entry of an ONNX export and the
+deployed kind the torch-free runtime and the server load it as, what the
+server answers for a text, and what an explanation targets and reports.
+Export (:mod:`._onnx_export`), the server (:mod:`._serve`), explanations
+(:mod:`._explain`) and plots (:mod:`.plot`) find an estimator's task with
+:func:`single_task` and ask it; none of them names an estimator class.
+:func:`register_task` adds a kind to :data:`TASK_KINDS`.
+
+``TransformerEmbedder`` holds an :class:`EmbeddingTask` (no loss: it trains
+nothing) so that export and serving treat it like any other kind.
 
 Encoded targets: a text-level task encodes ``y`` as an array with one row
 per text (int64 class indices with -1 where a label is missing;
@@ -63,6 +73,22 @@ class Task:
 
     kind: str | None = None
     level = TEXT
+    #: The deployed model's kind: what ``export_onnx`` writes as ``kind``, what
+    #: :func:`sktransformers.onnx.load` and the server load it as (None: the
+    #: task cannot be exported or served).
+    deploy_kind: str | None = None
+    #: What the task does, in words (the server's ``/readyz`` and startup log).
+    description = ""
+    #: Name of :meth:`validation_score` (the score axis of training curves).
+    score_name = "score"
+    #: The server's endpoint for this task: ``"predict"`` or ``"transform"``.
+    endpoint = "predict"
+    #: Which texts the server accepts: ``"as_fitted"`` (single texts or pairs,
+    #: as the model was fitted), ``"single"`` (never pairs) or ``"any"``.
+    accepts = "as_fitted"
+    #: What ``explain(target=...)`` names (``"classes"``, ``"labels"``,
+    #: ``"tags"``, ``"outputs"``); None: the task has no explanations.
+    target_what: str | None = None
 
     def __init__(self, name="default"):
         self.name = name
@@ -100,6 +126,37 @@ class Task:
 
     def to_json(self):
         return {"kind": self.kind, "name": self.name}
+
+    # -- deployment: export, runtime, server ------------------------------
+    def export_metadata(self, estimator):
+        """The ``task`` entry of an ONNX export's JSON: what the runtime decodes with."""
+        raise TypeError(f"A {self.kind} task cannot be exported to ONNX.")
+
+    @classmethod
+    def serve_predictions(cls, model, texts):
+        """The server's JSON-ready answer for each text.
+
+        ``model`` is the fitted estimator or its ONNX runtime model (both
+        have the estimator's inference methods).
+        """
+        raise NotImplementedError
+
+    # -- explanations --------------------------------------------------------
+    def explain_target(self, target, estimator):
+        """The explained output's column in the logits (None: the predicted one)."""
+        raise TypeError(f"A {self.kind} task has no explanations.")
+
+    def target_name(self, index, estimator):
+        """What an explanation reports as its target, for logit column ``index``."""
+        raise NotImplementedError
+
+    def explained_output(self, target, columns):
+        """A function from a batch of logits (torch) to the explained scalar per row."""
+        raise NotImplementedError
+
+    def explained_prediction(self, logits, estimator):
+        """The estimator's prediction from one text's logits (as ``predict`` gives it)."""
+        raise NotImplementedError
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -174,6 +231,10 @@ class ClassificationTask(Task):
     """
 
     kind = "classification"
+    deploy_kind = "classifier"
+    description = "classification"
+    score_name = "accuracy"
+    target_what = "classes"
 
     def __init__(self, classes, class_weight=None, name="default"):
         super().__init__(name)
@@ -248,6 +309,42 @@ class ClassificationTask(Task):
             return None
         return float((output[mask].argmax(axis=1) == target[mask]).mean())
 
+    def export_metadata(self, estimator):
+        threshold = getattr(estimator, "threshold", None)  # unused by a single-label runtime
+        return {
+            **_export_labels(self.classes),
+            "multilabel": False,
+            "threshold": 0.5 if threshold in (None, "auto") else float(threshold),
+            "label_names": None,
+        }
+
+    @classmethod
+    def serve_predictions(cls, model, texts):
+        proba = np.asarray(model.predict_proba(texts))
+        classes = [_scalar(c) for c in np.asarray(model.classes_).tolist()]
+        return [
+            {
+                "label": classes[int(row.argmax())],
+                "probabilities": dict(zip(map(str, classes), map(float, row))),
+            }
+            for row in proba
+        ]
+
+    def explain_target(self, target, estimator):
+        return None if target is None else _label_index(self.classes, target, self.target_what)
+
+    def target_name(self, index, estimator):
+        return _scalar(self.classes[index])
+
+    def explained_output(self, target, columns):
+        """The log-probability of class ``target`` (among the logits in ``columns``)."""
+        import torch
+
+        return lambda z: torch.log_softmax(z[:, columns], dim=-1)[:, target]
+
+    def explained_prediction(self, logits, estimator):
+        return _scalar(self.classes[int(np.argmax(logits))])
+
     def to_json(self):
         return {
             **super().to_json(),
@@ -283,6 +380,28 @@ def softmax(logits):
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _scalar(value):
+    """A numpy scalar as the Python value JSON and users expect."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _export_labels(classes):
+    """Labels and their dtype, as an ONNX export's JSON stores them."""
+    classes = np.asarray(classes)
+    dtype = "object" if classes.dtype == object else classes.dtype.str
+    return {"classes": [_scalar(v) for v in classes.tolist()], "classes_dtype": dtype}
+
+
+def _label_index(classes, target, what, choices=None):
+    """The index of label ``target`` in ``classes``; a ValueError listing them if absent."""
+    classes = np.asarray(classes)
+    matches = np.flatnonzero(np.asarray([c == target for c in classes], dtype=bool))
+    if len(matches) != 1 or type(target) is bool and classes.dtype != bool:
+        listed = classes.tolist() if choices is None else choices
+        raise ValueError(f"target={target!r} is not one of the {what} {listed}.")
+    return int(matches[0])
 
 
 def _class_weights(class_weight, classes, labels):
@@ -385,6 +504,10 @@ class MultiLabelTask(Task):
     """
 
     kind = "multilabel"
+    deploy_kind = "classifier"
+    description = "multilabel classification"
+    score_name = "subset accuracy"
+    target_what = "labels"
 
     def __init__(self, n_labels, label_names=None, pos_weight=None, name="default"):
         super().__init__(name)
@@ -500,6 +623,61 @@ class MultiLabelTask(Task):
         predicted = output[keep] >= 0.0
         return float((predicted == (target[keep] > 0.5)).all(axis=1).mean())
 
+    def export_metadata(self, estimator):
+        threshold = getattr(estimator, "threshold", 0.5)
+        if isinstance(threshold, str) and threshold == "auto":  # one per label, as chosen
+            threshold = [float(t) for t in estimator.thresholds_]
+        else:
+            threshold = 0.5 if threshold is None else float(threshold)
+        names = self.label_names
+        return {
+            **_export_labels(estimator.classes_),
+            "multilabel": True,
+            "threshold": threshold,
+            "label_names": None if names is None else [str(n) for n in names],
+        }
+
+    @classmethod
+    def serve_predictions(cls, model, texts):
+        proba = np.asarray(model.predict_proba(texts))
+        classes = [_scalar(c) for c in np.asarray(model.classes_).tolist()]
+        names = getattr(model, "label_names_", None) or classes
+        thresholds = label_thresholds(model, len(names))
+        return [
+            {
+                "labels": [c for c, p, t in zip(names, row, thresholds) if p >= t],
+                "probabilities": dict(zip(map(str, names), map(float, row))),
+            }
+            for row in proba
+        ]
+
+    def explain_target(self, target, estimator):
+        if target is None:
+            return None
+        names = self.label_names
+        if names is not None and target in names:
+            return names.index(target)
+        choices = None
+        if names is not None:
+            choices = f"{np.asarray(estimator.classes_).tolist()} (label names {names})"
+        return _label_index(estimator.classes_, target, "classes", choices)
+
+    def target_name(self, index, estimator):
+        if self.label_names is not None:
+            return self.label_names[index]
+        return _scalar(np.asarray(estimator.classes_)[index])
+
+    def explained_output(self, target, columns):
+        """The log-probability (sigmoid) of label ``target``."""
+        import torch
+
+        return lambda z: torch.nn.functional.logsigmoid(z[:, target])
+
+    def explained_prediction(self, logits, estimator):
+        """As ``predict``: a 0/1 indicator per label at the estimator's thresholds."""
+        proba = self.probabilities(logits)
+        return (proba >= label_thresholds(estimator, proba.shape[-1])).astype(np.int64)
+
     def to_json(self):
         return {
             **super().to_json(),
@@ -549,6 +727,10 @@ class RegressionTask(Task):
     """
 
     kind = "regression"
+    deploy_kind = "regressor"
+    description = "regression"
+    score_name = "R²"
+    target_what = "outputs"
 
     def __init__(self, y_mean, y_scale, name="default"):
         super().__init__(name)
@@ -608,6 +790,48 @@ class RegressionTask(Task):
         if keep.sum() < 2:
             return None
         return float(r2_score(target[keep], output[keep]))
+
+    def export_metadata(self, estimator):
+        return {
+            "n_outputs": self.n_outputs,
+            "y_mean": self.y_mean.tolist(),
+            "y_scale": self.y_scale.tolist(),
+            "y_1d": bool(getattr(estimator, "_y_1d", self.n_outputs == 1)),
+        }
+
+    @classmethod
+    def serve_predictions(cls, model, texts):
+        values = np.asarray(model.predict(texts), dtype=np.float64)
+        if values.ndim == 1:
+            return [{"value": float(v)} for v in values]
+        return [{"values": [float(v) for v in row]} for row in values]
+
+    def explain_target(self, target, estimator):
+        n = self.n_outputs
+        if target is None:
+            return 0
+        if (
+            isinstance(target, (int, np.integer))
+            and not isinstance(target, bool)
+            and 0 <= target < n
+        ):
+            return int(target)
+        raise ValueError(
+            f"target must be an output index in [0, {n}) for this regressor, got {target!r}."
+        )
+
+    def target_name(self, index, estimator):
+        return index
+
+    def explained_output(self, target, columns):
+        """The prediction of output ``target``, on the scale of ``y``."""
+        scale = float(self.y_scale[target])
+        mean = float(self.y_mean[target])
+        return lambda z: z[:, target] * scale + mean
+
+    def explained_prediction(self, logits, estimator):
+        pred = self.decode(logits)
+        return float(pred[0]) if getattr(estimator, "_y_1d", True) else pred
 
     def to_json(self):
         return {
@@ -669,6 +893,11 @@ class TaggingTask(Task):
 
     kind = "tagging"
     level = TOKEN
+    deploy_kind = "token_classifier"
+    description = "token classification"
+    score_name = "entity F1"
+    accepts = "single"
+    target_what = "tags"
 
     def __init__(self, classes, name="default"):
         super().__init__(name)
@@ -759,6 +988,27 @@ class TaggingTask(Task):
             return None
         return entity_f1(true_rows, pred_rows)
 
+    def export_metadata(self, estimator):
+        return _export_labels(self.classes)
+
+    @classmethod
+    def serve_predictions(cls, model, texts):
+        entities = model.predict_entities(texts)
+        tags = model.predict(texts)
+        return [
+            {
+                "tags": [str(t) for t in row_tags],
+                "entities": [{**e, "score": float(e["score"])} for e in row_entities],
+            }
+            for row_tags, row_entities in zip(tags, entities)
+        ]
+
+    # The explained output is one word's tag: a class among the tags.
+    explain_target = ClassificationTask.explain_target
+    target_name = ClassificationTask.target_name
+    explained_output = ClassificationTask.explained_output
+    explained_prediction = ClassificationTask.explained_prediction
+
     def to_json(self):
         return {**super().to_json(), "classes": _json_labels(self.classes)}
 
@@ -801,9 +1051,137 @@ def word_reads(enc, n_words):
     return reads, best
 
 
-TASK_KINDS = {
-    cls.kind: cls for cls in (ClassificationTask, MultiLabelTask, RegressionTask, TaggingTask)
-}
+# ----------------------------------------------------------------------
+# Embeddings (TransformerEmbedder: nothing is trained)
+# ----------------------------------------------------------------------
+class EmbeddingTask(Task):
+    """A pooled, optionally normalised vector per text; no head and no loss.
+
+    Parameters
+    ----------
+    pooling : {"mean", "cls"}
+    normalize : bool
+    n_features : int
+        Length of the vectors (the backbone's hidden size).
+    """
+
+    kind = "embedding"
+    deploy_kind = "embedder"
+    description = "embedding"
+    endpoint = "transform"
+    accepts = "any"
+
+    def __init__(self, pooling, normalize, n_features, name="default"):
+        super().__init__(name)
+        self.pooling = pooling
+        self.normalize = bool(normalize)
+        self.n_features = int(n_features)
+
+    @property
+    def head_size(self):
+        return 0
+
+    def export_metadata(self, estimator):
+        return {
+            "pooling": self.pooling,
+            "normalize": self.normalize,
+            "n_features_out": self.n_features,
+        }
+
+    @classmethod
+    def serve_predictions(cls, model, texts):
+        return [
+            {"embedding": row.tolist()}
+            for row in np.asarray(model.transform(texts), dtype=np.float32)
+        ]
+
+    def to_json(self):
+        return {
+            **super().to_json(),
+            "pooling": self.pooling,
+            "normalize": self.normalize,
+            "n_features": self.n_features,
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(
+            data["pooling"], data["normalize"], data["n_features"], name=data.get("name", "default")
+        )
+
+
+# ----------------------------------------------------------------------
+# The registry
+# ----------------------------------------------------------------------
+#: Every task kind, by :attr:`Task.kind`.
+TASK_KINDS: dict[str, type[Task]] = {}
+
+
+def register_task(cls):
+    """Add a task class to :data:`TASK_KINDS` (usable as a class decorator).
+
+    Saved models, ONNX exports and the server find a kind here by its
+    :attr:`Task.kind`; registering a second class under a kind replaces the
+    first.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Task)) or not isinstance(cls.kind, str):
+        raise TypeError(f"register_task takes a Task subclass with a str kind, got {cls!r}.")
+    TASK_KINDS[cls.kind] = cls
+    return cls
+
+
+for _cls in (ClassificationTask, MultiLabelTask, RegressionTask, TaggingTask, EmbeddingTask):
+    register_task(_cls)
+
+
+def single_task(estimator, action):
+    """The one task of a fitted estimator, for ``action`` (e.g. ``"export_onnx"``).
+
+    Raises TypeError for an object that holds no task of sktransformers or
+    several, and NotFittedError (from the estimator) before ``fit``.
+    """
+    fitted_tasks = getattr(estimator, "_fitted_tasks", None)
+    if not callable(fitted_tasks):
+        raise TypeError(
+            f"{action} works with the estimators of sktransformers that hold one task "
+            "(TransformerClassifier, TransformerRegressor, TransformerTokenClassifier, "
+            f"TransformerEmbedder), not a {type(estimator).__name__}."
+        )
+    tasks = fitted_tasks()
+    if len(tasks) != 1 or hasattr(estimator, "tasks_"):  # tasks_: a table of per-task outputs
+        raise TypeError(
+            f"{action} works with an estimator of one task; this {type(estimator).__name__} "
+            f"has {len(tasks)} ({', '.join(task.key for task in tasks)})."
+        )
+    return tasks[0]
+
+
+def task_class_of_export(config):
+    """The task class of an ONNX export's JSON (``task_kind``; older exports: ``kind``).
+
+    Raises ValueError when the kind is unknown or does not match the
+    deployed ``kind``.
+    """
+    task_kind = config.get("task_kind")
+    if task_kind is None:  # written before task_kind existed: derive it as they did
+        deployed = config.get("kind")
+        multilabel = bool((config.get("task") or {}).get("multilabel", False))
+        built_in = (ClassificationTask, MultiLabelTask, RegressionTask, TaggingTask, EmbeddingTask)
+        matches = [
+            cls
+            for cls in built_in
+            if cls.deploy_kind == deployed and (cls is MultiLabelTask) == multilabel
+        ]
+        if len(matches) != 1:
+            raise ValueError(f"An ONNX export of an unknown kind {deployed!r:.80}.")
+        return matches[0]
+    cls = TASK_KINDS.get(task_kind) if isinstance(task_kind, str) else None
+    if cls is None or cls.deploy_kind != config.get("kind"):
+        raise ValueError(
+            f"An ONNX export with task_kind {task_kind!r:.80} and kind "
+            f"{config.get('kind')!r:.80}: not a pair this sktransformers knows."
+        )
+    return cls
 
 
 def task_from_json(data):

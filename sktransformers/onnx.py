@@ -132,13 +132,7 @@ def load(
     array(['pos'], dtype='<U3')
     """
     config = read_config(directory)
-    kinds = {
-        "classifier": OnnxClassifier,
-        "regressor": OnnxRegressor,
-        "embedder": OnnxEmbedder,
-        "token_classifier": OnnxTokenClassifier,
-    }
-    return kinds[config["kind"]](
+    return RUNTIMES[config["kind"]](
         directory,
         config,
         precision=precision,
@@ -149,11 +143,27 @@ def load(
     )
 
 
+#: The runtime class of each deployed kind (a task's ``deploy_kind``); a
+#: subclass of :class:`OnnxModel` with a ``deploy_kind`` registers itself.
+RUNTIMES: dict[str, type[OnnxModel]] = {}
+
+
 class OnnxModel:
     """What every exported model shares: the session, the tokenizer, batching.
 
-    Use :func:`load`, which picks the subclass for the exported estimator.
+    Use :func:`load`, which picks the subclass for the exported kind
+    (:data:`RUNTIMES`).
     """
+
+    #: The kind this class runs (``kind`` in ``sktransformers_onnx.json``).
+    deploy_kind: str | None = None
+    #: Axes of the graph's output: (batch, outputs), or (batch, tokens, outputs).
+    output_rank = 2
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.deploy_kind is not None:
+            RUNTIMES[cls.deploy_kind] = cls
 
     def __init__(
         self,
@@ -283,7 +293,7 @@ class OnnxModel:
             )
         self._input_names = inputs
         outputs = self.session.get_outputs()
-        rank = 3 if self.config["kind"] == "token_classifier" else 2
+        rank = self.output_rank
         shape = list(outputs[0].shape) if outputs else []
         if len(shape) != rank:
             raise ValueError(
@@ -397,7 +407,7 @@ class OnnxModel:
                 f"{self._graph_path}: the graph failed on this input (it may not "
                 f"match {self._tokenizer_path.name}): {str(exc)[:300]}"
             ) from exc
-        rank = 3 if self.config["kind"] == "token_classifier" else 2
+        rank = self.output_rank
         if out.ndim != rank:
             raise ValueError(
                 f"{self._graph_path}: the graph returned shape {list(out.shape)}; "
@@ -453,6 +463,8 @@ class OnnxClassifier(OnnxModel):
         Multi-label: the names of the label columns, when ``y`` had them.
     """
 
+    deploy_kind = "classifier"
+
     def __init__(self, directory, config, **kwargs):
         super().__init__(directory, config, **kwargs)
         task = config["task"]
@@ -494,6 +506,8 @@ class OnnxClassifier(OnnxModel):
 class OnnxRegressor(OnnxModel):
     """An exported :class:`~sktransformers.TransformerRegressor`."""
 
+    deploy_kind = "regressor"
+
     def __init__(self, directory, config, **kwargs):
         super().__init__(directory, config, **kwargs)
         task = config["task"]
@@ -523,6 +537,8 @@ class OnnxRegressor(OnnxModel):
 
 class OnnxEmbedder(OnnxModel):
     """An exported :class:`~sktransformers.TransformerEmbedder`."""
+
+    deploy_kind = "embedder"
 
     def __init__(self, directory, config, **kwargs):
         super().__init__(directory, config, **kwargs)
@@ -566,6 +582,9 @@ class OnnxTokenClassifier(OnnxModel):
     in several windows averages its logits over them, so every word gets one
     tag.
     """
+
+    deploy_kind = "token_classifier"
+    output_rank = 3
 
     def __init__(self, directory, config, **kwargs):
         super().__init__(directory, config, **kwargs)

@@ -27,14 +27,9 @@ def _import_pyplot():
 
 
 def _score_name(estimator):
-    from ._classifier import TransformerClassifier
-    from ._regressor import TransformerRegressor
-
-    if isinstance(estimator, TransformerClassifier):
-        return "accuracy"
-    if isinstance(estimator, TransformerRegressor):
-        return "R²"
-    return "score"
+    """The name of the estimator's validation score: its task's (several tasks: "score")."""
+    tasks = estimator._fitted_tasks() if hasattr(estimator, "_fitted_tasks") else []
+    return tasks[0].score_name if len(tasks) == 1 else "score"
 
 
 class HistoryDisplay:

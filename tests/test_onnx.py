@@ -287,7 +287,7 @@ def test_errors(classifier, classifier_dir, tmp_path, tiny_model_dir):
 
     with pytest.raises(NotFittedError):
         export_onnx(TransformerClassifier(tiny_model_dir), tmp_path)
-    with pytest.raises(TypeError, match="exports"):
+    with pytest.raises(TypeError, match="export_onnx works with the estimators"):
         export_onnx(object(), tmp_path)
     with pytest.raises(ValueError, match="not a directory written by export_onnx"):
         skonnx.load(tmp_path / "missing")
