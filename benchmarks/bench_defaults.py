@@ -418,7 +418,7 @@ def main(argv=None):
         return
     from bench_speed import load, machine
 
-    from sktransformers._hub import DEFAULT_MODEL, resolve_model
+    from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
     model = args.model or str(resolve_model(DEFAULT_MODEL))
     command = "python benchmarks/bench_defaults.py " + " ".join(sys.argv[1:])

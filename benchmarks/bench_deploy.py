@@ -123,7 +123,7 @@ def fit(train_x, train_y, args, **params):
 def part_a(args, work):
     from sktransformers import TransformerClassifier
     from sktransformers import onnx as skonnx
-    from sktransformers._onnx_export import export_onnx
+    from sktransformers.deploy._export import export_onnx
 
     train_x, train_y, dev_x, dev_y = load_sst2(args.train_size, args.dev_size)
     print(f"fine-tuning on {len(train_x)} sentences, {args.epochs} epoch(s) ...", flush=True)

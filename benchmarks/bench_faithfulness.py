@@ -105,8 +105,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from sktransformers import TransformerClassifier
-    from sktransformers._explain import comprehensiveness, explain
     from sktransformers.datasets import find_data_file
+    from sktransformers.explain._attributions import comprehensiveness, explain
 
     try:
         train_path = find_data_file("glue", "SST-2/train.tsv", args.data_dir)

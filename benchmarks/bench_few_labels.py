@@ -111,7 +111,7 @@ def arm_plain(X, y, seed, args):
 
 
 def arm_fewshot(X, y, seed, args):
-    from sktransformers._fewshot import FewShotClassifier
+    from sktransformers.fewlabels._fewshot import FewShotClassifier
 
     return FewShotClassifier(args.model, random_state=seed).fit(X, y)
 
@@ -188,7 +188,7 @@ def part_fewshot(train, dev, args):
 
 def part_augment(train, dev, args):
     from sktransformers import TransformerClassifier
-    from sktransformers._augment import TextAugmenter
+    from sktransformers.engine._augment import TextAugmenter
 
     # A fixed budget, so the augmented arm and the "as many steps" arm are comparable
     # (the default max_epochs="auto" would itself train longer on few labels).
@@ -238,8 +238,8 @@ def part_augment(train, dev, args):
 
 def part_selftrain(train, dev, args):
     from sktransformers import TransformerClassifier
-    from sktransformers._fewshot import FewShotClassifier
-    from sktransformers._self_training import TextSelfTrainingClassifier
+    from sktransformers.fewlabels._fewshot import FewShotClassifier
+    from sktransformers.fewlabels._self_training import TextSelfTrainingClassifier
 
     bases = {
         "TransformerClassifier": lambda seed: TransformerClassifier(args.model, random_state=seed),

@@ -23,7 +23,7 @@ def tiny_model(path):
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from sktransformers._hub import DEFAULT_MODEL, resolve_model
+    from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
     tokenizer.save_pretrained(path)
@@ -66,7 +66,7 @@ def main():
     from sklearn.base import clone
 
     from sktransformers import TransformerClassifier
-    from sktransformers._hub import DEFAULT_MODEL
+    from sktransformers.engine._hub import DEFAULT_MODEL
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.model == "tiny":

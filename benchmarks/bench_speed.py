@@ -145,7 +145,7 @@ def _random_batches(dataset, batch_size, *, shuffle, seed):
     """skorch's default batching: random batches, still padded per batch."""
     import torch
 
-    from sktransformers._data import LengthGroupedBatchSampler
+    from sktransformers.engine._data import LengthGroupedBatchSampler
 
     if not shuffle:  # prediction keeps the sorted order the estimator expects
         return LengthGroupedBatchSampler(dataset.lengths, batch_size, shuffle=False)
@@ -650,7 +650,7 @@ def main(argv=None):
 
     import torch
 
-    from sktransformers._hub import DEFAULT_MODEL, resolve_model
+    from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
     gpu = args.gpu or (not args.cpu and torch.cuda.is_available())
     cfg = {

@@ -238,7 +238,7 @@ def arm_ner_sktransformers(cfg):
     cls = TransformerTokenClassifier
     factor = cfg.get("group_factor")
     if factor:  # length grouping within chunks of `factor` batches (the engine's: 50)
-        from sktransformers._data import LengthGroupedBatchSampler
+        from sktransformers.engine._data import LengthGroupedBatchSampler
 
         def grouped(dataset, batch_size, *, shuffle, seed):
             return LengthGroupedBatchSampler(
@@ -684,7 +684,7 @@ def main(argv=None):
 
     import torch
 
-    from sktransformers._hub import DEFAULT_MODEL, resolve_model
+    from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
     if not (args.ner or args.full or args.multilabel or args.long):
         args.ner = args.multilabel = args.long = True

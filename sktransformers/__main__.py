@@ -10,7 +10,7 @@ import argparse
 import math
 import sys
 
-from . import __version__
+from ._version import __version__
 
 
 def _positive_int(text):
@@ -168,7 +168,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
-            from ._serve import serve
+            from .deploy._serve import serve
 
             serve(
                 args.directory,
@@ -187,15 +187,11 @@ def main(argv=None):
                 docs=not args.no_docs,
             )
         elif args.command == "export-onnx":
-            import json
-            from pathlib import Path
+            from . import estimators  # noqa: F401  (the estimators register for loading)
+            from .deploy._export import export_onnx
+            from .engine._persistence import load
 
-            import sktransformers
-
-            from ._onnx_export import export_onnx
-
-            meta = json.loads((Path(args.directory) / "sktransformers.json").read_text())
-            estimator = getattr(sktransformers, meta["estimator"]).from_pretrained(args.directory)
+            estimator = load(args.directory)  # the class the directory names, checked
             out = export_onnx(estimator, args.output, quantize=args.quantize, opset=args.opset)
             print(f"wrote {out}")
     except (ValueError, ImportError, FileNotFoundError) as exc:

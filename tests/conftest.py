@@ -58,7 +58,7 @@ def tiny_model_path():
 
         from transformers import AutoTokenizer
 
-        from sktransformers._hub import DEFAULT_MODEL, resolve_model
+        from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
         path = tempfile.mkdtemp(prefix="sktransformers-tiny-bert-")
         atexit.register(shutil.rmtree, path, ignore_errors=True)

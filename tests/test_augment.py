@@ -9,13 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from sktransformers._augment import (
-    TextAugmenter,
-    augment_training_set,
-    embedding_neighbours,
-)
-from sktransformers._data import check_texts
-from sktransformers._synonym_table import synonym_table
+from sktransformers.engine._augment import TextAugmenter, augment_training_set, embedding_neighbours
+from sktransformers.engine._data import check_texts
+from sktransformers.engine._synonym_table import synonym_table
 
 X = [
     "a great film with wonderful acting",

@@ -140,7 +140,7 @@ def test_token_classifier_has_no_augment(tiny_model_dir, monkeypatch):
         TransformerTokenClassifier(augment=TextAugmenter())
     assert "augment" not in TransformerTokenClassifier().get_params()
     # Set by hand anyway, the engine refuses it before loading any model.
-    from sktransformers import _hub
+    from sktransformers.engine import _hub
 
     def no_loading(*args, **kwargs):
         raise AssertionError("a model was loaded")

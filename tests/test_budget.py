@@ -11,7 +11,7 @@ from sktransformers import (
     TransformerRegressor,
     TransformerTokenClassifier,
 )
-from sktransformers._budget import (
+from sktransformers.engine._budget import (
     MAX_EPOCHS,
     MIN_EPOCHS,
     MIN_STEPS,

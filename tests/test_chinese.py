@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from sktransformers import TextAugmenter, TransformerClassifier, TransformerTokenClassifier
-from sktransformers._augment import text_language
-from sktransformers._explain import delete_words
-from sktransformers._synonym_table import chinese_synonym_table
-from sktransformers._text_input import check_words, join_words, word_spans
 from sktransformers.datasets import (
     PEOPLES_DAILY_TAGS,
     load_chnsenticorp,
     load_peoples_daily_ner,
 )
+from sktransformers.engine._augment import text_language
+from sktransformers.engine._synonym_table import chinese_synonym_table
+from sktransformers.explain._attributions import delete_words
+from sktransformers.utils._text_input import check_words, join_words, word_spans
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chinese"
 

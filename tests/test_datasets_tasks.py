@@ -268,7 +268,7 @@ def test_make_long_texts_balances_any_labels_and_checks_lengths():
 def test_long_reviews_real_sst2_exceed_128_tokens_before_the_evidence():
     from transformers import AutoTokenizer
 
-    from sktransformers._hub import DEFAULT_MODEL, resolve_model
+    from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
     data = shared("glue")
     texts, labels = load_long_reviews("dev", data_dir=data)

@@ -100,8 +100,8 @@ def test_two_processes_match_one_and_only_rank0_writes(launcher, alone, no_dropo
 
 
 def test_single_process_is_unchanged(monkeypatch):
-    from sktransformers._distributed import is_main_process, resolve_net_class
-    from sktransformers._net import TransformerNet
+    from sktransformers.engine._distributed import is_main_process, resolve_net_class
+    from sktransformers.engine._net import TransformerNet
 
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert resolve_net_class(TransformerNet, "cpu") == (TransformerNet, "cpu")

@@ -92,7 +92,7 @@ def test_embeds_with_a_fine_tuned_backbone(tiny_model_dir, sentiment_data, tmp_p
     # the fine-tuned model's own pooled features are what the embedder returns
     import torch
 
-    from sktransformers._data import EncodedDataset, PadCollator, check_texts, encode
+    from sktransformers.engine._data import EncodedDataset, PadCollator, check_texts, encode
 
     module = clf.net_.module_.eval()
     dataset = EncodedDataset(encode(clf.tokenizer_, check_texts(X[:4]), 128))
@@ -105,7 +105,7 @@ def test_embeds_with_a_fine_tuned_backbone(tiny_model_dir, sentiment_data, tmp_p
 def test_save_pretrained_round_trip(tiny_model_dir, sentiment_data, tmp_path):
     import json
 
-    from sktransformers import _persistence
+    from sktransformers.engine import _persistence
 
     X, y = sentiment_data
     from sklearn.exceptions import NotFittedError

@@ -10,7 +10,7 @@ import torch
 from skorch.callbacks import Callback
 
 from sktransformers import TransformerClassifier, TransformerRegressor
-from sktransformers._data import LengthGroupedBatchSampler
+from sktransformers.engine._data import LengthGroupedBatchSampler
 
 
 @pytest.fixture(scope="module")

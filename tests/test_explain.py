@@ -9,7 +9,12 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from sktransformers import TransformerClassifier, TransformerRegressor
-from sktransformers._explain import Explanations, comprehensiveness, delete_words, explain
+from sktransformers.explain._attributions import (
+    Explanations,
+    comprehensiveness,
+    delete_words,
+    explain,
+)
 
 pytest.importorskip("captum")
 

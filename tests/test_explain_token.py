@@ -9,8 +9,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from sktransformers import TransformerClassifier, TransformerTokenClassifier
-from sktransformers._data import check_words
-from sktransformers._explain import Explanations, explain
+from sktransformers.engine._data import check_words
+from sktransformers.explain._attributions import Explanations, explain
 
 pytest.importorskip("captum")
 

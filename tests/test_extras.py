@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from sktransformers._extras import install_hint
+from sktransformers.utils._extras import install_hint
 
 README_FLAG = "--config-settings editable_mode=compat"
 

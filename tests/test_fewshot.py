@@ -15,7 +15,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
 from sktransformers import TransformerClassifier
-from sktransformers._fewshot import FewShotClassifier, generate_pairs
+from sktransformers.fewlabels._fewshot import FewShotClassifier, generate_pairs
 
 POS = ["a great film", "wonderful acting", "i loved it", "truly excellent"]
 NEG = ["a terrible film", "awful acting", "i hated it", "truly boring"]
@@ -240,7 +240,7 @@ def test_verbose_zero_is_silent(tiny_model_dir, capsys):
 def test_failed_save_leaves_the_previous_save_intact(fitted, tiny_model_dir, tmp_path, monkeypatch):
     import safetensors.numpy
 
-    from sktransformers import _persistence
+    from sktransformers.engine import _persistence
 
     target = tmp_path / "model"
     fitted.save_pretrained(target)

@@ -234,7 +234,7 @@ def test_silent_at_verbose_0(tmp_path, tiny_model_dir):
 def test_print_log_colours_only_in_a_terminal(monkeypatch, capsys):
     from skorch.history import History
 
-    from sktransformers import _logging
+    from sktransformers.utils import _logging
 
     class Net:
         verbose = 1
@@ -256,7 +256,7 @@ def test_print_log_colours_only_in_a_terminal(monkeypatch, capsys):
 def test_progress_lines_end_their_line_outside_a_terminal(capsys):
     from skorch.history import History
 
-    from sktransformers import _logging
+    from sktransformers.utils import _logging
 
     class Net:
         history = History()
@@ -277,7 +277,7 @@ def test_progress_lines_end_their_line_outside_a_terminal(capsys):
 
 
 def test_print_callbacks():
-    from sktransformers import _logging
+    from sktransformers.utils import _logging
 
     assert _logging.print_callbacks(0) == []
     [(name, callback)] = _logging.print_callbacks(1)

@@ -5,7 +5,7 @@ raises a clear ``ValueError`` or ``TypeError``, or accepts the input and
 gives a correct result; never another exception, never a hang.
 
 Most examples stop where the model would load: the loaders of
-``sktransformers._hub`` are replaced by one that raises ``ModelLoaded``, so
+``sktransformers.engine._hub`` are replaced by one that raises ``ModelLoaded``, so
 an example either fails validation (cheaply) or reaches the model with
 checked input ("accepted"). A few properties run the tiny model for real
 (``predict`` on arbitrary texts after one short ``fit``). Examples are
@@ -37,9 +37,9 @@ from sktransformers import (  # noqa: E402
     TransformerEmbedder,
     TransformerRegressor,
     TransformerTokenClassifier,
-    _hub,
 )
-from sktransformers._text_input import check_texts, check_words  # noqa: E402
+from sktransformers.engine import _hub  # noqa: E402
+from sktransformers.utils._text_input import check_texts, check_words  # noqa: E402
 
 FUZZ = settings(
     derandomize=True,
@@ -357,8 +357,8 @@ def test_classifier_targets(y):
     clf = TransformerClassifier(_model(), max_epochs=1)
     if outcome(lambda: clf.fit(GOOD_TEXTS, y)) == "accepted":
         # Accepted targets are labels of one kind, an indicator matrix, or label sets.
-        from sktransformers._classifier import is_label_sets
-        from sktransformers._tasks import is_multilabel
+        from sktransformers.estimators._classifier import is_label_sets
+        from sktransformers.tasks import is_multilabel
 
         assert (
             is_multilabel(y)

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from sktransformers import TransformerClassifier  # noqa: E402
-from sktransformers._persistence import ESTIMATOR_FILE, load  # noqa: E402
+from sktransformers.engine._persistence import ESTIMATOR_FILE, load  # noqa: E402
 
 TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it"] * 2
 LABELS = ["pos", "neg"] * 4
@@ -60,7 +60,7 @@ def saved(clf, tmp_path_factory):
 def exported(clf, tmp_path_factory):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    from sktransformers._onnx_export import export_onnx
+    from sktransformers.deploy._export import export_onnx
 
     return export_onnx(clf, tmp_path_factory.mktemp("fuzz") / "onnx")
 

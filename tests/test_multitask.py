@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from sktransformers import MultiTaskTransformer
-from sktransformers._data import check_texts, encode
-from sktransformers._multitask import TaskBatchSampler
-from sktransformers._net import TaskLoss
-from sktransformers._tasks import ClassificationTask, RegressionTask
+from sktransformers.engine._data import check_texts, encode
+from sktransformers.engine._net import TaskLoss
+from sktransformers.estimators._multitask import TaskBatchSampler
+from sktransformers.tasks import ClassificationTask, RegressionTask
 
 POS = ["a great film", "wonderful acting", "i loved it", "truly excellent"]
 NEG = ["a terrible film", "awful acting", "i hated it", "truly boring"]

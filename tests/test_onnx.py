@@ -21,7 +21,7 @@ from sktransformers import (  # noqa: E402
     TransformerRegressor,
 )
 from sktransformers import onnx as skonnx  # noqa: E402
-from sktransformers._onnx_export import export_onnx  # noqa: E402
+from sktransformers.deploy._export import export_onnx  # noqa: E402
 
 TEXTS = [
     "a great film",
@@ -96,7 +96,7 @@ def test_float32_graph_is_fused_for_onnx_runtime(classifier_dir):
 
 
 def test_runtime_session_options(classifier_dir):
-    from sktransformers.onnx import _slow_cpu_fusions
+    from sktransformers.deploy._onnx_runtime import _slow_cpu_fusions
 
     assert _slow_cpu_fusions(["CPUExecutionProvider"]) == ["SkipLayerNormFusion"]
     assert _slow_cpu_fusions(["CUDAExecutionProvider", "CPUExecutionProvider"]) == []

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from sktransformers import MultiTaskTransformer, TransformerClassifier, TransformerRegressor
-from sktransformers._hub import load_backbone_with_adapter
-from sktransformers._peft import LORA_DIR
+from sktransformers.engine._hub import load_backbone_with_adapter
+from sktransformers.engine._peft import LORA_DIR
 
 X = [
     "a great film",

@@ -14,7 +14,8 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sktransformers import TransformerClassifier, TransformerRegressor, _hub
+from sktransformers import TransformerClassifier, TransformerRegressor
+from sktransformers.engine import _hub
 
 TEXTS = [
     "a great film",

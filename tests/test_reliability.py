@@ -114,7 +114,7 @@ def test_tilde_is_expanded(fitted, tmp_path, monkeypatch):
 
 
 def test_any_saved_directory_loads_with_the_generic_loader(fitted, tmp_path):
-    from sktransformers._persistence import load
+    from sktransformers.engine._persistence import load
 
     assert isinstance(load(fitted.save_pretrained(tmp_path / "m")), TransformerClassifier)
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sktransformers import TransformerClassifier
-from sktransformers._runtime import resolve_runtime
+from sktransformers.engine._runtime import resolve_runtime
 
 X = ["a great film", "awful acting", "i loved it", "truly boring"] * 4
 Y = ["pos", "neg", "pos", "neg"] * 4

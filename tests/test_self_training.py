@@ -13,8 +13,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from sktransformers import TransformerClassifier
-from sktransformers._fewshot import FewShotClassifier
-from sktransformers._self_training import TextSelfTrainingClassifier
+from sktransformers.fewlabels._fewshot import FewShotClassifier
+from sktransformers.fewlabels._self_training import TextSelfTrainingClassifier
 
 POS = ["a great film", "wonderful acting", "i loved it", "truly excellent", "great fun"]
 NEG = ["a terrible film", "awful acting", "i hated it", "truly boring", "dull mess"]

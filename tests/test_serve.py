@@ -30,8 +30,8 @@ from sktransformers import (  # noqa: E402
     TransformerRegressor,
 )
 from sktransformers import onnx as skonnx  # noqa: E402
-from sktransformers._onnx_export import export_onnx  # noqa: E402
-from sktransformers._serve import MicroBatcher, ServeConfig, create_app  # noqa: E402
+from sktransformers.deploy._export import export_onnx  # noqa: E402
+from sktransformers.deploy._serve import MicroBatcher, ServeConfig, create_app  # noqa: E402
 
 TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it", "wonderful", "dull"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
@@ -196,7 +196,7 @@ def test_metrics(client):
 def test_batch_size_follows_where_the_model_runs(onnx_dir, classifier, monkeypatch):
     # None (the default): 32 texts a call on a GPU, no batching on a CPU; a
     # number given is kept.
-    from sktransformers._serve import AUTO_GPU_BATCH_SIZE, ServedModel
+    from sktransformers.deploy._serve import AUTO_GPU_BATCH_SIZE, ServedModel
 
     assert ServeConfig().max_batch_size is None
     assert not ServedModel.wrap(classifier).on_gpu

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 from test_serve_trust import fit_models, running_server  # noqa: E402
 
-from sktransformers._onnx_export import export_onnx  # noqa: E402
+from sktransformers.deploy._export import export_onnx  # noqa: E402
 
 EXAMPLES = 60  # per operation and generation mode
 CHECKS = [

@@ -39,8 +39,8 @@ from sktransformers import (  # noqa: E402
     TransformerRegressor,
     TransformerTokenClassifier,
 )
-from sktransformers._onnx_export import export_onnx  # noqa: E402
-from sktransformers._serve import create_app  # noqa: E402
+from sktransformers.deploy._export import export_onnx  # noqa: E402
+from sktransformers.deploy._serve import create_app  # noqa: E402
 
 TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it", "wonderful", "dull"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
@@ -418,8 +418,8 @@ def test_cli_version_and_help(capsys):
 
 
 def test_cli_passes_the_new_options(tmp_path, monkeypatch):
-    from sktransformers import _serve
     from sktransformers.__main__ import main
+    from sktransformers.deploy import _serve
 
     seen = {}
     monkeypatch.setattr(_serve, "serve", lambda directory, **kw: seen.update(kw))
@@ -536,7 +536,7 @@ def test_no_docs_turns_off_docs_and_schema(models):
 def test_answers_match_the_declared_schemas(clients):
     # Every kind's /predict (or /transform) and /readyz answer validates
     # against the pydantic models the OpenAPI schema is made from.
-    from sktransformers._serve import ServeConfig, _schemas
+    from sktransformers.deploy._serve import ServeConfig, _schemas
 
     schemas = _schemas(ServeConfig())
     for kind, client in clients.items():

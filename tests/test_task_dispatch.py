@@ -1,7 +1,7 @@
 """The task decides every kind-specific step after training.
 
 Export, the server, explanations and training curves ask the estimator's
-task (``sktransformers._tasks``) what to write, answer and name; these tests
+task (``sktransformers.tasks``) what to write, answer and name; these tests
 pin what a user sees from that: the right description and answers for a
 multi-label ONNX export (older exports included), clear errors for models
 of several tasks or of no prediction, and score axes named after the task.
@@ -22,7 +22,7 @@ from sktransformers import (
     TransformerRegressor,
     TransformerTokenClassifier,
 )
-from sktransformers._tasks import (
+from sktransformers.tasks import (
     TASK_KINDS,
     ClassificationTask,
     MultiLabelTask,
@@ -74,8 +74,8 @@ def test_each_task_names_its_score_on_the_training_curves(tiny_model_dir, multil
 
 def test_several_tasks_or_none_are_refused_with_the_reason(tiny_model_dir, multitask, tmp_path):
     pytest.importorskip("onnxruntime")
-    from sktransformers._explain import explain
-    from sktransformers._onnx_export import export_onnx
+    from sktransformers.deploy._export import export_onnx
+    from sktransformers.explain._attributions import explain
 
     with pytest.raises(TypeError, match=r"one task; this MultiTaskTransformer has 2 \(sentiment"):
         export_onnx(multitask, tmp_path / "mt")
@@ -90,7 +90,7 @@ def test_several_tasks_or_none_are_refused_with_the_reason(tiny_model_dir, multi
 
 def test_serving_a_saved_multitask_model_says_why_not(multitask, tmp_path):
     pytest.importorskip("fastapi")
-    from sktransformers._serve import load_model
+    from sktransformers.deploy._serve import load_model
 
     saved = multitask.save_pretrained(tmp_path / "mt")
     with pytest.raises(ValueError, match="one task; this MultiTaskTransformer has 2"):
@@ -106,8 +106,8 @@ def test_onnx_multilabel_export_is_served_as_multilabel_old_exports_too(multilab
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     pytest.importorskip("fastapi")
-    from sktransformers._onnx_export import export_onnx
-    from sktransformers._serve import ServedModel, load_model
+    from sktransformers.deploy._export import export_onnx
+    from sktransformers.deploy._serve import ServedModel, load_model
 
     directory = export_onnx(multilabel, tmp_path / "emotions")
     config = json.loads((directory / "sktransformers_onnx.json").read_text())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sktransformers import TransformerClassifier
-from sktransformers._tasks import MultiLabelTask, label_thresholds
+from sktransformers.tasks import MultiLabelTask, label_thresholds
 
 TEXTS = ["sunny and warm", "cold rain", "warm rain", "cold and sunny", "hail", "mild"] * 6
 Y = np.array(
@@ -99,7 +99,7 @@ def test_tampered_saved_thresholds_are_refused(auto_clf, tmp_path, value):
 def test_onnx_export_runtime_and_server_use_the_chosen_thresholds(auto_clf, tmp_path):
     pytest.importorskip("onnxruntime")
     from sktransformers import onnx as skonnx
-    from sktransformers._onnx_export import export_onnx
+    from sktransformers.deploy._export import export_onnx
 
     model = skonnx.load(export_onnx(auto_clf, tmp_path / "x", quantize=None))
     assert model.threshold == pytest.approx(auto_clf.thresholds_.tolist())

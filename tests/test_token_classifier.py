@@ -10,8 +10,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from sktransformers import TransformerClassifier, TransformerTokenClassifier
-from sktransformers._data import check_words, encode_words
-from sktransformers._tasks import entity_f1, entity_spans
+from sktransformers.engine._data import check_words, encode_words
+from sktransformers.tasks._tagging import entity_f1, entity_spans
 
 PEOPLE = ["Ada", "Grace", "Alan", "Marie"]
 PLACES = ["London", "Paris", "Rome", "Berlin"]

@@ -28,7 +28,8 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sktransformers import TransformerClassifier, _persistence
+from sktransformers import TransformerClassifier
+from sktransformers.engine import _persistence
 
 X = ["a great film", "awful acting", "i loved it", "truly boring"] * 4
 Y = ["pos", "neg", "pos", "neg"] * 4

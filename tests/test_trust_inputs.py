@@ -121,7 +121,7 @@ def test_balanced_class_weight_warns_for_labels_in_every_or_no_row(tiny_model_di
 
 
 def test_balanced_class_weight_without_degenerate_labels_does_not_warn():
-    from sktransformers._tasks import MultiLabelTask
+    from sktransformers.tasks import MultiLabelTask
 
     Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0], [0, 0]])
     with warnings.catch_warnings():
@@ -159,7 +159,7 @@ def test_multilabel_label_sets_are_accepted(tiny_model_dir, kind):
     ids=["tuples", "series", "array-of-arrays", "equal-lengths"],
 )
 def test_label_set_forms_are_recognised(y):
-    from sktransformers._classifier import binarize_label_sets, is_label_sets
+    from sktransformers.estimators._classifier import binarize_label_sets, is_label_sets
 
     assert is_label_sets(y)
     indicator, classes = binarize_label_sets(y)
@@ -173,7 +173,7 @@ def test_label_set_forms_are_recognised(y):
     "y", [np.array([[0, 1], [1, 0]]), [[0, 1], [1, 0]], ["a", "b"], [1, 2], [[1], [0]]]
 )
 def test_matrices_and_labels_are_not_label_sets(y):
-    from sktransformers._classifier import is_label_sets
+    from sktransformers.estimators._classifier import is_label_sets
 
     assert not is_label_sets(y)
 
@@ -240,7 +240,7 @@ def test_storage_url_password_is_read_whole(password):
 
     from sqlalchemy.engine import make_url
 
-    from sktransformers.tuning import _storage_url
+    from sktransformers.integrations._tuning import _storage_url
 
     raw = f"postgresql+psycopg2://user:{password}@db.example:5432/studies"
     url = make_url(_storage_url(raw))
@@ -257,7 +257,7 @@ def test_storage_url_password_is_read_whole(password):
 
 
 def test_storage_url_errors_never_show_the_password():
-    from sktransformers.tuning import _open_storage, _storage_url
+    from sktransformers.integrations._tuning import _open_storage, _storage_url
 
     with pytest.raises(ValueError, match=r"user:\*\*\*@") as excinfo:
         _storage_url("postgresql+psycopg2://user:top:secret@host:notaport/db")
@@ -270,7 +270,7 @@ def test_storage_url_errors_never_show_the_password():
 
 
 def test_storage_url_keeps_other_urls():
-    from sktransformers.tuning import _storage_url
+    from sktransformers.integrations._tuning import _storage_url
 
     assert _storage_url("sqlite:////tmp/me@home/study.db") == "sqlite:////tmp/me@home/study.db"
     assert _storage_url("postgresql+psycopg2://u@h/db?sslmode=require") == (
@@ -309,7 +309,6 @@ def test_history_display_on_one_axes():
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from sktransformers.plot import HistoryDisplay
 
     history = [
@@ -363,7 +362,7 @@ def test_chunk_any_small_max_length_without_stride(tiny_model_dir, max_length):
 
 
 def test_default_stride_is_unchanged_for_max_length_128():
-    from sktransformers._base import window_stride
+    from sktransformers.engine._base import window_stride
 
     assert window_stride(TransformerClassifier()) == 32
     assert window_stride(TransformerClassifier(max_length=64)) == 16
@@ -382,7 +381,7 @@ def test_explicit_stride_is_still_checked(tiny_model_dir):
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("X", [1.5, b"abc", {"a": ["x y"]}, np.array("x y")])
 def test_token_classifier_x_that_is_no_collection_is_a_type_error(X):
-    from sktransformers._text_input import check_words
+    from sktransformers.utils._text_input import check_words
 
     with pytest.raises(TypeError, match="X must be a list, tuple, array or pandas Series"):
         check_words(X)

@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sktransformers import TransformerClassifier, TransformerRegressor, _hub, _schema
-from sktransformers._persistence import ESTIMATOR_FILE, HEADS_FILE, load
+from sktransformers import TransformerClassifier, TransformerRegressor
+from sktransformers.engine import _hub
+from sktransformers.engine._persistence import ESTIMATOR_FILE, HEADS_FILE, load
+from sktransformers.utils import _schema
 
 TEXTS = ["a great film", "a terrible film", "i loved it", "i hated it"] * 2
 LABELS = ["pos", "neg"] * 4
@@ -364,7 +366,7 @@ def test_hub_probe_answers(online_env, monkeypatch):
 def exported(clf, tmp_path_factory):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    from sktransformers._onnx_export import export_onnx
+    from sktransformers.deploy._export import export_onnx
 
     return export_onnx(clf, tmp_path_factory.mktemp("onnx") / "clf")
 

@@ -12,13 +12,13 @@ pytest.importorskip("optuna_integration")
 
 from optuna.distributions import CategoricalDistribution, FloatDistribution  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
-
-from sktransformers import TransformerClassifier, TransformerRegressor  # noqa: E402
 from sktransformers.tuning import (  # noqa: E402
     OptunaPruningCallback,
     default_search_space,
     tune,
 )
+
+from sktransformers import TransformerClassifier, TransformerRegressor  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -252,7 +252,7 @@ def test_tune_callable_space_and_all_pruned(tiny_model_dir):
 def test_postgres_url_without_driver_uses_psycopg2(monkeypatch):
     import importlib.util
 
-    from sktransformers.tuning import _storage_url
+    from sktransformers.integrations._tuning import _storage_url
 
     real = importlib.util.find_spec
     # As installed by the ``postgres`` extra: psycopg2 present, psycopg 3 absent.

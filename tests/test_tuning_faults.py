@@ -26,7 +26,8 @@ from optuna.trial import TrialState  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
 from sktransformers import TransformerClassifier  # noqa: E402
-from sktransformers.tuning import _open_storage, _trial_score, tune  # noqa: E402
+from sktransformers.integrations._tuning import _open_storage, _trial_score  # noqa: E402
+from sktransformers.tuning import tune  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -1,0 +1,15 @@
+"""The estimators: thin front ends that build their tasks from ``y``."""
+
+from ._classifier import TransformerClassifier
+from ._embedder import TransformerEmbedder
+from ._multitask import MultiTaskTransformer
+from ._regressor import TransformerRegressor
+from ._token_classifier import TransformerTokenClassifier
+
+__all__ = [
+    "MultiTaskTransformer",
+    "TransformerClassifier",
+    "TransformerEmbedder",
+    "TransformerRegressor",
+    "TransformerTokenClassifier",
+]
