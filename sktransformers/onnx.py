@@ -18,20 +18,8 @@ their own longest text, as the estimators do. Install with
 ``pip install -e ".[onnx]" (from a checkout)``.
 """
 
-from .deploy._onnx_runtime import (
-    OnnxClassifier,
-    OnnxEmbedder,
-    OnnxModel,
-    OnnxRegressor,
-    OnnxTokenClassifier,
-    load,
-)
+from .deploy import _onnx_runtime
+from .deploy._onnx_runtime import *  # noqa: F403  (its __all__)
+from .deploy._onnx_runtime import CONFIG_FILE, FORMAT_VERSION, RUNTIMES, read_config  # noqa: F401  (public, not in __all__)
 
-__all__ = [
-    "OnnxClassifier",
-    "OnnxEmbedder",
-    "OnnxModel",
-    "OnnxRegressor",
-    "OnnxTokenClassifier",
-    "load",
-]
+__all__ = _onnx_runtime.__all__

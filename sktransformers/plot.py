@@ -9,10 +9,7 @@ constructor and :meth:`HistoryDisplay.plot`; the figure and axes are kept
 as ``figure_`` and ``ax_``.
 """
 
-from .explain._plot import (
-    HistoryDisplay,
-)
+from .explain import _plot
+from .explain._plot import *  # noqa: F403  (its __all__)
 
-__all__ = [
-    "HistoryDisplay",
-]
+__all__ = _plot.__all__

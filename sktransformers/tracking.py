@@ -24,18 +24,7 @@ Examples
 True
 """
 
-from .integrations._tracking import (
-    MlflowLogger,
-    TensorBoard,
-    estimator_params,
-    log_params,
-    tensorboard_tag,
-)
+from .integrations import _tracking
+from .integrations._tracking import *  # noqa: F403  (its __all__)
 
-__all__ = [
-    "TensorBoard",
-    "MlflowLogger",
-    "estimator_params",
-    "log_params",
-    "tensorboard_tag",
-]
+__all__ = _tracking.__all__

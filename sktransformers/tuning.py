@@ -25,14 +25,7 @@ parameters; Ctrl+C ends a study cleanly and the interrupted trial is run
 again first when the study is resumed.
 """
 
-from .integrations._tuning import (
-    OptunaPruningCallback,
-    default_search_space,
-    tune,
-)
+from .integrations import _tuning
+from .integrations._tuning import *  # noqa: F403  (its __all__)
 
-__all__ = [
-    "OptunaPruningCallback",
-    "default_search_space",
-    "tune",
-]
+__all__ = _tuning.__all__

@@ -121,3 +121,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(skip_gpu)
+
+
+def wait_ready(client, timeout=60):
+    """Poll a server's ``/readyz`` (a TestClient) until the model is loaded."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "the server did not get ready"
+        time.sleep(0.05)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_ready
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -298,10 +299,7 @@ def clients(models, onnx_dirs):
         for kind in KINDS:
             if kind.startswith("onnx "):
                 client = stack.enter_context(TestClient(create_app(onnx_dirs[kind[5:]])))
-                deadline = time.monotonic() + 60
-                while client.get("/readyz").status_code != 200:
-                    assert time.monotonic() < deadline
-                    time.sleep(0.05)
+                wait_ready(client)
             else:
                 client = stack.enter_context(TestClient(create_app(models[kind])))
             out[kind] = client
@@ -487,10 +485,7 @@ def test_saved_directory_readyz_and_log(models, tmp_path, caplog):
     saved = models["multilabel"].save_pretrained(tmp_path / "emotions")
     with caplog.at_level(logging.INFO, logger="sktransformers.serve"):
         with TestClient(create_app(saved)) as c:
-            deadline = time.monotonic() + 60
-            while c.get("/readyz").status_code != 200:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_ready(c)
             ready = c.get("/readyz").json()
     assert ready["model_dir"] == "emotions" and str(tmp_path) not in str(ready)
     assert ready["task"] == "multilabel classification" and ready["runtime"] == "torch"

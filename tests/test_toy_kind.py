@@ -11,10 +11,9 @@ engine, persistence, export, runtime and server ask the task.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
+from conftest import wait_ready
 
 from sktransformers.deploy._export import ExportMixin
 from sktransformers.deploy._onnx_runtime import RUNTIMES, OnnxModel
@@ -159,10 +158,7 @@ def test_a_registered_kind_fits_saves_exports_and_serves(registered, tiny_model_
 
     for model in (est, exported):
         with TestClient(create_app(model)) as client:
-            deadline = time.monotonic() + 60
-            while client.get("/readyz").status_code != 200:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_ready(client)
             ready = client.get("/readyz").json()
             assert (ready["kind"], ready["task"]) == (KIND, "ordinal regression")
             answer = client.post("/predict", json={"texts": TEXTS[:3]}).json()
