@@ -20,12 +20,12 @@ def _importer(module, function):
 @pytest.mark.parametrize(
     "hidden, module, function, extra",
     [
-        ("matplotlib", "plot", "_import_pyplot", "plot"),
-        ("onnxruntime", "onnx", "_import_onnxruntime", "onnx"),
-        ("onnx", "_onnx_export", "_import_onnx_tools", "onnx"),
-        ("optuna", "tuning", "_import_optuna", "optuna"),
-        ("peft", "_peft", "import_peft", "peft"),
-        ("fastapi", "_serve", "_import_serving", "serve"),
+        ("matplotlib", "explain._plot", "_import_pyplot", "plot"),
+        ("onnxruntime", "deploy._onnx_runtime", "_import_onnxruntime", "onnx"),
+        ("onnx", "deploy._export", "_import_onnx_tools", "onnx"),
+        ("optuna", "integrations._tuning", "_import_optuna", "optuna"),
+        ("peft", "engine._peft", "import_peft", "peft"),
+        ("fastapi", "deploy._serve", "_import_serving", "serve"),
     ],
 )
 def test_missing_extra_gives_the_readme_install_command(
@@ -46,7 +46,7 @@ def test_missing_extra_gives_the_readme_install_command(
 
 
 def test_tracking_hint(monkeypatch):
-    from sktransformers import tracking
+    from sktransformers.integrations import _tracking as tracking
 
     monkeypatch.setitem(sys.modules, "mlflow", None)
     with pytest.raises(ImportError, match=r"\[tracking\]") as info:

@@ -97,14 +97,26 @@ def test_old_private_paths_import_and_old_pickles_load(tiny_model_dir):
     clf = TransformerClassifier(tiny_model_dir, max_epochs=1, device="cpu", random_state=0)
     clf.fit(["good", "bad", "fine", "awful"], [1, 0, 1, 0])
     # A pickle as 0.2 wrote it names the classes at their old module paths.
-    data = pickle.dumps(clf, protocol=0)
-    for new, was in [
-        (b"sktransformers.estimators._classifier", b"sktransformers._classifier"),
-        (b"sktransformers.engine._net", b"sktransformers._net"),
-        (b"sktransformers.engine._modules", b"sktransformers._modules"),
-        (b"sktransformers.tasks._classification", b"sktransformers._tasks"),
-    ]:
-        assert new in data
-        data = data.replace(new, was)
+    moves = {
+        "sktransformers.estimators._classifier": "sktransformers._classifier",
+        "sktransformers.engine._net": "sktransformers._net",
+        "sktransformers.tasks._classification": "sktransformers._tasks",
+    }  # (the torch modules are inside skorch's torch.save blob, written by torch)
+    data, renamed = _with_module_paths(pickle.dumps(clf, protocol=2), moves)
+    assert renamed >= set(moves)
     loaded = pickle.loads(data)
     assert (loaded.predict(["good", "bad"]) == clf.predict(["good", "bad"])).all()
+
+
+def _with_module_paths(data, moves):
+    """``data`` with the class references (GLOBAL opcodes) of ``moves``' modules renamed."""
+    import pickletools
+
+    parts, last, renamed = [], 0, set()
+    for op, arg, pos in pickletools.genops(data):
+        module, _, name = (arg or "").partition(" ")
+        if op.name == "GLOBAL" and module in moves:
+            parts += [data[last:pos], f"c{moves[module]}\n{name}\n".encode()]
+            last = pos + len(f"c{module}\n{name}\n".encode())
+            renamed.add(module)
+    return b"".join(parts + [data[last:]]), renamed

@@ -22,6 +22,7 @@ from sktransformers import (  # noqa: E402
 )
 from sktransformers import onnx as skonnx  # noqa: E402
 from sktransformers.deploy._export import export_onnx  # noqa: E402
+from sktransformers.utils._text_input import check_texts, entity_spans  # noqa: E402
 
 TEXTS = [
     "a great film",
@@ -127,12 +128,12 @@ def test_int8_is_the_default_and_agrees(classifier, classifier_dir):
 def test_runtime_tokenization_matches_transformers(classifier_dir, tiny_model_dir):
     hf = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = _load(classifier_dir)
-    windows, rows = model._encode(skonnx.check_texts(PREDICT))
+    windows, rows = model._encode(check_texts(PREDICT))
     expected = hf(PREDICT, truncation=True, max_length=32)["input_ids"]
     assert [w.ids for w in windows] == expected
     assert rows.tolist() == list(range(len(PREDICT)))
     pairs = [("a premise", "a hypothesis " * 40), ("short", "x")]
-    windows, _ = model._encode(skonnx.check_texts(pairs))
+    windows, _ = model._encode(check_texts(pairs))
     enc = hf([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=32)
     assert [w.ids for w in windows] == enc["input_ids"]
     assert [w.type_ids for w in windows] == enc["token_type_ids"]
@@ -275,7 +276,7 @@ def test_token_classifier(tiny_model_dir, tmp_path):
         [{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in got
     ] == [[{k: e[k] for k in ("entity", "start", "end", "text")} for e in row] for row in want]
     assert model.score(NER_X, NER_Y) == pytest.approx(ner.score(NER_X, NER_Y))
-    assert skonnx.entity_spans(["B-PER", "I-PER", "O", "I-PER"]) == [("PER", 0, 2)]
+    assert entity_spans(["B-PER", "I-PER", "O", "I-PER"]) == [("PER", 0, 2)]
 
 
 def test_errors(classifier, classifier_dir, tmp_path, tiny_model_dir):

@@ -15,7 +15,7 @@ import torch
 from skorch.callbacks import Callback
 
 from sktransformers import TransformerClassifier, TransformerRegressor
-from sktransformers.engine import _hub
+from sktransformers.engine import _hub, _persistence
 
 TEXTS = [
     "a great film",
@@ -189,13 +189,18 @@ def test_saved_directory_is_safetensors_and_json_only(fitted_clf, tmp_path):
     directory = fitted_clf.save_pretrained(tmp_path / "clf")
     files = _saved_files(directory)
     names = {p.name for p in files}
-    assert {"config.json", "model.safetensors", _hub.HEADS_FILE, _hub.ESTIMATOR_FILE} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        _persistence.HEADS_FILE,
+        _persistence.ESTIMATOR_FILE,
+    } <= names
     assert not [p.name for p in files if p.suffix in PICKLE_SUFFIXES]
     # weights are safetensors; everything else is text (JSON, or the tokenizer's vocab)
     for p in files:
         if p.suffix != ".safetensors":
             p.read_text(encoding="utf-8")
-    meta = json.loads((directory / _hub.ESTIMATOR_FILE).read_text())
+    meta = json.loads((directory / _persistence.ESTIMATOR_FILE).read_text())
     assert meta["estimator"] == "TransformerClassifier"
     assert meta["tasks"][0]["classes"]["values"] == ["neg", "pos"]
 
@@ -266,7 +271,7 @@ def test_trust_remote_code_stays_false(fitted_clf, tmp_path, monkeypatch):
     assert TransformerRegressor().trust_remote_code is False
     directory = fitted_clf.save_pretrained(tmp_path / "clf")
     # a directory cannot switch remote code on by itself
-    meta_path = directory / _hub.ESTIMATOR_FILE
+    meta_path = directory / _persistence.ESTIMATOR_FILE
     meta = json.loads(meta_path.read_text())
     meta["params"]["trust_remote_code"] = True
     meta_path.write_text(json.dumps(meta))

@@ -143,17 +143,21 @@ def test_a_registered_kind_fits_saves_exports_and_serves(registered, tiny_model_
 
     est = OrdinalRegressor(tiny_model_dir, max_epochs=8, lr=1e-3, batch_size=6, random_state=0)
     est.fit(TEXTS, RATINGS)
+    assert est.history_[-1]["train_loss"] < est.history_[0]["train_loss"]  # its loss trains
+    logits = est._forward(TEXTS)
+    assert logits.shape == (len(TEXTS), 2)  # the task's head: K - 1 cumulative logits
     pred = est.predict(TEXTS)
-    assert set(pred) <= {1, 2, 3} and (pred == np.asarray(RATINGS)).mean() > 0.5
-    assert est.history_[-1]["train_loss"] < est.history_[0]["train_loss"]
+    np.testing.assert_array_equal(pred, np.asarray([1, 2, 3])[(logits > 0).sum(axis=1)])
 
     loaded = OrdinalRegressor.from_pretrained(est.save_pretrained(tmp_path / "saved"))
     assert type(loaded._tasks[0]) is OrdinalTask
+    np.testing.assert_allclose(loaded._forward(TEXTS), logits, atol=1e-5)
     np.testing.assert_array_equal(loaded.predict(TEXTS), pred)
 
     exported = est.export_onnx(tmp_path / "onnx")
     runtime = onnx.load(exported)
     assert type(runtime) is OnnxOrdinal and runtime.kind == KIND
+    np.testing.assert_allclose(runtime._forward(TEXTS), logits, atol=1e-4)
     np.testing.assert_array_equal(runtime.predict(TEXTS), pred)
 
     for model in (est, exported):

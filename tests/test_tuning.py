@@ -12,13 +12,13 @@ pytest.importorskip("optuna_integration")
 
 from optuna.distributions import CategoricalDistribution, FloatDistribution  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
+
+from sktransformers import TransformerClassifier, TransformerRegressor  # noqa: E402
 from sktransformers.tuning import (  # noqa: E402
     OptunaPruningCallback,
     default_search_space,
     tune,
 )
-
-from sktransformers import TransformerClassifier, TransformerRegressor  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -272,7 +272,7 @@ def test_storage_open_is_retried_when_another_worker_creates_the_tables(monkeypa
     import optuna
     import sqlalchemy.exc
 
-    from sktransformers import tuning
+    from sktransformers.integrations import _tuning as tuning
 
     real = optuna.storages.RDBStorage
     calls = []

@@ -19,7 +19,13 @@ from ..utils._text_input import TextInput, WordInput, check_texts, check_words  
 
 
 def check_same_length(texts, y):
-    n_y = y.shape[0] if hasattr(y, "shape") and len(getattr(y, "shape", ())) else len(y)
+    try:
+        n_y = y.shape[0] if hasattr(y, "shape") and len(getattr(y, "shape", ())) else len(y)
+    except TypeError:  # a scalar, or another value without a length
+        raise TypeError(
+            "y must hold one target per text (a list, array, Series or DataFrame), got a "
+            f"{type(y).__name__}."
+        ) from None
     if len(texts) != n_y:
         raise ValueError(f"X and y have different lengths: {len(texts)} texts but {n_y} targets.")
 

@@ -19,7 +19,14 @@ def check_labels(y, *, allow_missing=False, what="y"):
     if isinstance(raw, (list, tuple)) and len({isinstance(v, str) for v in raw}) > 1:
         # np.asarray would silently turn ["pos", 1] into the strings ["pos", "1"].
         raw = np.asarray(raw, dtype=object)
-    y = np.asarray(raw)
+    try:
+        y = np.asarray(raw)
+    except ValueError:  # entries that are sequences of different lengths
+        raise ValueError(
+            f"{what} must be 1-dimensional (one label per text), but its entries are sequences "
+            "of different lengths; for several labels per text pass a 0/1 indicator matrix "
+            "(one column per label)."
+        ) from None
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
