@@ -114,8 +114,10 @@ def _with_module_paths(data, moves):
 
     parts, last, renamed = [], 0, set()
     for op, arg, pos in pickletools.genops(data):
-        module, _, name = (arg or "").partition(" ")
-        if op.name == "GLOBAL" and module in moves:
+        if op.name != "GLOBAL":
+            continue
+        module, _, name = arg.partition(" ")
+        if module in moves:
             parts += [data[last:pos], f"c{moves[module]}\n{name}\n".encode()]
             last = pos + len(f"c{module}\n{name}\n".encode())
             renamed.add(module)

@@ -110,8 +110,8 @@ class OnnxOrdinal(OnnxModel):
             _schema.fail(path, "'task.levels' should hold at least 2 levels.")
         return len(levels) - 1
 
-    def _n_outputs(self):
-        return len(self.levels) - 1
+    def _n_outputs(self):  # asked while the graph is checked, before __init__ ends
+        return len(self.config["task"]["levels"]) - 1
 
     def predict(self, X):
         return self.levels[(self._forward(X) > 0).sum(axis=1)]
