@@ -15,7 +15,6 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
@@ -24,7 +23,7 @@ from ..engine._base import BaseTransformerEstimator
 from ..engine._data import LengthGroupedBatchSampler, check_texts
 from ..engine._hub import DEFAULT_MODEL
 from ..engine._persistence import register_estimator
-from ..tasks import ClassificationTask, RegressionTask
+from ..tasks import TASK_KINDS, ClassificationTask, RegressionTask
 from ..tasks._classification import _normalise_labels
 
 CLASSIFICATION = "classification"
@@ -183,6 +182,11 @@ def _infer_kind(name, values):
 
 
 _labels = _normalise_labels
+
+
+def _column_kinds():
+    """The task kinds a column of ``Y`` may be (those whose task reads one column)."""
+    return [kind for kind, cls in TASK_KINDS.items() if hasattr(cls, "from_column")]
 
 
 @register_estimator
@@ -378,16 +382,10 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
                     kind = _infer_kind(name, _labels(labelled))
                 except TypeError:
                     kind = _infer_kind(name, labelled)
-            elif kind not in (CLASSIFICATION, REGRESSION):
-                raise ValueError(
-                    f"tasks[{name!r}]={kind!r}; expected 'classification' or 'regression'."
-                )
-            if kind == CLASSIFICATION:
-                task = ClassificationTask.from_targets(column, name=name, allow_missing=True)
-            else:
-                task = RegressionTask.from_targets(
-                    _as_float_column(name, column), name=name, allow_missing=True
-                )
+            elif kind not in _column_kinds():
+                expected = " or ".join(repr(k) for k in _column_kinds())
+                raise ValueError(f"tasks[{name!r}]={kind!r}; expected {expected}.")
+            task = TASK_KINDS[kind].from_column(column, name=name)
             weight = self._task_option(self.task_weights, names, name, "task_weights")
             weight = 1.0 if weight is None else weight
             if (
@@ -411,26 +409,16 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
             raise ValueError(
                 f"Y has tasks {names}; the model was fitted on {[t.name for t in tasks]}."
             )
-        encoded = {}
-        for task, column in zip(tasks, columns):
-            if task.kind == CLASSIFICATION:
-                try:
-                    encoded[task.key] = task.encode(column, allow_missing=True)
-                except ValueError as exc:
-                    raise ValueError(f"Task {task.name!r}: {exc}") from None
-            else:
-                encoded[task.key] = task.encode(
-                    _as_float_column(task.name, column), allow_missing=True
-                )
-        return encoded
+        return {task.key: task.encode_column(column) for task, column in zip(tasks, columns)}
 
     def _set_fitted(self, tasks, extra):
         self.tasks_ = list(extra["tasks"])
         self._y_frame = bool(extra["y_frame"])
         self.task_kinds_ = {t.name: t.kind for t in tasks}
-        self.classes_ = {t.name: t.classes for t in tasks if t.kind == CLASSIFICATION}
-        self.y_mean_ = {t.name: float(t.y_mean[0]) for t in tasks if t.kind == REGRESSION}
-        self.y_scale_ = {t.name: float(t.y_scale[0]) for t in tasks if t.kind == REGRESSION}
+        # Each task's own fitted values, by task name (labels; target scaling).
+        self.classes_ = {t.name: t.classes for t in tasks if hasattr(t, "classes")}
+        self.y_mean_ = {t.name: float(t.y_mean[0]) for t in tasks if hasattr(t, "y_mean")}
+        self.y_scale_ = {t.name: float(t.y_scale[0]) for t in tasks if hasattr(t, "y_scale")}
         self.task_weights_ = dict(zip(self.tasks_, extra["task_weights"]))
 
     def _fitted_extra(self):
@@ -519,7 +507,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         return np.concatenate([outputs[t.key] for t in self._tasks], axis=1)
 
     def _predict_columns(self, outputs):
-        return {t.name: _one_column(t.decode(outputs[t.key]), t) for t in self._tasks}
+        return {t.name: t.decode_column(outputs[t.key]) for t in self._tasks}
 
     def predict(self, X):
         """Predictions for every task.
@@ -567,7 +555,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         return [
             t.probabilities(outputs[t.key].astype(np.float64))
             for t in self._tasks
-            if t.kind == CLASSIFICATION
+            if hasattr(t, "probabilities")
         ]
 
     def score(self, X, Y, sample_weight=None):
@@ -608,19 +596,14 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         predicted = self._predict_columns(self._task_outputs(X))
         weights = None if sample_weight is None else np.asarray(sample_weight)
         scores = {}
-        for name, column in zip(self.tasks_, columns):
+        for task, column in zip(self._tasks, columns):
             keep = ~_missing(column)
             if not keep.any():
                 continue
             w = None if weights is None else weights[keep]
-            if self.task_kinds_[name] == CLASSIFICATION:
-                scores[name] = accuracy_score(
-                    _labels(column[keep]), predicted[name][keep], sample_weight=w
-                )
-            else:
-                scores[name] = r2_score(
-                    _as_float(name, column[keep]), predicted[name][keep], sample_weight=w
-                )
+            scores[task.name] = task.score_column(
+                column[keep], predicted[task.name][keep], sample_weight=w
+            )
         if not scores:
             raise ValueError("Y has no labelled entry to score.")
         return {k: float(v) for k, v in scores.items()}
@@ -630,22 +613,3 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
-
-
-def _one_column(values, task):
-    return values[:, 0] if task.kind == REGRESSION else values
-
-
-def _as_float_column(name, column):
-    """A regression column as float64, NaN where a row has no label."""
-    missing = _missing(column)
-    values = np.full(len(column), np.nan)
-    values[~missing] = _as_float(name, np.asarray(column)[~missing])
-    return values
-
-
-def _as_float(name, values):
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"Regression task {name!r} has non-numeric targets.") from None

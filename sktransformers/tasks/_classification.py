@@ -149,6 +149,29 @@ class ClassificationTask(Task):
             return None
         return float((output[mask].argmax(axis=1) == target[mask]).mean())
 
+    # -- one column of a multi-task Y (None/NaN: no label for this task) ----
+    @classmethod
+    def from_column(cls, column, *, name):
+        """The task of one column of ``MultiTaskTransformer``'s ``Y``."""
+        return cls.from_targets(column, name=name, allow_missing=True)
+
+    def encode_column(self, column):
+        try:
+            return self.encode(column, allow_missing=True)
+        except ValueError as exc:
+            raise ValueError(f"Task {self.name!r}: {exc}") from None
+
+    def decode_column(self, output):
+        """Predictions of the column: one label per text."""
+        return self.decode(output)
+
+    def score_column(self, y_true, y_pred, sample_weight=None):
+        """Accuracy over the labelled rows ``y_true``."""
+        from sklearn.metrics import accuracy_score
+
+        y_true = _normalise_labels(y_true)
+        return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+
     def export_metadata(self, estimator):
         threshold = getattr(estimator, "threshold", None)  # unused by a single-label runtime
         return {

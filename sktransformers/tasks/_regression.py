@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ._base import Task
 
@@ -102,6 +103,26 @@ class RegressionTask(Task):
             return None
         return float(r2_score(target[keep], output[keep]))
 
+    # -- one column of a multi-task Y (None/NaN: no label for this task) ----
+    @classmethod
+    def from_column(cls, column, *, name):
+        """The task of one column of ``MultiTaskTransformer``'s ``Y`` (one output)."""
+        return cls.from_targets(_float_column(name, column), name=name, allow_missing=True)
+
+    def encode_column(self, column):
+        return self.encode(_float_column(self.name, column), allow_missing=True)
+
+    def decode_column(self, output):
+        """Predictions of the column: one number per text."""
+        return self.decode(output)[:, 0]
+
+    def score_column(self, y_true, y_pred, sample_weight=None):
+        """R² over the labelled rows ``y_true``."""
+        from sklearn.metrics import r2_score
+
+        y_true = _float_values(self.name, y_true)
+        return float(r2_score(y_true, y_pred, sample_weight=sample_weight))
+
     def export_metadata(self, estimator):
         return {
             "n_outputs": self.n_outputs,
@@ -154,3 +175,19 @@ class RegressionTask(Task):
     @classmethod
     def from_json(cls, data):
         return cls(data["y_mean"], data["y_scale"], name=data.get("name", "default"))
+
+
+def _float_column(name, column):
+    """A regression column as float64, NaN where a row has no label."""
+    column = np.asarray(column)
+    missing = np.asarray(pd.isna(column), dtype=bool)
+    values = np.full(len(column), np.nan)
+    values[~missing] = _float_values(name, column[~missing])
+    return values
+
+
+def _float_values(name, values):
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"Regression task {name!r} has non-numeric targets.") from None
