@@ -137,7 +137,7 @@ class OnnxModel:
     """What every exported model shares: the session, the tokenizer, batching.
 
     Use :func:`load`, which picks the subclass for the exported kind
-    (:data:`RUNTIMES`).
+    (``RUNTIMES``).
     """
 
     #: The kind this class runs (``kind`` in ``sktransformers_onnx.json``).
@@ -154,10 +154,9 @@ class OnnxModel:
     def check_task(cls, path, task):
         """Validate the ``task`` entry of a new kind's config; return the output size.
 
-        The built-in kinds are checked by
-        :func:`sktransformers.utils._schema.check_onnx_config`; a runtime
-        class registered for another kind must override this (the file may
-        be hostile: check every field it reads).
+        The built-in kinds are checked by the package's config schema; a
+        runtime class registered for another kind must override this (the
+        file may be hostile: check every field it reads).
         """
         _schema.fail(path, f"the {cls.deploy_kind!r} runtime does not check its 'task' entry.")
 
