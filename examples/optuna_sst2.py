@@ -98,9 +98,9 @@ def main(argv=None):
 
     import optuna
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-    from sktransformers.tuning import default_search_space, tune
 
     from sktransformers import TransformerClassifier
+    from sktransformers.tuning import default_search_space, tune
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     X, y = read_sst2(train_file, args.n_train, args.seed)

@@ -13,13 +13,13 @@ from sklearn.exceptions import NotFittedError
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from sktransformers.plot import HistoryDisplay  # noqa: E402
 
 from sktransformers import (  # noqa: E402
     MultiTaskTransformer,
     TransformerClassifier,
     TransformerRegressor,
 )
+from sktransformers.plot import HistoryDisplay  # noqa: E402
 
 X = ["good", "great", "fine film", "loved it", "bad", "awful", "dull film", "hated it"] * 2
 Y = (["pos"] * 4 + ["neg"] * 4) * 2

@@ -85,9 +85,9 @@ def test_two_workers_share_one_study(tiny_model_dir, storage_url):
     # a URL without a driver works too (psycopg2, the ``postgres`` extra).
     plain_url = "postgresql://" + storage_url.split("://", 1)[1]
     from optuna.distributions import FloatDistribution
-    from sktransformers.tuning import tune
 
     from sktransformers import TransformerClassifier
+    from sktransformers.tuning import tune
 
     X = ["a great film", "awful acting", "i loved it", "i hated it"] * 4
     y = [1, 0, 1, 0] * 4

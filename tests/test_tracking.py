@@ -6,9 +6,9 @@ import pickle
 
 import pytest
 from sklearn.base import clone
-from sktransformers.tracking import MlflowLogger, TensorBoard, estimator_params, log_params
 
 from sktransformers import TransformerClassifier
+from sktransformers.tracking import MlflowLogger, TensorBoard, estimator_params, log_params
 
 X = ["good", "great", "fine film", "loved it", "bad", "awful", "dull film", "hated it"] * 2
 Y = ["pos"] * 4 + ["neg"] * 4

@@ -309,6 +309,7 @@ def test_history_display_on_one_axes():
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from sktransformers.plot import HistoryDisplay
 
     history = [

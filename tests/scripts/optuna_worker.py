@@ -19,9 +19,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import optuna  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
-from sktransformers.tuning import tune  # noqa: E402
 
 from sktransformers import TransformerClassifier  # noqa: E402
+from sktransformers.tuning import tune  # noqa: E402
 
 
 class HangAfterFirstBatch(Callback):
