@@ -172,6 +172,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # in the contents without editing index.rst; index.rst orders the main ones.
 PREFERRED_PAGE_ORDER = [
     "token_classification",
+    "question_answering",
     "multilabel",
     "long_texts",
     "few_labels",

@@ -15,6 +15,8 @@ where each file is looked for):
   (multi-label).
 - :func:`load_chnsenticorp`: ChnSentiCorp Chinese hotel reviews, binary sentiment.
 - :func:`load_peoples_daily_ner`: People's Daily Chinese NER, one tag per character.
+- :func:`read_squad` / :func:`load_squad2_subset`: extractive question answering in
+  the SQuAD JSON layout (questions, contexts, answers with character offsets).
 - :func:`load_long_reviews`: long texts built from SST-2 sentences placed
   behind neutral filler, for checking how a model reads past ``max_length``
   (:func:`make_long_texts` does the same with any short labelled texts).
@@ -41,6 +43,7 @@ from ._local import (
     read_conll,
 )
 from ._shipped import load_movie_reviews_sample, load_ner_sample
+from ._squad import load_squad2_subset, read_squad
 
 __all__ = [
     "CONLL2003_TAGS",
@@ -58,7 +61,9 @@ __all__ = [
     "load_ner_sample",
     "load_peoples_daily_ner",
     "load_semeval2018_ec",
+    "load_squad2_subset",
     "make_long_texts",
     "read_char_tags",
     "read_conll",
+    "read_squad",
 ]

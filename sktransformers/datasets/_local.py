@@ -43,6 +43,10 @@ SOURCES = {
         "SemEval-2018 Task 1, subtask E-c, English (Mohammad et al., 2018; "
         "https://competitions.codalab.org/competitions/17751), saved as a TSV with a header"
     ),
+    "squad2_subset": (
+        "SQuAD 2.0 (Rajpurkar et al., 2018; https://rajpurkar.github.io/SQuAD-explorer/), "
+        "articles of its development set in the official JSON layout"
+    ),
 }
 
 #: Per-task reading rules for the GLUE TSV files: (header?, text columns, label column).

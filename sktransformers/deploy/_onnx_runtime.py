@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import _schema
+from ..utils import _schema, _spans
 from ..utils._extras import install_hint
 from ..utils._text_input import check_texts, check_words, entity_f1, entity_spans
 
@@ -18,6 +18,7 @@ __all__ = [
     "OnnxClassifier",
     "OnnxEmbedder",
     "OnnxModel",
+    "OnnxQuestionAnswerer",
     "OnnxRegressor",
     "OnnxTokenClassifier",
     "load",
@@ -675,3 +676,93 @@ class OnnxTokenClassifier(OnnxModel):
         if len(y) != len(pred):
             raise ValueError(f"X and y have different lengths: {len(pred)} texts but {len(y)}.")
         return entity_f1([list(tags) for tags in y], pred)
+
+
+class OnnxQuestionAnswerer(OnnxModel):
+    """An exported question answerer: the answer to each question is a span of its context.
+
+    The graph returns a start and an end logit per token (batch, sequence,
+    2); contexts longer than ``max_length`` are read in overlapping windows
+    and the best span over all windows wins unless "no answer" scores
+    higher (the rules of ``TransformerQuestionAnswerer``, through the same
+    functions).
+    """
+
+    deploy_kind = "question_answerer"
+    output_rank = 3
+
+    @classmethod
+    def check_task(cls, path, task):
+        _schema.want_int(
+            path, task, "max_answer_length", 1, _schema.MAX_TOKENS, "task.max_answer_length"
+        )
+        _schema.want_int(path, task, "n_best", 1, 10_000, "task.n_best")
+        _schema.want_number(path, task.get("no_answer_threshold"), "task.no_answer_threshold")
+        return 2
+
+    def __init__(self, directory, config, **kwargs):
+        super().__init__(directory, config, **kwargs)
+        task = config["task"]
+        self.max_answer_length = int(task["max_answer_length"])
+        self.n_best = int(task["n_best"])
+        self.no_answer_threshold = float(task["no_answer_threshold"])
+        if self.stride is None:
+            self.stride = self.max_length // 4
+
+    def _n_outputs(self):
+        return 2
+
+    def _windows(self):
+        return True
+
+    def _check_X(self, X):
+        return _spans.check_questions(X)
+
+    def predict_answers(self, X, *, n_best=None):
+        """Per question: ``text``, ``answer_start``, ``score``, ``no_answer_score``, ``n_best``.
+
+        As ``TransformerQuestionAnswerer.predict_answers``.
+        """
+        if n_best is not None and (
+            isinstance(n_best, bool) or not isinstance(n_best, (int, np.integer)) or n_best < 1
+        ):
+            raise ValueError(f"n_best must be a positive int or None, got {n_best!r}.")
+        texts = self._check_X(X)
+        windows = self._tokenize(
+            _spans.encode_pairs,
+            self.tokenizer,
+            texts.first,
+            texts.second,
+            self.max_length,
+            self.stride,
+        )
+        rows = self._run_windows(
+            [_Window(ids, types) for ids, types in zip(windows.input_ids, windows.token_type_ids)]
+        )
+        return _spans.answers_by_pair(
+            rows,
+            windows.doc,
+            windows.offsets,
+            texts.second,
+            n_best=int(n_best or self.n_best),
+            max_answer_length=self.max_answer_length,
+            no_answer_threshold=self.no_answer_threshold,
+        )
+
+    def predict(self, X):
+        """The answer text of each question (``""`` when it has none), an object array."""
+        return np.asarray([a["text"] for a in self.predict_answers(X)], dtype=object)
+
+    def score(self, X, y):
+        """SQuAD's token F1 against the best-matching reference (0 to 1)."""
+        return _spans.squad_f1(y, self.predict(X))
+
+
+class _Window:
+    """Token ids of one window, as :meth:`OnnxModel._run_windows` reads them."""
+
+    __slots__ = ("ids", "type_ids")
+
+    def __init__(self, ids, type_ids):
+        self.ids = ids
+        self.type_ids = type_ids

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..tasks import TOKEN
 from ..utils import _logging
 from . import _coverage, _hub
-from ._data import EncodedDataset, check_same_length, check_texts, encode, mean_by_doc
+from ._data import EncodedDataset, check_same_length, check_texts, encode
 from ._runtime import PRECISIONS, check_device, resolve_runtime
 
 # Families whose learned absolute position table bounds the sequence length;
@@ -742,9 +742,10 @@ class BaseTransformerEstimator(BaseEstimator):
     def _task_outputs(self, X):
         """Raw outputs of every task for ``X``, in the caller's order.
 
-        Text-level tasks: an (n_texts, size) array (the mean over the
-        windows of a long text); token-level tasks: a list of (n_words,
-        size) arrays.
+        As each task combines the rows (windows) of an input
+        (:meth:`Task.combine_rows`): for text-level tasks an (n_texts, size)
+        array (the mean over the windows of a long text), for tagging a list
+        of (n_words, size) arrays.
         """
         from ._net import predict_rows
 
@@ -763,15 +764,7 @@ class BaseTransformerEstimator(BaseEstimator):
             token_heads={task.key for task in self._tasks if task.level == TOKEN},
             compiled=compiled,
         )
-        out = {}
-        for task in self._tasks:
-            if task.level == TOKEN:
-                out[task.key], _ = task.words_from_rows(
-                    rows[task.key], enc, [len(w) for w in inputs.words]
-                )
-            else:
-                out[task.key] = mean_by_doc(rows[task.key], enc.doc, len(inputs))
-        return out
+        return {task.key: task.combine_rows(rows[task.key], enc, inputs) for task in self._tasks}
 
     def _forward(self, X):
         """Outputs of the only task (kept for front ends with one task)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..tasks._base import mean_by_doc  # noqa: F401  (re-exported: callers read it here)
 from ..utils._text_input import TextInput, WordInput, check_texts, check_words  # noqa: F401  (re-exported: the data path starts here)
 
 
@@ -40,13 +41,15 @@ class Encoded:
     A row is one text, or one window of a text when long texts are split
     (``doc[row]`` is then the text the window belongs to). For token
     classification ``word_index[row]`` maps each position to the word whose
-    first sub-word sits there, -1 elsewhere.
+    first sub-word sits there, -1 elsewhere. For answer spans ``offsets[row]``
+    gives each position's character span in the context (-1 elsewhere).
     """
 
     input_ids: list
     token_type_ids: list | None
     doc: np.ndarray | None = None
     word_index: list | None = None
+    offsets: list | None = None
 
     def __len__(self):
         return len(self.input_ids)
@@ -65,6 +68,7 @@ class Encoded:
             None if self.token_type_ids is None else [self.token_type_ids[i] for i in rows],
             None if self.doc is None else self.doc[rows],
             None if self.word_index is None else [self.word_index[i] for i in rows],
+            None if self.offsets is None else [self.offsets[i] for i in rows],
         )
 
 
@@ -283,17 +287,6 @@ def in_caller_order(rows, lengths):
     result = np.empty_like(rows)
     result[eval_order(lengths)] = rows
     return result
-
-
-def mean_by_doc(rows, doc, n_docs):
-    """Average the rows (windows) of each text: long texts read whole."""
-    if doc is None:
-        return rows
-    rows = np.asarray(rows, dtype=np.float64)
-    total = np.zeros((n_docs,) + rows.shape[1:], dtype=np.float64)
-    np.add.at(total, doc, rows)
-    counts = np.bincount(doc, minlength=n_docs).astype(np.float64)
-    return (total / counts.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.float32)
 
 
 class LengthGroupedBatchSampler(torch.utils.data.Sampler):

@@ -464,7 +464,15 @@ def check_saved_directory(directory, meta):
 
     config = _hub.check_model_directory(directory, inside=True)
     hidden = config.get("hidden_size")
-    heads = _schema.check_estimator_meta(directory / ESTIMATOR_FILE, meta)
+    from ..tasks import TASK_KINDS
+
+    cls = ESTIMATORS.get(meta["estimator"])
+    heads = _schema.check_estimator_meta(
+        directory / ESTIMATOR_FILE,
+        meta,
+        task_kinds={k: c for k, c in TASK_KINDS.items() if hasattr(c, "check_json")},
+        estimator_kinds=getattr(cls, "_task_kinds", None),
+    )
     if meta["estimator"] == "FewShotClassifier":
         _check_fewshot_head(directory, meta, hidden)
     elif heads:

@@ -3,6 +3,7 @@
 from ._classifier import TransformerClassifier
 from ._embedder import TransformerEmbedder
 from ._multitask import MultiTaskTransformer
+from ._question_answerer import TransformerQuestionAnswerer
 from ._regressor import TransformerRegressor
 from ._token_classifier import TransformerTokenClassifier
 
@@ -10,6 +11,7 @@ __all__ = [
     "MultiTaskTransformer",
     "TransformerClassifier",
     "TransformerEmbedder",
+    "TransformerQuestionAnswerer",
     "TransformerRegressor",
     "TransformerTokenClassifier",
 ]

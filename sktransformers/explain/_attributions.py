@@ -338,7 +338,16 @@ default="integrated_gradients"
         or batch_size < 1
     ):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
-    if task.level == TOKEN:
+    own_jobs = getattr(estimator, "_explanation_jobs", None)
+    if callable(own_jobs):  # a front end that picks what to explain itself
+        if word is not None:
+            raise ValueError(
+                f"word= picks the word whose tag a TransformerTokenClassifier explains; "
+                f"a {type(estimator).__name__} takes no word=."
+            )
+        task.explain_target(target, estimator)
+        plan = None
+    elif task.level == TOKEN:
         plan = _token_plan(estimator, task, X, word, target)
     else:
         if word is not None:
@@ -355,7 +364,10 @@ default="integrated_gradients"
                 f"method='integrated_gradients' needs Captum: {install_hint('explain')} "
                 "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
             ) from None
-    jobs = (_token_jobs if task.level == TOKEN else _text_jobs)(estimator, *plan)
+    if plan is None:
+        jobs = own_jobs(X)
+    else:
+        jobs = (_token_jobs if task.level == TOKEN else _text_jobs)(estimator, *plan)
 
     import torch
 
@@ -389,8 +401,12 @@ default="integrated_gradients"
                     offsets=offsets,
                     segments=segments,
                     scores=scores,
-                    prediction=task.explained_prediction(logits[job.columns], estimator),
-                    target=task.target_name(target_i, estimator),
+                    prediction=task.explained_prediction(logits[job.columns], estimator)
+                    if job.prediction is None
+                    else job.prediction,
+                    target=task.target_name(target_i, estimator)
+                    if job.target_name is None
+                    else job.target_name,
                     output=float(output),
                     baseline_output=None if base_output is None else float(base_output),
                     method=method,
@@ -453,6 +469,8 @@ class _Job:
     ``spans`` gives the words' character spans when they are not the words of
     ``word_spans`` of the text(s) (every word is then listed, scored
     or not); ``word`` is the explained word's index (token classifier).
+    ``prediction`` and ``target_name``, when set, are reported as they are
+    (a front end that builds its own jobs, such as the question answerer).
     """
 
     first: str
@@ -462,6 +480,8 @@ class _Job:
     columns: slice = field(default_factory=lambda: slice(None))
     spans: list | None = None
     word: int | None = None
+    prediction: object = None
+    target_name: object = None
 
 
 def _text_plan(estimator, task, X, target):

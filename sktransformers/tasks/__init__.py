@@ -18,6 +18,8 @@ task                          estimator(s)                 head output
                               MultiTaskTransformer
 :class:`TaggingTask`          TransformerTokenClassifier   one logit per tag, per
                                                            token
+:class:`SpanTask`             TransformerQuestionAnswerer  a start and an end
+                                                           logit per token
 ============================  ===========================  =====================
 
 A task also decides every kind-specific step after training: the name of
@@ -73,6 +75,13 @@ from ._regression import (
     RegressionTask,
     check_numeric,
 )
+from ._span import (
+    SpanTask,
+    check_answers,
+    reference_texts,
+    squad_exact_match,
+    squad_f1,
+)
 from ._tagging import (
     TaggingTask,
     check_tags,
@@ -85,20 +94,25 @@ __all__ = [
     "IGNORE",
     "MultiLabelTask",
     "RegressionTask",
+    "SpanTask",
     "TASK_KINDS",
     "TEXT",
     "TOKEN",
     "TaggingTask",
     "Task",
+    "check_answers",
     "check_indicator",
     "check_labels",
     "check_numeric",
     "check_tags",
     "is_multilabel",
     "label_thresholds",
+    "reference_texts",
     "register_task",
     "single_task",
     "softmax",
+    "squad_exact_match",
+    "squad_f1",
     "task_class_of_export",
     "task_from_json",
     "word_reads",

@@ -23,6 +23,17 @@ def _labels_from_json(entry):
     return np.asarray(entry["values"], dtype=dtype)
 
 
+def mean_by_doc(rows, doc, n_docs):
+    """Average the rows (windows) of each text: long texts read whole."""
+    if doc is None:
+        return rows
+    rows = np.asarray(rows, dtype=np.float64)
+    total = np.zeros((n_docs,) + rows.shape[1:], dtype=np.float64)
+    np.add.at(total, doc, rows)
+    counts = np.bincount(doc, minlength=n_docs).astype(np.float64)
+    return (total / counts.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.float32)
+
+
 class Task:
     """Base class of the task kinds; see the module docstring."""
 
@@ -70,6 +81,15 @@ class Task:
     def row_targets(self, encoded, enc):
         """Targets of the model's rows (``enc`` is the :class:`~._data.Encoded` input)."""
         return encoded[enc.docs()]
+
+    def combine_rows(self, rows, enc, inputs):
+        """The outputs of each input from those of its rows (windows of long texts).
+
+        ``rows`` holds the head's output per row of ``enc`` (the
+        :class:`~sktransformers.engine._data.Encoded` input); ``inputs`` is
+        the checked input. Text-level tasks average the windows of a text.
+        """
+        return mean_by_doc(rows, enc.doc, len(inputs))
 
     def loss(self, output, target):
         """``(sum of losses, count)`` over the labelled entries of a batch (no host sync)."""

@@ -7,6 +7,7 @@ from ._classification import ClassificationTask
 from ._embedding import EmbeddingTask
 from ._multilabel import MultiLabelTask
 from ._regression import RegressionTask
+from ._span import SpanTask
 from ._tagging import TaggingTask
 
 # ----------------------------------------------------------------------
@@ -29,7 +30,14 @@ def register_task(cls):
     return cls
 
 
-for _cls in (ClassificationTask, MultiLabelTask, RegressionTask, TaggingTask, EmbeddingTask):
+for _cls in (
+    ClassificationTask,
+    MultiLabelTask,
+    RegressionTask,
+    TaggingTask,
+    EmbeddingTask,
+    SpanTask,
+):
     register_task(_cls)
 
 
@@ -44,7 +52,7 @@ def single_task(estimator, action):
         raise TypeError(
             f"{action} works with the estimators of sktransformers that hold one task "
             "(TransformerClassifier, TransformerRegressor, TransformerTokenClassifier, "
-            f"TransformerEmbedder), not a {type(estimator).__name__}."
+            f"TransformerQuestionAnswerer, TransformerEmbedder), not a {type(estimator).__name__}."
         )
     tasks = fitted_tasks()
     if len(tasks) != 1 or hasattr(estimator, "tasks_"):  # tasks_: a table of per-task outputs

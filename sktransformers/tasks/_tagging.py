@@ -122,6 +122,10 @@ class TaggingTask(Task):
     def probabilities(self, output):
         return softmax(output)
 
+    def combine_rows(self, rows, enc, inputs):
+        """Per text, its words' outputs, read at first sub-words (:meth:`words_from_rows`)."""
+        return self.words_from_rows(rows, enc, [len(w) for w in inputs.words])[0]
+
     def words_from_rows(self, rows, enc, n_words):
         """Per text, the (n_words, n_tags) outputs read at each word's first sub-word.
 

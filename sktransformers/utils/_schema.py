@@ -412,7 +412,7 @@ _ENGINE_TASKS = {
 MAX_LABELS = 1_000_000
 
 
-def _check_task(path, task, i):
+def _check_task(path, task, i, task_kinds=None):
     where = f"tasks[{i}]"
     if not isinstance(task, dict):
         fail(path, f"{where!r} should be an object, got {task!r:.80}.")
@@ -452,16 +452,22 @@ def _check_task(path, task, i):
         )
         want_numbers(path, scale, f"{where}.y_scale", length=len(mean), positive=True)
         size = len(mean)
+    elif kind in (task_kinds or {}):  # a registered kind checks its own entry
+        size = task_kinds[kind].check_json(path, task, where)
     else:
         fail(path, f"'{where}.kind' is an unknown task kind {kind!r:.80}.")
     return str(name), kind, size
 
 
-def check_estimator_meta(path, meta):
+def check_estimator_meta(path, meta, task_kinds=None, estimator_kinds=None):
     """Validate a parsed ``sktransformers.json`` field by field.
 
     Returns the head size of each task by head name (empty when the
     estimator has no heads file), so the heads file can be checked against it.
+    ``task_kinds`` maps further task kinds to a class whose
+    ``check_json(path, task, where)`` validates a saved entry of that kind and
+    returns its head size; ``estimator_kinds`` gives the kinds an estimator
+    not listed here may hold (its class's ``_task_kinds``).
     """
     name = meta["estimator"]
     want(path, meta, "is_pair", (bool,), required=name == "FewShotClassifier")
@@ -472,7 +478,8 @@ def check_estimator_meta(path, meta):
         return _check_fewshot(path, meta)
     if name == "TransformerEmbedder":
         return {}
-    if name not in _ENGINE_TASKS:
+    allowed = _ENGINE_TASKS.get(name, estimator_kinds)
+    if allowed is None:
         return {}  # estimator_class reports an unknown name
     if meta["format"] >= 2:
         tasks = want(path, meta, "tasks", (list,))
@@ -485,12 +492,12 @@ def check_estimator_meta(path, meta):
             fail(path, f"'tasks' should hold one task for a {name}, got {len(tasks)}.")
         heads = {}
         for i, task in enumerate(tasks):
-            key, kind, size = _check_task(path, task, i)
-            if kind not in _ENGINE_TASKS[name]:
+            key, kind, size = _check_task(path, task, i, task_kinds)
+            if kind not in allowed:
                 fail(
                     path,
                     f"'tasks[{i}].kind' is {kind!r}; a {name} has tasks of kind "
-                    f"{' or '.join(_ENGINE_TASKS[name])}.",
+                    f"{' or '.join(allowed)}.",
                 )
             if key in heads:
                 fail(path, f"'tasks[{i}].name' repeats the task name {key!r}.")

@@ -1,0 +1,122 @@
+"""A reader for question-answering data in the SQuAD JSON layout (1.1 and 2.0)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from ._local import find_data_file
+
+#: The largest SQuAD file read (the full SQuAD 2.0 train set is about 42 MB).
+MAX_BYTES = 256 * 1024 * 1024
+
+
+def _want(value, kind, where):
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ValueError(f"{where} should be a {names}, got {type(value).__name__}.")
+    return value
+
+
+def _answers(qa, context, here):
+    """The reference answers of one question: their texts and checked offsets."""
+    texts, starts = [], []
+    if qa.get("is_impossible", False):
+        return texts, starts
+    for k, answer in enumerate(_want(qa.get("answers", []), list, f"{here}.answers")):
+        _want(answer, dict, f"{here}.answers[{k}]")
+        text = _want(answer.get("text"), str, f"{here}.answers[{k}].text")
+        start = answer.get("answer_start")
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise ValueError(f"{here}.answers[{k}].answer_start should be an int >= 0.")
+        if context[start : start + len(text)] != text:
+            raise ValueError(
+                f"{here}.answers[{k}]: {text!r:.60} is not at character {start} of its context."
+            )
+        texts.append(text)
+        starts.append(start)
+    return texts, starts
+
+
+def read_squad(path, *, max_bytes=MAX_BYTES):
+    """Read a file in the SQuAD JSON layout into questions, contexts and answers.
+
+    The file is treated as untrusted: its size is bounded, every field is
+    checked, and an error names the question that is wrong.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A JSON file with ``data[].paragraphs[].context`` and
+        ``qas[].question`` / ``qas[].answers[].text`` / ``answer_start``
+        (``is_impossible`` for SQuAD 2.0's unanswerable questions).
+    max_bytes : int, default=256 MiB
+        Larger files are refused.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X`` (a DataFrame with the columns ``question`` and ``context``),
+        ``y`` (a list of dicts ``{"text": [...], "answer_start": [...]}``,
+        empty lists for unanswerable questions), ``groups`` (the article
+        title of each question, for splitting by article with
+        :class:`~sklearn.model_selection.GroupKFold`) and ``ids``.
+
+    Examples
+    --------
+    >>> from sktransformers.datasets import read_squad
+    >>> data = read_squad("train.json")  # doctest: +SKIP
+    >>> data.X.columns.tolist()  # doctest: +SKIP
+    ['question', 'context']
+    """
+    size = os.path.getsize(path)
+    if size > max_bytes:
+        raise ValueError(f"{path}: {size} bytes, more than max_bytes={max_bytes}.")
+    with open(path, encoding="utf-8") as f:
+        document = json.loads(f.read(max_bytes + 1))
+    articles = _want(_want(document, dict, f"{path}: the top level").get("data"), list, "'data'")
+    questions, contexts, answers, groups, ids = [], [], [], [], []
+    for a, article in enumerate(articles):
+        _want(article, dict, f"data[{a}]")
+        title = str(article.get("title", a))
+        for p, paragraph in enumerate(
+            _want(article.get("paragraphs"), list, f"data[{a}].paragraphs")
+        ):
+            where = f"data[{a}].paragraphs[{p}]"
+            _want(paragraph, dict, where)
+            context = _want(paragraph.get("context"), str, f"{where}.context")
+            for q, qa in enumerate(_want(paragraph.get("qas"), list, f"{where}.qas")):
+                here = f"{where}.qas[{q}]"
+                _want(qa, dict, here)
+                texts, starts = _answers(qa, context, here)
+                questions.append(_want(qa.get("question"), str, f"{here}.question"))
+                contexts.append(context)
+                answers.append({"text": texts, "answer_start": starts})
+                groups.append(title)
+                ids.append(str(qa.get("id", len(ids))))
+    X = pd.DataFrame({"question": questions, "context": contexts})
+    return Bunch(X=X, y=answers, groups=np.asarray(groups, dtype=object), ids=ids)
+
+
+def load_squad2_subset(*, data_dir=None):
+    """Read the SQuAD 2.0 subset of the shared data folder (``squad2_subset/train.json``).
+
+    Four Wikipedia articles of SQuAD 2.0's development set, 1,197 questions,
+    about half of them unanswerable. Nothing is downloaded: the file is
+    looked for where :func:`find_data_file` looks.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        The data folder (holding ``squad2_subset/``) or that folder itself.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        As :func:`read_squad` returns it.
+    """
+    return read_squad(find_data_file("squad2_subset", "train.json", data_dir))

