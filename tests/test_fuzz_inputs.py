@@ -35,6 +35,7 @@ from sktransformers import (  # noqa: E402
     TextAugmenter,
     TransformerClassifier,
     TransformerEmbedder,
+    TransformerQuestionAnswerer,
     TransformerRegressor,
     TransformerTokenClassifier,
 )
@@ -436,6 +437,71 @@ def test_token_classifier_fit_checks(X, y):
 def test_multitask_fit_checks(X, Y, tasks):
     mt = MultiTaskTransformer(_model(), tasks=tasks, max_epochs=1)
     outcome(lambda: mt.fit(X, Y))
+
+
+QA_X = pd.DataFrame({"question": ["Who?", "Where?"], "context": ["Ada wrote it.", "In Rome."]})
+answer_value = st.one_of(
+    text_item, st.lists(text_item, max_size=2), st.integers(-3, 20), st.lists(st.integers(-3, 20))
+)
+answer = st.one_of(
+    st.just({"text": "Ada", "answer_start": 0}),
+    st.just({"text": [], "answer_start": []}),
+    st.fixed_dictionaries({"text": answer_value, "answer_start": answer_value}),
+    st.dictionaries(st.sampled_from(["text", "answer_start", "answer"]), answer_value, max_size=3),
+    st.tuples(text_item, st.one_of(st.integers(-3, 20), text_item)),
+    text_item,
+    nested,
+)
+
+
+@FUZZ
+@given(
+    X=st.one_of(st.just(QA_X), text_inputs()),
+    y=st.one_of(st.lists(answer, min_size=0, max_size=3), targets(2)),
+)
+def test_question_answerer_fit_checks(X, y):
+    qa = TransformerQuestionAnswerer(_model(), max_length=32, max_epochs=1)
+    outcome(lambda: qa.fit(X, y))
+
+
+json_value = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 50), st.floats(), st.text(max_size=8)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "data",
+                    "title",
+                    "paragraphs",
+                    "context",
+                    "qas",
+                    "question",
+                    "answers",
+                    "text",
+                    "answer_start",
+                    "is_impossible",
+                    "id",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@FUZZ
+@given(document=json_value)
+def test_read_squad_takes_any_json(document, tmp_path_factory):
+    import json
+
+    from sktransformers.datasets import read_squad
+
+    path = tmp_path_factory.mktemp("squad") / "f.json"
+    path.write_text(json.dumps(document))
+    outcome(lambda: read_squad(path))
 
 
 @FUZZ

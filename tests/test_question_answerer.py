@@ -69,6 +69,15 @@ def test_it_learns_to_point_at_the_answer(fitted):
     assert fitted.score(X, Y) == pytest.approx(squad_f1(Y, pred))
 
 
+def test_validation_records_the_span_accuracy(tiny_model_dir):
+    qa = TransformerQuestionAnswerer(
+        tiny_model_dir, max_length=48, max_epochs=2, validation_fraction=0.25, random_state=0
+    ).fit(X, Y)
+    scores = qa.history_[:, "valid_score"]
+    assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+    assert all(np.isfinite(qa.history_[:, "valid_loss"]))
+
+
 def test_the_no_answer_threshold_moves_abstention(fitted):
     fitted_params = fitted.get_params()
     try:
@@ -155,6 +164,36 @@ def test_best_answers_takes_the_best_span_over_windows():
     long[1, 0], long[4, 1] = 9.0, 9.0
     short = _spans.best_answers([(long, offsets)], context, max_answer_length=2)
     assert short["text"] not in ("alpha beta gamma delta", "")
+
+
+def test_the_best_no_answer_threshold_is_squads_search():
+    refs = [["alpha"], ["beta"], []]
+    # answering q1 and q2 (margins -1, 0.5) is right; q3 (margin 2) has no answer
+    threshold = _spans.best_no_answer_threshold([-1.0, 0.5, 2.0], ["alpha", "beta", "x"], refs)
+    assert threshold == 0.5
+    # wrong spans everywhere: never answer (below every margin)
+    never = _spans.best_no_answer_threshold([-1.0, 0.5], ["x", "y"], [["a"], []])
+    assert never < -1.0
+    # ties answer together: the threshold is a margin of the tie's end
+    tied = _spans.best_no_answer_threshold([0.3, 0.3], ["a", "z"], [["a"], ["b"]])
+    assert tied == 0.3
+
+
+def test_auto_threshold_is_chosen_on_held_out_questions(tiny_model_dir, tmp_path):
+    with pytest.raises(ValueError, match="validation_fraction"):
+        TransformerQuestionAnswerer(tiny_model_dir, no_answer_threshold="auto").fit(X, Y)
+    qa = TransformerQuestionAnswerer(
+        tiny_model_dir,
+        max_length=48,
+        max_epochs=2,
+        validation_fraction=0.3,
+        no_answer_threshold="auto",
+        random_state=0,
+    ).fit(X, Y)
+    assert np.isfinite(qa.no_answer_threshold_)
+    loaded = TransformerQuestionAnswerer.from_pretrained(qa.save_pretrained(tmp_path / "auto"))
+    assert loaded.no_answer_threshold_ == qa.no_answer_threshold_
+    np.testing.assert_array_equal(loaded.predict(X), qa.predict(X))
 
 
 def test_every_answer_layout_encodes_alike(tiny_model_dir):

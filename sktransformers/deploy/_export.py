@@ -32,11 +32,13 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
 from ..tasks import TOKEN, EmbeddingTask, single_task
 from ..utils._extras import install_hint
+from ..utils._typing import PathLike
 from ._onnx_runtime import CONFIG_FILE, FORMAT_VERSION
 
 FP32_FILE = "model.onnx"
@@ -146,7 +148,13 @@ def _example_inputs(estimator, task, wants_types):
     return tuple(args)
 
 
-def export_onnx(estimator, directory, *, quantize=None, opset=None):
+def export_onnx(
+    estimator: Any,
+    directory: PathLike,
+    *,
+    quantize: Literal["int8"] | None = None,
+    opset: int | None = None,
+) -> Path:
     """Write a fitted estimator as an ONNX graph, its tokenizer and a JSON of metadata.
 
     Load the result with :func:`sktransformers.onnx.load`, which needs
@@ -293,7 +301,13 @@ or TransformerTokenClassifier
 class ExportMixin:
     """The ``export_onnx`` method of the estimators of one deployable task (mixin on the left)."""
 
-    def export_onnx(self, directory, *, quantize=None, opset=None):
+    def export_onnx(
+        self,
+        directory: PathLike,
+        *,
+        quantize: Literal["int8"] | None = None,
+        opset: int | None = None,
+    ) -> Path:
         """Write this fitted estimator as ONNX (``quantize="int8"`` adds an int8 graph).
 
         See :func:`sktransformers.export_onnx`; load the directory with

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ..utils import _schema, _spans
+from ..utils._batches import CPU_MAX_TOKENS, eval_batches
+from ..utils._decoding import labels_from_json, sigmoid, softmax, unscale
 from ..utils._extras import install_hint
 from ..utils._text_input import check_texts, check_words, entity_f1, entity_spans
+from ..utils._typing import PathLike, Targets, Texts
+from ..utils._words import first_subwords, words_from_rows
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "OnnxClassifier",
@@ -79,8 +87,14 @@ def read_config(directory):
 
 
 def load(
-    directory, *, precision=None, threads=None, batch_size=None, providers=None, spinning=True
-):
+    directory: PathLike,
+    *,
+    precision: Literal["fp32", "int8"] | None = None,
+    threads: int | None = None,
+    batch_size: int | None = None,
+    providers: list[str] | None = None,
+    spinning: bool = True,
+) -> OnnxModel:
     """Load an exported model for inference.
 
     Parameters
@@ -195,6 +209,8 @@ class OnnxModel:
             raise ValueError(f"spinning={spinning!r}; expected True or False.")
         self.precision = precision
         self.threads = threads or _cpu_count()
+        # As the estimators: on CPUs, batches of long texts hold fewer texts.
+        self._max_tokens = CPU_MAX_TOKENS if providers in (None, ["CPUExecutionProvider"]) else None
         self.batch_size = batch_size or int(config.get("batch_size") or 64)
         # Only plain names inside the folder, read bounded: the graph from bytes
         # (so ONNX Runtime never opens another file, such as external data).
@@ -369,11 +385,9 @@ class OnnxModel:
     def _run_windows(self, windows):
         """The graph's output for every window, in the windows' order (a list of arrays)."""
         lengths = np.fromiter((len(w.ids) for w in windows), dtype=np.int64, count=len(windows))
-        order = np.argsort(-lengths, kind="stable")
         outputs = [None] * len(windows)
         wants_types = "token_type_ids" in self._input_names
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
+        for batch in eval_batches(lengths, self.batch_size, self._max_tokens):
             width = int(lengths[batch].max())
             ids = np.full((len(batch), width), self.pad_token_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -429,20 +443,6 @@ class OnnxModel:
         return (summed / counts).astype(np.float32)
 
 
-def _softmax(logits):
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(logits):
-    return 1.0 / (1.0 + np.exp(-logits))
-
-
-def _restore_labels(values, dtype):
-    return np.asarray(values, dtype=object if dtype == "object" else np.dtype(dtype))
-
-
 class OnnxClassifier(OnnxModel):
     """An exported :class:`~sktransformers.TransformerClassifier`.
 
@@ -464,7 +464,7 @@ class OnnxClassifier(OnnxModel):
     def __init__(self, directory, config, **kwargs):
         super().__init__(directory, config, **kwargs)
         task = config["task"]
-        self.classes_ = _restore_labels(task["classes"], task["classes_dtype"])
+        self.classes_ = labels_from_json(task["classes"], task["classes_dtype"])
         self.multilabel_ = bool(task.get("multilabel", False))
         threshold = task.get("threshold", 0.5)
         self.threshold = (
@@ -474,19 +474,19 @@ class OnnxClassifier(OnnxModel):
         )
         self.label_names_ = task.get("label_names")
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> np.ndarray:
         """Class probabilities (multi-label: per-label probabilities), columns as ``classes_``."""
         logits = self._forward(X)
-        return _sigmoid(logits) if self.multilabel_ else _softmax(logits)
+        return sigmoid(logits) if self.multilabel_ else softmax(logits)
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """Predicted labels (multi-label: a 0/1 indicator matrix)."""
         proba = self.predict_proba(X)
         if self.multilabel_:
             return (proba >= np.asarray(self.threshold)).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
-    def score(self, X, y):
+    def score(self, X: Texts, y: Targets) -> float:
         """Accuracy (multi-label: subset accuracy), as scikit-learn's ``ClassifierMixin``."""
         pred = self.predict(X)
         y = np.asarray(y)
@@ -515,12 +515,12 @@ class OnnxRegressor(OnnxModel):
     def _n_outputs(self):
         return int(self.config["task"]["n_outputs"])
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """Predicted targets on the scale of the ``y`` given to ``fit``."""
-        out = self._forward(X).astype(np.float64) * self.y_scale_ + self.y_mean_
+        out = unscale(self._forward(X), self.y_mean_, self.y_scale_)
         return out.ravel() if self._y_1d else out
 
-    def score(self, X, y):
+    def score(self, X: Texts, y: Targets) -> float:
         """R² (averaged over outputs), as scikit-learn's ``RegressorMixin``."""
         pred = self.predict(X).reshape(len(X) if hasattr(X, "__len__") else -1, -1)
         y = np.asarray(y, dtype=np.float64).reshape(pred.shape[0], -1)
@@ -549,7 +549,7 @@ class OnnxEmbedder(OnnxModel):
     def _check_X(self, X):
         return check_texts(X)  # the embedder takes single texts and pairs alike
 
-    def transform(self, X):
+    def transform(self, X: Texts) -> np.ndarray:
         """Embeddings, shape (n_samples, ``n_features_out_``), float32.
 
         The graph returns pooled embeddings; the mean over the windows of a
@@ -560,11 +560,11 @@ class OnnxEmbedder(OnnxModel):
             out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out.astype(np.float32, copy=False)
 
-    def fit(self, X=None, y=None):
+    def fit(self, X: Texts | None = None, y: Targets | None = None) -> Self:
         """Nothing to learn (as the embedder); returns self."""
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: Texts, y: Targets | None = None) -> np.ndarray:
         """Same as :meth:`transform`: nothing is fitted."""
         return self.transform(X)
 
@@ -585,7 +585,7 @@ class OnnxTokenClassifier(OnnxModel):
     def __init__(self, directory, config, **kwargs):
         super().__init__(directory, config, **kwargs)
         task = config["task"]
-        self.classes_ = _restore_labels(task["classes"], task["classes_dtype"])
+        self.classes_ = labels_from_json(task["classes"], task["classes_dtype"])
         if self.stride is None:
             self.stride = max(0, self.max_length // 4 - 1)
 
@@ -606,38 +606,23 @@ class OnnxTokenClassifier(OnnxModel):
         )
         windows, rows = self._flatten(encodings)
         outputs = self._run_windows(windows)
-        n_tags = len(self.classes_)
-        out = [np.zeros((len(w), n_tags), dtype=np.float32) for w in words]
-        best = [np.full(len(w), -1, dtype=np.int64) for w in words]
-        previous = -1
-        for window, row, logits in zip(windows, rows, outputs):
-            continuation = row == previous
-            previous = row
-            word_ids = window.word_ids
-            length = len(word_ids)
-            before, first_content = None, True
-            for p, w in enumerate(word_ids):
-                if w is not None and w != before:
-                    inside = first_content and continuation and window.offsets[p][0] > 0
-                    centrality = min(p, length - 1 - p)
-                    if not inside and centrality > best[row][w]:
-                        out[row][w] = logits[p]
-                        best[row][w] = centrality
-                if w is not None:
-                    first_content = False
-                before = w
+        index = [
+            first_subwords(w.word_ids, w.offsets, r > 0 and rows[r - 1] == row)
+            for r, (w, row) in enumerate(zip(windows, rows))
+        ]
+        out, _ = words_from_rows(outputs, rows, index, [len(w) for w in words], len(self.classes_))
         return out
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> list[np.ndarray]:
         """Per text, an (n_words, n_tags) array of tag probabilities."""
         words, _, _ = check_words(X)
-        return [_softmax(logits) for logits in self._word_logits(words)]
+        return [softmax(logits) for logits in self._word_logits(words)]
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> list[list[Any]]:
         """Per text, the list of predicted tags (one per word)."""
         return [self.classes_[p.argmax(axis=1)].tolist() for p in self.predict_proba(X)]
 
-    def predict_entities(self, X):
+    def predict_entities(self, X: Texts) -> list[list[dict[str, Any]]]:
         """Per text, a list of ``{"entity", "start", "end", "text", "score"}`` dicts.
 
         Offsets are character offsets into the text (for pre-split words,
@@ -645,7 +630,7 @@ class OnnxTokenClassifier(OnnxModel):
         ``score`` is the mean of the entity's words' tag probabilities.
         """
         words, offsets, texts = check_words(X)
-        probas = [_softmax(logits) for logits in self._word_logits(words)]
+        probas = [softmax(logits) for logits in self._word_logits(words)]
         results = []
         for w, off, text, proba in zip(words, offsets, texts, probas):
             if text is None:
@@ -670,7 +655,7 @@ class OnnxTokenClassifier(OnnxModel):
             )
         return results
 
-    def score(self, X, y):
+    def score(self, X: Texts, y: Targets) -> float:
         """Entity-level micro F1 with strict IOB2 spans (as seqeval's ``f1_score``)."""
         pred = self.predict(X)
         if len(y) != len(pred):
@@ -718,7 +703,7 @@ class OnnxQuestionAnswerer(OnnxModel):
     def _check_X(self, X):
         return _spans.check_questions(X)
 
-    def predict_answers(self, X, *, n_best=None):
+    def predict_answers(self, X: Texts, *, n_best: int | None = None) -> list[dict[str, Any]]:
         """Per question: ``text``, ``answer_start``, ``score``, ``no_answer_score``, ``n_best``.
 
         As ``TransformerQuestionAnswerer.predict_answers``.
@@ -749,11 +734,11 @@ class OnnxQuestionAnswerer(OnnxModel):
             no_answer_threshold=self.no_answer_threshold,
         )
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """The answer text of each question (``""`` when it has none), an object array."""
         return np.asarray([a["text"] for a in self.predict_answers(X)], dtype=object)
 
-    def score(self, X, y):
+    def score(self, X: Texts, y: Targets) -> float:
         """SQuAD's token F1 against the best-matching reference (0 to 1)."""
         return _spans.squad_f1(y, self.predict(X))
 

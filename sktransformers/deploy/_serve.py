@@ -690,6 +690,12 @@ def _schemas(config):
         tags: list[str]
         entities: list[Entity]
 
+    class AnswerPrediction(BaseModel):
+        answer: str = Field(description='the answer span ("": no answer)')
+        answer_start: int = Field(description="its character offset in the context (-1: none)")
+        score: float
+        no_answer_score: float
+
     class Predictions(BaseModel):
         """One prediction per text, by the model's kind."""
 
@@ -700,6 +706,7 @@ def _schemas(config):
             | ValuePrediction
             | ValuesPrediction
             | TokenPrediction
+            | AnswerPrediction
         ]
 
     class Embeddings(BaseModel):
@@ -715,11 +722,11 @@ def _schemas(config):
         status: str
         model: str
         estimator: str
-        kind: str = Field(description="classifier, regressor, token_classifier or embedder")
-        task: str = Field(
-            description="classification, multilabel classification, "
-            "regression, token classification or embedding"
+        kind: str = Field(
+            description="the deployed kind: classifier, regressor, token_classifier, "
+            "question_answerer, embedder, or a registered kind's"
         )
+        task: str = Field(description="what the model does, in words (the task's description)")
         runtime: str = Field(description="onnx or torch")
         precision: str = Field(description="ONNX: int8 or fp32; torch: fp32, bf16 or fp16")
         pairs: bool

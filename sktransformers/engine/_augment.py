@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -36,7 +37,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._text_input import is_cjk, join_words, word_spans
+from ..utils._typing import ModelSource, RandomState, Targets, Texts
 from ._data import check_texts
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 METHODS = ("synonym", "embedding", "swap", "delete", "insert")
 LANGUAGES = ("auto", "en", "zh")
@@ -165,15 +170,15 @@ class TextAugmenter(BaseEstimator):
     def __init__(
         self,
         *,
-        methods=("synonym", "swap", "delete", "insert"),
-        n_aug=1,
-        p=0.1,
-        sampling_strategy=None,
-        synonyms=None,
-        embedding_model=None,
-        language="auto",
-        random_state=None,
-    ):
+        methods: tuple[str, ...] | list[str] = ("synonym", "swap", "delete", "insert"),
+        n_aug: int = 1,
+        p: float = 0.1,
+        sampling_strategy: Any = None,
+        synonyms: dict[str, list[str]] | None = None,
+        embedding_model: ModelSource | None = None,
+        language: Literal["auto", "en", "zh"] = "auto",
+        random_state: RandomState = None,
+    ) -> None:
         self.methods = methods
         self.n_aug = n_aug
         self.p = p
@@ -213,7 +218,7 @@ class TextAugmenter(BaseEstimator):
             )
         return table, neighbours
 
-    def fit(self, X, y=None):
+    def fit(self, X: Texts, y: Targets | None = None) -> Self:
         """Check the parameters and ``X``; nothing is learned.
 
         Returns
@@ -224,7 +229,7 @@ class TextAugmenter(BaseEstimator):
         check_texts(X)
         return self
 
-    def fit_resample(self, X, y):
+    def fit_resample(self, X: Texts, y: Targets) -> tuple[Any, Any]:
         """The original texts followed by augmented copies, and their labels.
 
         Parameters

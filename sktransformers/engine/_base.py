@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import os
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -30,9 +31,28 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..tasks import TOKEN
 from ..utils import _logging
+from ..utils._typing import (
+    Freeze,
+    LongTexts,
+    MaxEpochs,
+    ModelSource,
+    PathLike,
+    Pooling,
+    Precision,
+    RandomState,
+    Targets,
+    Texts,
+)
 from . import _coverage, _hub
 from ._data import EncodedDataset, check_same_length, check_texts, encode
 from ._runtime import PRECISIONS, check_device, resolve_runtime
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from typing_extensions import Self
+
+    from ..engine._transfer import FittedBackbone
 
 # Families whose learned absolute position table bounds the sequence length;
 # the value is how many positions the model reserves (RoBERTa-style models
@@ -151,37 +171,37 @@ class BaseTransformerEstimator(BaseEstimator):
 
     def __init__(
         self,
-        model=_hub.DEFAULT_MODEL,
+        model: ModelSource = _hub.DEFAULT_MODEL,
         *,
-        max_length=128,
-        long_texts="truncate",
-        stride=None,
-        batch_size=32,
-        predict_batch_size=None,
-        max_epochs="auto",
-        lr=5e-5,
-        weight_decay=0.01,
-        warmup_ratio=0.06,
-        max_grad_norm=1.0,
-        validation_fraction=None,
-        early_stopping=False,
-        patience=2,
-        pooling="mean",
-        dropout=None,
-        num_layers=None,
-        freeze=None,
-        lora=None,
-        device="auto",
-        precision="auto",
-        gradient_accumulation_steps=1,
-        compile=False,
-        checkpoint_dir=None,
-        trust_remote_code=False,
-        augment=None,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
+        max_length: int = 128,
+        long_texts: LongTexts = "truncate",
+        stride: int | None = None,
+        batch_size: int = 32,
+        predict_batch_size: int | None = None,
+        max_epochs: MaxEpochs = "auto",
+        lr: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.06,
+        max_grad_norm: float | None = 1.0,
+        validation_fraction: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 2,
+        pooling: Pooling = "mean",
+        dropout: float | None = None,
+        num_layers: int | None = None,
+        freeze: Freeze = None,
+        lora: bool | dict[str, Any] | None = None,
+        device: str = "auto",
+        precision: Precision = "auto",
+        gradient_accumulation_steps: int = 1,
+        compile: bool = False,
+        checkpoint_dir: PathLike | None = None,
+        trust_remote_code: bool = False,
+        augment: Any = None,
+        callbacks: list[Any] | None = None,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         self.model = model
         self.max_length = max_length
         self.long_texts = long_texts
@@ -717,7 +737,7 @@ class BaseTransformerEstimator(BaseEstimator):
         pad = self.tokenizer_.pad_token_id
         return 0 if pad is None else pad
 
-    def fit(self, X, y):
+    def fit(self, X: Texts, y: Targets) -> Self:
         """Fine-tune the model on texts ``X`` and targets ``y``.
 
         Parameters
@@ -770,7 +790,7 @@ class BaseTransformerEstimator(BaseEstimator):
         """Outputs of the only task (kept for front ends with one task)."""
         return self._task_outputs(X)[self._tasks[0].key]
 
-    def backbone(self):
+    def backbone(self) -> FittedBackbone:
         """The fine-tuned backbone, to start a new estimator from: ``model=est.backbone()``.
 
         Returns a :class:`~sktransformers.FittedBackbone` (a CPU copy of the
@@ -815,7 +835,7 @@ class BaseTransformerEstimator(BaseEstimator):
     # ------------------------------------------------------------------
     # Saving and loading
     # ------------------------------------------------------------------
-    def save_pretrained(self, directory):
+    def save_pretrained(self, directory: PathLike) -> Path:
         """Write the fitted estimator as safetensors + JSON (no pickle), atomically.
 
         The directory is also a Hugging Face model directory: pass it as
@@ -839,7 +859,7 @@ class BaseTransformerEstimator(BaseEstimator):
         return save(self, directory)
 
     @classmethod
-    def from_pretrained(cls, directory, **params):
+    def from_pretrained(cls, directory: PathLike, **params: Any) -> Self:
         """Load an estimator written by :meth:`save_pretrained`.
 
         Only safetensors and JSON are read; no code runs unless

@@ -16,7 +16,9 @@ import numpy as np
 import torch
 
 from ..tasks._base import mean_by_doc  # noqa: F401  (re-exported: callers read it here)
+from ..utils._batches import eval_batches, eval_order  # noqa: F401  (re-exported)
 from ..utils._text_input import TextInput, WordInput, check_texts, check_words  # noqa: F401  (re-exported: the data path starts here)
+from ..utils._words import first_subwords
 
 
 def check_same_length(texts, y):
@@ -216,23 +218,11 @@ def encoded_words(tokenizer, out):
     word_index = []
     previous_doc = -1
     for row in range(len(doc)):
-        word_ids = out.word_ids(row)
-        offsets = out["offset_mapping"][row]
         continuation = doc[row] == previous_doc  # a later window of the same sentence
         previous_doc = doc[row]
-        index = np.full(len(word_ids), -1, dtype=np.int64)
-        before = None
-        first_content = True
-        for p, w in enumerate(word_ids):
-            if w is not None and w != before:
-                # A window may start inside a word: its first position is then
-                # not the word's first sub-word (offsets are word-relative).
-                if not (first_content and continuation and offsets[p][0] > 0):
-                    index[p] = w
-            if w is not None:
-                first_content = False
-            before = w
-        word_index.append(index)
+        word_index.append(
+            first_subwords(out.word_ids(row), out["offset_mapping"][row], continuation)
+        )
     types = out["token_type_ids"] if _wants_types(tokenizer) else None
     return Encoded(out["input_ids"], types, doc, word_index)
 
@@ -272,11 +262,6 @@ class EncodedDataset(torch.utils.data.Dataset):
         return EncodedDataset(self.encoded.take(rows), y, labelled)
 
 
-def eval_order(lengths):
-    """Indices sorting texts by length (longest first), for prediction batches."""
-    return np.argsort(-np.asarray(lengths), kind="stable")
-
-
 def in_caller_order(rows, lengths):
     """Rows computed in :func:`eval_order` put back in the order of ``lengths``."""
     if isinstance(rows, list):
@@ -300,22 +285,24 @@ class LengthGroupedBatchSampler(torch.utils.data.Sampler):
     early).
     """
 
-    def __init__(self, lengths, batch_size, *, shuffle, seed=0, group_factor=50):
+    def __init__(self, lengths, batch_size, *, shuffle, seed=0, group_factor=50, max_tokens=None):
         self.lengths = np.asarray(lengths)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.seed = seed
         self.group_factor = group_factor
+        self.max_tokens = max_tokens
         self.epoch = 0
 
     def __len__(self):
+        if not self.shuffle and self.max_tokens is not None:
+            return len(eval_batches(self.lengths, self.batch_size, self.max_tokens))
         return math.ceil(len(self.lengths) / self.batch_size)
 
     def __iter__(self):
         n, bs = len(self.lengths), self.batch_size
         if not self.shuffle:
-            order = eval_order(self.lengths)
-            yield from (order[i : i + bs].tolist() for i in range(0, n, bs))
+            yield from (b.tolist() for b in eval_batches(self.lengths, bs, self.max_tokens))
             return
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1

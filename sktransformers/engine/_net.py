@@ -96,9 +96,12 @@ class TaskScoring(Callback):
         for task in self.tasks:
             out = y_pred[task.key].detach().float().cpu().numpy()
             target = y[task.key].cpu().numpy()
-            if task.level == TOKEN:
+            if task.level == TOKEN:  # per-row outputs, cut to each row's length
                 self.outputs_[task.key].extend(o[:n] for o, n in zip(out, lengths))
-                self.targets_[task.key].extend(t[:n] for t, n in zip(target, lengths))
+                if task.targets_per_token:
+                    self.targets_[task.key].extend(t[:n] for t, n in zip(target, lengths))
+                else:  # e.g. an answer's start and end token
+                    self.targets_[task.key].extend(target)
             else:
                 self.outputs_[task.key].append(out)
                 self.targets_[task.key].append(target)
@@ -485,7 +488,9 @@ def predict_rows(
     """
     from ._threads import thread_budget
 
-    sampler = LengthGroupedBatchSampler(dataset.lengths, batch_size, shuffle=False)
+    sampler = LengthGroupedBatchSampler(
+        dataset.lengths, batch_size, shuffle=False, max_tokens=runtime.predict_max_tokens()
+    )
     collate = PadCollator(dataset, pad_token_id)
     names = head_names or ["output"]
     parts = {name: [] for name in names}

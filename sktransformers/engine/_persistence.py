@@ -111,8 +111,21 @@ def read_estimator_file(directory):
                 f"{path} is corrupt: {key!r} should be a {kind.__name__}, got "
                 f"{type(meta.get(key)).__name__}."
             )
-    _schema.check_estimator_meta(path, meta)
+    _schema.check_estimator_meta(path, meta, **_what_it_holds(meta["estimator"]))
     return meta
+
+
+def _what_it_holds(name):
+    """What the saved file of estimator class ``name`` may hold, from that class."""
+    from ..tasks import TASK_KINDS
+
+    cls = ESTIMATORS.get(name)
+    return {
+        "task_kinds": {k: c for k, c in TASK_KINDS.items() if hasattr(c, "check_json")},
+        "estimator_kinds": getattr(cls, "_task_kinds", None),
+        "several_tasks": bool(getattr(cls, "_several_tasks", False)),
+        "check_fitted": getattr(cls, "_check_saved_fitted", None),
+    }
 
 
 # ----------------------------------------------------------------------
@@ -464,14 +477,8 @@ def check_saved_directory(directory, meta):
 
     config = _hub.check_model_directory(directory, inside=True)
     hidden = config.get("hidden_size")
-    from ..tasks import TASK_KINDS
-
-    cls = ESTIMATORS.get(meta["estimator"])
     heads = _schema.check_estimator_meta(
-        directory / ESTIMATOR_FILE,
-        meta,
-        task_kinds={k: c for k, c in TASK_KINDS.items() if hasattr(c, "check_json")},
-        estimator_kinds=getattr(cls, "_task_kinds", None),
+        directory / ESTIMATOR_FILE, meta, **_what_it_holds(meta["estimator"])
     )
     if meta["estimator"] == "FewShotClassifier":
         _check_fewshot_head(directory, meta, hidden)

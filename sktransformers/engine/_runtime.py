@@ -77,6 +77,17 @@ class Runtime:
             return int(predict_batch_size)
         return 64 if self.device_type == "cpu" else 4 * int(batch_size)
 
+    def predict_max_tokens(self):
+        """Most padded tokens in a prediction batch (None: ``predict_batch_size`` alone).
+
+        On CPUs a batch of long texts as large as one of short texts runs
+        out of cache (:data:`sktransformers.utils._batches.CPU_MAX_TOKENS`);
+        GPUs keep their large batches.
+        """
+        from ..utils._batches import CPU_MAX_TOKENS
+
+        return CPU_MAX_TOKENS if self.device_type == "cpu" else None
+
     def fused_adamw(self):
         """Whether torch has a fused AdamW kernel here (CPU: torch >= 2.4)."""
         import torch

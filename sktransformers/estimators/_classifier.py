@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -18,6 +20,21 @@ from ..engine._persistence import register_estimator
 from ..explain._attributions import ExplainMixin
 from ..tasks import ClassificationTask, MultiLabelTask, is_multilabel, label_thresholds
 from ..tasks._base import _json_labels, _labels_from_json
+from ..utils._typing import (
+    Freeze,
+    LongTexts,
+    MaxEpochs,
+    ModelSource,
+    PathLike,
+    Pooling,
+    Precision,
+    RandomState,
+    Targets,
+    Texts,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @register_estimator
@@ -204,42 +221,56 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
     }
 
     _FITTED = ("classes_", "class_weight_", "multilabel_", "label_names_", "_label_classes")
+    _task_kinds = ("classification", "multilabel")
+
+    @staticmethod
+    def _check_saved_fitted(path, fitted, tasks, heads):
+        """The ``fitted`` entry of a saved directory (a file a user loads)."""
+        from ..utils._schema import fail, want, want_thresholds
+
+        want(path, fitted, "multilabel", (bool,), "fitted.multilabel", required=False)
+        if fitted.get("thresholds") is not None:
+            if not fitted.get("multilabel"):
+                fail(path, "'fitted.thresholds' is set but the classifier is not multi-label.")
+            want_thresholds(
+                path, fitted["thresholds"], "fitted.thresholds", next(iter(heads.values()))
+            )
 
     def __init__(
         self,
-        model=DEFAULT_MODEL,
+        model: ModelSource = DEFAULT_MODEL,
         *,
-        max_length=128,
-        long_texts="truncate",
-        stride=None,
-        batch_size=32,
-        predict_batch_size=None,
-        max_epochs="auto",
-        lr=5e-5,
-        weight_decay=0.01,
-        warmup_ratio=0.06,
-        max_grad_norm=1.0,
-        validation_fraction=None,
-        early_stopping=False,
-        patience=2,
-        pooling="mean",
-        dropout=None,
-        num_layers=None,
-        freeze=None,
-        lora=None,
-        device="auto",
-        precision="auto",
-        gradient_accumulation_steps=1,
-        compile=False,
-        checkpoint_dir=None,
-        trust_remote_code=False,
-        class_weight=None,
-        threshold=0.5,
-        augment=None,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
+        max_length: int = 128,
+        long_texts: LongTexts = "truncate",
+        stride: int | None = None,
+        batch_size: int = 32,
+        predict_batch_size: int | None = None,
+        max_epochs: MaxEpochs = "auto",
+        lr: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.06,
+        max_grad_norm: float | None = 1.0,
+        validation_fraction: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 2,
+        pooling: Pooling = "mean",
+        dropout: float | None = None,
+        num_layers: int | None = None,
+        freeze: Freeze = None,
+        lora: bool | dict[str, Any] | None = None,
+        device: str = "auto",
+        precision: Precision = "auto",
+        gradient_accumulation_steps: int = 1,
+        compile: bool = False,
+        checkpoint_dir: PathLike | None = None,
+        trust_remote_code: bool = False,
+        class_weight: dict[Any, float] | Literal["balanced"] | None = None,
+        threshold: float | Literal["auto"] = 0.5,
+        augment: Any = None,
+        callbacks: list[Any] | None = None,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         super().__init__(
             model,
             max_length=max_length,
@@ -393,7 +424,7 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
     # ------------------------------------------------------------------
     # Training and prediction
     # ------------------------------------------------------------------
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: Texts, y: Targets, classes: ArrayLike | None = None) -> Self:
         """Train for one epoch on ``X, y``, starting from the current weights.
 
         The first call builds the model (as ``fit`` would, for one epoch);
@@ -415,7 +446,7 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
         first = "net_" not in self.__dict__
         return self._fit(X, y, epochs=1, classes=classes, first_call=first)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``.
 
         Parameters
@@ -431,11 +462,11 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
         logits = self._forward(X)
         return self._tasks[0].probabilities(logits)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: Texts) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`."""
         return np.log(np.clip(self.predict_proba(X), 1e-12, None))
 
-    def decision_function(self, X):
+    def decision_function(self, X: Texts) -> np.ndarray:
         """Unnormalised scores: log-odds per label (multi-label), else log-probabilities.
 
         A 1-D array for binary tasks.
@@ -448,7 +479,7 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
             return log_proba[:, 1] - log_proba[:, 0]
         return log_proba
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """Predicted class labels (multi-label: the 0/1 indicator matrix).
 
         Parameters
@@ -471,7 +502,7 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
             return (proba >= label_thresholds(self, len(self.classes_))).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Texts, y: Targets, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy (multi-label: subset accuracy), as scikit-learn's ``ClassifierMixin``.
 
         A ``y`` of label lists or sets is compared as its indicator matrix

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from numbers import Integral
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -15,6 +16,12 @@ from ..engine import _hub
 from ..engine._data import EncodedDataset, check_texts, encode, mean_by_doc
 from ..engine._persistence import register_estimator
 from ..engine._runtime import PRECISIONS, resolve_runtime
+from ..utils._typing import LongTexts, ModelSource, PathLike, Pooling, Precision, Targets, Texts
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from typing_extensions import Self
 
 
 @register_estimator
@@ -102,18 +109,18 @@ class TransformerEmbedder(
 
     def __init__(
         self,
-        model=_hub.DEFAULT_MODEL,
+        model: ModelSource = _hub.DEFAULT_MODEL,
         *,
-        pooling="mean",
-        normalize=False,
-        max_length=128,
-        long_texts="truncate",
-        stride=None,
-        batch_size=64,
-        device="auto",
-        precision="auto",
-        trust_remote_code=False,
-    ):
+        pooling: Pooling = "mean",
+        normalize: bool = False,
+        max_length: int = 128,
+        long_texts: LongTexts = "truncate",
+        stride: int | None = None,
+        batch_size: int = 64,
+        device: str = "auto",
+        precision: Precision = "auto",
+        trust_remote_code: bool = False,
+    ) -> None:
         self.model = model
         self.pooling = pooling
         self.normalize = normalize
@@ -125,7 +132,7 @@ class TransformerEmbedder(
         self.precision = precision
         self.trust_remote_code = trust_remote_code
 
-    def fit(self, X=None, y=None):
+    def fit(self, X: Texts | None = None, y: Targets | None = None) -> Self:
         """Load the tokenizer and the backbone; nothing is learned from ``X``.
 
         Parameters
@@ -181,7 +188,7 @@ class TransformerEmbedder(
     def _n_features_out(self):
         return self.n_features_out_
 
-    def transform(self, X):
+    def transform(self, X: Texts) -> np.ndarray:
         """Embed texts or text pairs.
 
         Parameters
@@ -219,7 +226,7 @@ class TransformerEmbedder(
             vectors = vectors / np.maximum(norms, 1e-12)
         return np.asarray(vectors, dtype=np.float32)
 
-    def save_pretrained(self, directory):
+    def save_pretrained(self, directory: PathLike) -> Path:
         """Write the backbone, the tokenizer and the parameters (safetensors + JSON).
 
         Written atomically (a temporary sibling directory moved into place).
@@ -242,7 +249,7 @@ class TransformerEmbedder(
         return save_embedder(self, directory)
 
     @classmethod
-    def from_pretrained(cls, directory, **params):
+    def from_pretrained(cls, directory: PathLike, **params: Any) -> Self:
         """Load an embedder written by :meth:`save_pretrained`, fitted.
 
         Only safetensors and JSON are read; no code runs unless

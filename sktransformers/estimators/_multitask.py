@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
@@ -25,6 +27,21 @@ from ..engine._hub import DEFAULT_MODEL
 from ..engine._persistence import register_estimator
 from ..tasks import TASK_KINDS, ClassificationTask, RegressionTask
 from ..tasks._classification import _normalise_labels
+from ..utils._typing import (
+    Freeze,
+    LongTexts,
+    MaxEpochs,
+    ModelSource,
+    PathLike,
+    Pooling,
+    Precision,
+    RandomState,
+    Targets,
+    Texts,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -269,41 +286,41 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
 
     def __init__(
         self,
-        model=DEFAULT_MODEL,
+        model: ModelSource = DEFAULT_MODEL,
         *,
-        tasks=None,
-        task_weights=None,
-        sampling="proportional",
-        sampling_temperature=2.0,
-        max_length=128,
-        long_texts="truncate",
-        stride=None,
-        batch_size=32,
-        predict_batch_size=None,
-        max_epochs="auto",
-        lr=5e-5,
-        weight_decay=0.01,
-        warmup_ratio=0.06,
-        max_grad_norm=1.0,
-        validation_fraction=None,
-        early_stopping=False,
-        patience=2,
-        pooling="mean",
-        dropout=None,
-        num_layers=None,
-        freeze=None,
-        lora=None,
-        device="auto",
-        precision="auto",
-        gradient_accumulation_steps=1,
-        compile=False,
-        checkpoint_dir=None,
-        trust_remote_code=False,
-        augment=None,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
+        tasks: dict[str, str] | list[str] | None = None,
+        task_weights: dict[str, float] | list[float] | None = None,
+        sampling: Literal["proportional", "temperature", "uniform"] = "proportional",
+        sampling_temperature: float = 2.0,
+        max_length: int = 128,
+        long_texts: LongTexts = "truncate",
+        stride: int | None = None,
+        batch_size: int = 32,
+        predict_batch_size: int | None = None,
+        max_epochs: MaxEpochs = "auto",
+        lr: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.06,
+        max_grad_norm: float | None = 1.0,
+        validation_fraction: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 2,
+        pooling: Pooling = "mean",
+        dropout: float | None = None,
+        num_layers: int | None = None,
+        freeze: Freeze = None,
+        lora: bool | dict[str, Any] | None = None,
+        device: str = "auto",
+        precision: Precision = "auto",
+        gradient_accumulation_steps: int = 1,
+        compile: bool = False,
+        checkpoint_dir: PathLike | None = None,
+        trust_remote_code: bool = False,
+        augment: Any = None,
+        callbacks: list[Any] | None = None,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         super().__init__(
             model,
             max_length=max_length,
@@ -349,6 +366,28 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         "task_weights_",
         "_y_frame",
     )
+    # What a saved directory of this class may hold (checked before loading).
+    _task_kinds = ("classification", "regression")
+    _several_tasks = True
+
+    @staticmethod
+    def _check_saved_fitted(path, fitted, tasks, heads):
+        """The ``fitted`` entry of a saved directory (a file a user loads)."""
+        from ..utils._schema import fail, want, want_numbers
+
+        for i, (task, size) in enumerate(zip(tasks, heads.values())):
+            if task["kind"] == "regression" and size != 1:
+                fail(
+                    path,
+                    f"'tasks[{i}].y_mean' should hold one value for a multi-task "
+                    "regression target.",
+                )
+        names = want(path, fitted, "tasks", (list,), "fitted.tasks")
+        if names != [t.get("name", "default") for t in tasks]:
+            fail(path, "'fitted.tasks' should list the names of 'tasks', in order.")
+        want(path, fitted, "y_frame", (bool,), "fitted.y_frame")
+        weights = want(path, fitted, "task_weights", (list,), "fitted.task_weights")
+        want_numbers(path, weights, "fitted.task_weights", length=len(tasks))
 
     # ------------------------------------------------------------------
     # Tasks
@@ -465,7 +504,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
     # ------------------------------------------------------------------
     # Public API
     # ------------------------------------------------------------------
-    def fit(self, X, Y):
+    def fit(self, X: Texts, Y: Targets) -> Self:
         """Fine-tune the backbone and all heads on texts ``X`` and targets ``Y``.
 
         Parameters
@@ -483,7 +522,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
         """
         return self._fit(X, Y, epochs=None)
 
-    def partial_fit(self, X, Y):
+    def partial_fit(self, X: Texts, Y: Targets) -> Self:
         """Train for one epoch, starting from the current weights.
 
         The first call builds the model from ``Y`` (tasks, kinds, classes);
@@ -509,7 +548,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
     def _predict_columns(self, outputs):
         return {t.name: t.decode_column(outputs[t.key]) for t in self._tasks}
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> Any:
         """Predictions for every task.
 
         Parameters
@@ -537,7 +576,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
             out[:, j] = v
         return out
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> Any:
         """Class probabilities of each classification task.
 
         Parameters
@@ -558,7 +597,7 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
             if hasattr(t, "probabilities")
         ]
 
-    def score(self, X, Y, sample_weight=None):
+    def score(self, X: Texts, Y: Targets, sample_weight: ArrayLike | None = None) -> float:
         """Mean over tasks of accuracy (classification) or R² (regression).
 
         Each task is scored on the rows that carry a label for it; tasks

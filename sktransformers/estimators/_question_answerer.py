@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..deploy._export import ExportMixin
 from ..engine._base import BaseTransformerEstimator, window_stride
@@ -16,6 +18,21 @@ from ..engine._persistence import register_estimator
 from ..tasks import SpanTask, check_answers, squad_f1
 from ..utils import _spans
 from ..utils._spans import check_questions
+from ..utils._typing import (
+    Freeze,
+    MaxEpochs,
+    ModelSource,
+    PathLike,
+    Precision,
+    RandomState,
+    Targets,
+    Texts,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ..explain._attributions import Explanations
 
 
 @register_estimator
@@ -48,11 +65,14 @@ class TransformerQuestionAnswerer(ExportMixin, BaseTransformerEstimator):
     n_best : int, default=20
         Start and end positions tried per window, and the length of the
         n-best list of :meth:`predict_answers`.
-    no_answer_threshold : float, default=0.0
+    no_answer_threshold : float or "auto", default=0.0
         "No answer" is given when its score (start + end logit of the first
         special token) exceeds the best span's by more than this: raise it
         to answer more often, lower it to abstain more often. Used at
         prediction time (``set_params`` after ``fit`` takes effect).
+        ``"auto"`` chooses it after training on the held-out questions of
+        ``validation_fraction`` (SQuAD 2.0's best-threshold search: the
+        threshold with the best F1 there; needs ``validation_fraction``).
     batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
 warmup_ratio, max_grad_norm, dropout, num_layers, freeze, lora, device, \
 precision, gradient_accumulation_steps, compile, checkpoint_dir, \
@@ -70,6 +90,9 @@ trust_remote_code, callbacks, random_state, verbose
 
     Attributes
     ----------
+    no_answer_threshold_ : float
+        The threshold predictions use: ``no_answer_threshold``, or the one
+        ``"auto"`` chose.
     net_, tokenizer_, history_, device_, max_epochs_
         As in :class:`TransformerClassifier`.
 
@@ -94,7 +117,7 @@ trust_remote_code, callbacks, random_state, verbose
     (4,)
     """
 
-    _FITTED = ()
+    _FITTED = ("no_answer_threshold_",)
     _task_kinds = ("span",)
     # Settings of the engine that this front end fixes (not parameters): a
     # context is always read in windows; the head reads tokens, so pooling
@@ -105,37 +128,37 @@ trust_remote_code, callbacks, random_state, verbose
 
     def __init__(
         self,
-        model=DEFAULT_MODEL,
+        model: ModelSource = DEFAULT_MODEL,
         *,
-        max_length=384,
-        stride=None,
-        max_answer_length=30,
-        n_best=20,
-        no_answer_threshold=0.0,
-        batch_size=32,
-        predict_batch_size=None,
-        max_epochs="auto",
-        lr=5e-5,
-        weight_decay=0.01,
-        warmup_ratio=0.06,
-        max_grad_norm=1.0,
-        validation_fraction=None,
-        early_stopping=False,
-        patience=2,
-        dropout=None,
-        num_layers=None,
-        freeze=None,
-        lora=None,
-        device="auto",
-        precision="auto",
-        gradient_accumulation_steps=1,
-        compile=False,
-        checkpoint_dir=None,
-        trust_remote_code=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
+        max_length: int = 384,
+        stride: int | None = None,
+        max_answer_length: int = 30,
+        n_best: int = 20,
+        no_answer_threshold: float | Literal["auto"] = 0.0,
+        batch_size: int = 32,
+        predict_batch_size: int | None = None,
+        max_epochs: MaxEpochs = "auto",
+        lr: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.06,
+        max_grad_norm: float | None = 1.0,
+        validation_fraction: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 2,
+        dropout: float | None = None,
+        num_layers: int | None = None,
+        freeze: Freeze = None,
+        lora: bool | dict[str, Any] | None = None,
+        device: str = "auto",
+        precision: Precision = "auto",
+        gradient_accumulation_steps: int = 1,
+        compile: bool = False,
+        checkpoint_dir: PathLike | None = None,
+        trust_remote_code: bool = False,
+        callbacks: list[Any] | None = None,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         # Not BaseTransformerEstimator.__init__: pooling, long_texts and augment are fixed.
         self.model = model
         self.max_length = max_length
@@ -175,7 +198,7 @@ trust_remote_code, callbacks, random_state, verbose
         },
         "max_answer_length": [Interval(Integral, 1, None, closed="left")],
         "n_best": [Interval(Integral, 1, None, closed="left")],
-        "no_answer_threshold": [Interval(Real, None, None, closed="neither")],
+        "no_answer_threshold": [Interval(Real, None, None, closed="neither"), StrOptions({"auto"})],
     }
 
     # ------------------------------------------------------------------
@@ -184,7 +207,59 @@ trust_remote_code, callbacks, random_state, verbose
     def _check_params(self):
         source = super()._check_params()
         self._check_decoding()
+        if self.no_answer_threshold == "auto" and self.validation_fraction is None:
+            raise ValueError(
+                "no_answer_threshold='auto' chooses the threshold on held-out questions: set "
+                "validation_fraction (for example 0.1)."
+            )
         return source
+
+    def _set_fitted(self, tasks, extra):
+        # Until training ends (auto) or as saved: the threshold predictions use.
+        fixed = 0.0 if self.no_answer_threshold == "auto" else float(self.no_answer_threshold)
+        self.no_answer_threshold_ = float(extra.get("no_answer_threshold", fixed))
+
+    def _fitted_extra(self):
+        return {"no_answer_threshold": float(self.no_answer_threshold_)}
+
+    @staticmethod
+    def _check_saved_fitted(path, fitted, tasks, heads):
+        """The ``fitted`` entry of a saved directory (a file a user loads)."""
+        from ..utils._schema import want_number
+
+        if "no_answer_threshold" in fitted:
+            want_number(path, fitted["no_answer_threshold"], "fitted.no_answer_threshold")
+
+    def _after_training(self, X, tasks, encoded, valid_docs):
+        """``no_answer_threshold="auto"``: SQuAD 2.0's best threshold on the held-out questions."""
+        if self.no_answer_threshold != "auto":
+            self.no_answer_threshold_ = float(self.no_answer_threshold)
+            return
+        if valid_docs is None:
+            return
+        from sklearn.utils import _safe_indexing
+
+        held_out = _safe_indexing(X, valid_docs)
+        contexts = check_questions(held_out).second
+        spans = encoded[tasks[0].key][valid_docs]
+        references = [[c[s:e]] if s >= 0 else [] for c, (s, e) in zip(contexts, spans)]
+        margins, texts = [], []
+        for windows, context in zip(self._forward(held_out), contexts):
+            margin, text = _spans.no_answer_margin(
+                windows,
+                context,
+                n_best=int(self.n_best),
+                max_answer_length=int(self.max_answer_length),
+            )
+            margins.append(margin)
+            texts.append(text)
+        self.no_answer_threshold_ = _spans.best_no_answer_threshold(margins, texts, references)
+
+    def _threshold(self):
+        """The threshold predictions use: the parameter, or the one ``"auto"`` chose."""
+        if self.no_answer_threshold == "auto":
+            return float(self.__dict__.get("no_answer_threshold_", 0.0))
+        return float(self.no_answer_threshold)
 
     def _check_decoding(self):
         for name in ("max_answer_length", "n_best"):
@@ -192,8 +267,12 @@ trust_remote_code, callbacks, random_state, verbose
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}.")
         threshold = self.no_answer_threshold
+        if threshold == "auto":
+            return
         if isinstance(threshold, bool) or not np.isfinite(float(threshold)):
-            raise ValueError(f"no_answer_threshold must be a finite number, got {threshold!r}.")
+            raise ValueError(
+                f"no_answer_threshold must be a finite number or 'auto', got {threshold!r}."
+            )
 
     def _check_X(self, X, *, fitted=False):
         texts = check_questions(X)
@@ -229,7 +308,7 @@ trust_remote_code, callbacks, random_state, verbose
     # ------------------------------------------------------------------
     # Public API
     # ------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X: Texts, y: Targets) -> Self:
         """Fine-tune the model on questions with their contexts ``X`` and answers ``y``.
 
         Parameters
@@ -249,7 +328,7 @@ trust_remote_code, callbacks, random_state, verbose
         """
         return self._fit(X, y, epochs=None)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X: Texts, y: Targets) -> Self:
         """Train for one epoch on ``X, y``, starting from the current weights.
 
         Parameters
@@ -264,7 +343,7 @@ trust_remote_code, callbacks, random_state, verbose
         first = "net_" not in self.__dict__
         return self._fit(X, y, epochs=1, first_call=first)
 
-    def predict_answers(self, X, *, n_best=None):
+    def predict_answers(self, X: Texts, *, n_best: int | None = None) -> list[dict[str, Any]]:
         """The answer to each question, with its offset, score and n-best list.
 
         Parameters
@@ -295,12 +374,12 @@ trust_remote_code, callbacks, random_state, verbose
                 context,
                 n_best=int(n_best or self.n_best),
                 max_answer_length=int(self.max_answer_length),
-                no_answer_threshold=float(self.no_answer_threshold),
+                no_answer_threshold=self._threshold(),
             )
             for w, context in zip(windows, contexts)
         ]
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """The answer text of each question (``""`` when it has none).
 
         Parameters
@@ -315,13 +394,15 @@ trust_remote_code, callbacks, random_state, verbose
 
     def explain(
         self,
-        X,
+        X: Texts,
         *,
-        method="integrated_gradients",
-        n_steps=50,
-        baseline="pad",
-        batch_size=None,
-    ):
+        method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
+            "integrated_gradients"
+        ),
+        n_steps: int = 50,
+        baseline: Literal["pad", "mask"] = "pad",
+        batch_size: int | None = None,
+    ) -> Explanations:
         """Word attributions per question: which words of the question and context drove the answer.
 
         The explained output is the answer's span score (the start logit of
@@ -357,7 +438,7 @@ trust_remote_code, callbacks, random_state, verbose
                 context,
                 n_best=int(self.n_best),
                 max_answer_length=int(self.max_answer_length),
-                no_answer_threshold=float(self.no_answer_threshold),
+                no_answer_threshold=self._threshold(),
                 where=True,
             )
             row, start, end = answer["where"]
@@ -374,7 +455,7 @@ trust_remote_code, callbacks, random_state, verbose
                 target_name="answer" if answer["text"] else "no answer",
             )
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Texts, y: Targets, sample_weight: ArrayLike | None = None) -> float:
         """SQuAD's token F1, against the best-matching reference answer (0 to 1).
 
         Parameters

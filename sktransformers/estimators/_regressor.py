@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,21 @@ from ..engine._hub import DEFAULT_MODEL
 from ..engine._persistence import register_estimator
 from ..explain._attributions import ExplainMixin
 from ..tasks import RegressionTask, check_numeric
+from ..utils._typing import (
+    Freeze,
+    LongTexts,
+    MaxEpochs,
+    ModelSource,
+    PathLike,
+    Pooling,
+    Precision,
+    RandomState,
+    Targets,
+    Texts,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @register_estimator
@@ -63,40 +79,50 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
     """
 
     _FITTED = ("n_outputs_", "y_mean_", "y_scale_", "_y_1d")
+    _task_kinds = ("regression",)
+
+    @staticmethod
+    def _check_saved_fitted(path, fitted, tasks, heads):
+        """The ``fitted`` entry of a saved directory (a file a user loads)."""
+        from ..utils._schema import fail, want
+
+        y_1d = want(path, fitted, "y_1d", (bool,), "fitted.y_1d")
+        if y_1d and next(iter(heads.values())) != 1:
+            fail(path, "'fitted.y_1d' is true but the regression task has several outputs.")
 
     def __init__(
         self,
-        model=DEFAULT_MODEL,
+        model: ModelSource = DEFAULT_MODEL,
         *,
-        max_length=128,
-        long_texts="truncate",
-        stride=None,
-        batch_size=32,
-        predict_batch_size=None,
-        max_epochs="auto",
-        lr=5e-5,
-        weight_decay=0.01,
-        warmup_ratio=0.06,
-        max_grad_norm=1.0,
-        validation_fraction=None,
-        early_stopping=False,
-        patience=2,
-        pooling="mean",
-        dropout=None,
-        num_layers=None,
-        freeze=None,
-        lora=None,
-        device="auto",
-        precision="auto",
-        gradient_accumulation_steps=1,
-        compile=False,
-        checkpoint_dir=None,
-        trust_remote_code=False,
-        augment=None,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
+        max_length: int = 128,
+        long_texts: LongTexts = "truncate",
+        stride: int | None = None,
+        batch_size: int = 32,
+        predict_batch_size: int | None = None,
+        max_epochs: MaxEpochs = "auto",
+        lr: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.06,
+        max_grad_norm: float | None = 1.0,
+        validation_fraction: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 2,
+        pooling: Pooling = "mean",
+        dropout: float | None = None,
+        num_layers: int | None = None,
+        freeze: Freeze = None,
+        lora: bool | dict[str, Any] | None = None,
+        device: str = "auto",
+        precision: Precision = "auto",
+        gradient_accumulation_steps: int = 1,
+        compile: bool = False,
+        checkpoint_dir: PathLike | None = None,
+        trust_remote_code: bool = False,
+        augment: Any = None,
+        callbacks: list[Any] | None = None,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         super().__init__(
             model,
             max_length=max_length,
@@ -150,7 +176,7 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
     def _legacy_tasks(self, fitted):
         return [RegressionTask(fitted["y_mean"], fitted["y_scale"])], {"y_1d": fitted["y_1d"]}
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X: Texts, y: Targets) -> Self:
         """Train for one epoch on ``X, y``, starting from the current weights.
 
         Parameters
@@ -165,7 +191,7 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         first = "net_" not in self.__dict__
         return self._fit(X, y, epochs=1, first_call=first)
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """Predicted targets, on the scale of the ``y`` given to ``fit``.
 
         Parameters

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -13,6 +16,21 @@ from ..engine._hub import DEFAULT_MODEL
 from ..engine._persistence import register_estimator
 from ..tasks import TaggingTask, check_tags
 from ..tasks._tagging import entity_f1, entity_spans
+from ..utils._typing import (
+    Freeze,
+    MaxEpochs,
+    ModelSource,
+    PathLike,
+    Precision,
+    RandomState,
+    Targets,
+    Texts,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ..explain._attributions import Explanations
 
 
 @register_estimator
@@ -77,6 +95,7 @@ callbacks, random_state, verbose
     """
 
     _FITTED = ("classes_",)
+    _task_kinds = ("tagging",)
     # Settings of the engine that this front end fixes (not parameters): every
     # sentence is read in windows of ``max_length`` tokens; the head reads
     # tokens, so pooling is unused; resampling whole texts cannot keep
@@ -87,34 +106,34 @@ callbacks, random_state, verbose
 
     def __init__(
         self,
-        model=DEFAULT_MODEL,
+        model: ModelSource = DEFAULT_MODEL,
         *,
-        max_length=128,
-        stride=None,
-        batch_size=32,
-        predict_batch_size=None,
-        max_epochs="auto",
-        lr=1e-4,
-        weight_decay=0.01,
-        warmup_ratio=0.06,
-        max_grad_norm=1.0,
-        validation_fraction=None,
-        early_stopping=False,
-        patience=2,
-        dropout=None,
-        num_layers=None,
-        freeze=None,
-        lora=None,
-        device="auto",
-        precision="auto",
-        gradient_accumulation_steps=1,
-        compile=False,
-        checkpoint_dir=None,
-        trust_remote_code=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
+        max_length: int = 128,
+        stride: int | None = None,
+        batch_size: int = 32,
+        predict_batch_size: int | None = None,
+        max_epochs: MaxEpochs = "auto",
+        lr: float = 1e-4,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.06,
+        max_grad_norm: float | None = 1.0,
+        validation_fraction: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 2,
+        dropout: float | None = None,
+        num_layers: int | None = None,
+        freeze: Freeze = None,
+        lora: bool | dict[str, Any] | None = None,
+        device: str = "auto",
+        precision: Precision = "auto",
+        gradient_accumulation_steps: int = 1,
+        compile: bool = False,
+        checkpoint_dir: PathLike | None = None,
+        trust_remote_code: bool = False,
+        callbacks: list[Any] | None = None,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         # Not BaseTransformerEstimator.__init__: pooling, long_texts and augment are fixed.
         self.model = model
         self.max_length = max_length
@@ -168,7 +187,7 @@ callbacks, random_state, verbose
     # ------------------------------------------------------------------
     # Public API
     # ------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X: Texts, y: Targets) -> Self:
         """Fine-tune the model on texts ``X`` and their tags ``y``.
 
         Parameters
@@ -185,7 +204,7 @@ callbacks, random_state, verbose
         """
         return self._fit(X, y, epochs=None)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: Texts, y: Targets, classes: ArrayLike | None = None) -> Self:
         """Train for one epoch on ``X, y``, starting from the current weights.
 
         Parameters
@@ -206,7 +225,7 @@ callbacks, random_state, verbose
         outputs = self._task_outputs(X)
         return outputs[self._tasks[0].key]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> list[np.ndarray]:
         """Tag probabilities of every word.
 
         Parameters
@@ -218,11 +237,11 @@ callbacks, random_state, verbose
         probas : list of ndarray of shape (n_words, n_tags)
             One array per text; columns ordered as ``classes_``.
         """
-        task = self._tasks[0] if "net_" in self.__dict__ else None
-        logits = self._word_outputs(X)
+        logits = self._word_outputs(X)  # raises NotFittedError before fit
+        task = self._tasks[0]
         return [task.probabilities(rows) for rows in logits]
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> list[list[Any]]:
         """One tag per word.
 
         Parameters
@@ -236,7 +255,7 @@ callbacks, random_state, verbose
         """
         return [self.classes_[p.argmax(axis=1)].tolist() for p in self.predict_proba(X)]
 
-    def predict_entities(self, X):
+    def predict_entities(self, X: Texts) -> list[list[dict[str, Any]]]:
         """Entities with character offsets, as the transformers NER pipeline gives them.
 
         Parameters
@@ -278,15 +297,17 @@ callbacks, random_state, verbose
 
     def explain(
         self,
-        X,
+        X: Texts,
         *,
-        word=None,
-        target=None,
-        method="integrated_gradients",
-        n_steps=50,
-        baseline="pad",
-        batch_size=None,
-    ):
+        word: int | list[int | None] | None = None,
+        target: Any = None,
+        method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
+            "integrated_gradients"
+        ),
+        n_steps: int = 50,
+        baseline: Literal["pad", "mask"] = "pad",
+        batch_size: int | None = None,
+    ) -> Explanations:
         """Why did a word get its tag: a score per word of the sentence.
 
         Each explanation takes one word of one text and scores every word
@@ -373,7 +394,7 @@ default="integrated_gradients"
             batch_size=batch_size,
         )
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Texts, y: Targets, sample_weight: ArrayLike | None = None) -> float:
         """Entity-level micro F1 (strict IOB2 spans), as seqeval's ``f1_score``.
 
         Parameters

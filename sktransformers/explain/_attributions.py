@@ -43,11 +43,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
 from ..tasks import TOKEN, single_task
 from ..utils._extras import install_hint
+from ..utils._typing import Texts
 
 METHODS = ("integrated_gradients", "gradient_x_input", "occlusion")
 BASELINES = ("pad", "mask")
@@ -253,16 +255,18 @@ class Explanations(list):
 # The public function
 # ----------------------------------------------------------------------
 def explain(
-    estimator,
-    X,
+    estimator: Any,
+    X: Texts,
     *,
-    word=None,
-    target=None,
-    method="integrated_gradients",
-    n_steps=50,
-    baseline="pad",
-    batch_size=None,
-):
+    word: int | list[int | None] | None = None,
+    target: Any = None,
+    method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
+        "integrated_gradients"
+    ),
+    n_steps: int = 50,
+    baseline: Literal["pad", "mask"] = "pad",
+    batch_size: int | None = None,
+) -> Explanations:
     """Score each word of each text for one output of a fitted estimator.
 
     Parameters
@@ -365,6 +369,7 @@ default="integrated_gradients"
                 "(or use method='gradient_x_input' or 'occlusion', which need nothing more)."
             ) from None
     if plan is None:
+        assert callable(own_jobs)
         jobs = own_jobs(X)
     else:
         jobs = (_token_jobs if task.level == TOKEN else _text_jobs)(estimator, *plan)
@@ -425,14 +430,16 @@ class ExplainMixin:
 
     def explain(
         self,
-        X,
+        X: Texts,
         *,
-        target=None,
-        method="integrated_gradients",
-        n_steps=50,
-        baseline="pad",
-        batch_size=None,
-    ):
+        target: Any = None,
+        method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
+            "integrated_gradients"
+        ),
+        n_steps: int = 50,
+        baseline: Literal["pad", "mask"] = "pad",
+        batch_size: int | None = None,
+    ) -> Explanations:
         """Word attributions per text: which words drove the output.
 
         Integrated Gradients over the input embeddings by default (needs

@@ -27,21 +27,34 @@ import copy
 import json
 import os
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..engine import _hub
-from ..engine._data import check_texts, encode
+from ..engine._data import EncodedDataset, PadCollator, check_texts, encode
+from ..engine._modules import TransformerModel
+from ..engine._net import predict_rows
 from ..engine._persistence import register_estimator
-from ..engine._runtime import check_device
+from ..engine._rng import TrainingRng
+from ..engine._runtime import check_device, resolve_runtime
+from ..tasks import check_labels
 from ..utils._json_values import from_json_value, to_json_value
+from ..utils._typing import ModelSource, PathLike, Pooling, RandomState, Targets, Texts
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from typing_extensions import Self
+
+    from ..engine._transfer import FittedBackbone
 
 HEAD_FILE = "sktransformers_head.safetensors"
 
@@ -75,17 +88,11 @@ class SiameseEncoder(torch.nn.Module):
 
     def __init__(self, backbone, pooling):
         super().__init__()
-        self.backbone = backbone
-        self.pooling = pooling
+        # The engine's model with no head: the backbone's pooled vectors.
+        self.encoder = TransformerModel(backbone, {}, pooling=pooling)
 
     def forward(self, input_ids, attention_mask, left, right, token_type_ids=None):
-        from ..engine._modules import pool
-
-        kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None:
-            kwargs["token_type_ids"] = token_type_ids
-        hidden = self.backbone(**kwargs).last_hidden_state
-        vectors = pool(hidden, attention_mask, self.pooling)
+        vectors = self.encoder(input_ids, attention_mask, token_type_ids)
         return torch.nn.functional.cosine_similarity(vectors[left], vectors[right])
 
 
@@ -134,6 +141,8 @@ class _PairCollator:
     def __init__(self, dataset, pad_token_id):
         self.dataset = dataset
         self.pad_token_id = int(pad_token_id)
+        # The engine's collator pads the texts (each batch to its longest).
+        self.texts = PadCollator(EncodedDataset(dataset.encoded), pad_token_id)
 
     def __call__(self, indices):
 
@@ -141,42 +150,11 @@ class _PairCollator:
         indices = np.asarray(indices)
         rows = np.concatenate([ds.left[indices], ds.right[indices]])
         unique, inverse = np.unique(rows, return_inverse=True)
-        inputs = _pad(ds.encoded, unique, self.pad_token_id)
+        inputs, _ = self.texts(unique)
         n = len(indices)
         inputs["left"] = torch.from_numpy(inverse[:n].astype(np.int64))
         inputs["right"] = torch.from_numpy(inverse[n:].astype(np.int64))
         return inputs, torch.from_numpy(ds.label[indices])
-
-
-def _pad(encoded, rows, pad_token_id):
-
-    lengths = [len(encoded.input_ids[i]) for i in rows]
-    width = max(lengths)
-    ids = np.full((len(rows), width), pad_token_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    types = None if encoded.token_type_ids is None else np.zeros_like(ids)
-    for r, (i, n) in enumerate(zip(rows, lengths)):
-        ids[r, :n] = encoded.input_ids[i]
-        mask[r, :n] = 1
-        if types is not None:
-            types[r, :n] = encoded.token_type_ids[i]
-    out = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
-    if types is not None:
-        out["token_type_ids"] = torch.from_numpy(types)
-    return out
-
-
-class _WarmupLinear:
-    """LambdaLR factor: linear warmup then linear decay to zero (picklable)."""
-
-    def __init__(self, total_steps, warmup_steps):
-        self.total_steps = max(1, int(total_steps))
-        self.warmup_steps = int(warmup_steps)
-
-    def __call__(self, step):
-        if step < self.warmup_steps:
-            return (step + 1) / (self.warmup_steps + 1)
-        return max(0.0, (self.total_steps - step) / max(1, self.total_steps - self.warmup_steps))
 
 
 def generate_pairs(y_codes, num_iterations, rng):
@@ -208,24 +186,10 @@ def generate_pairs(y_codes, num_iterations, rng):
 
 
 def _check_labels(y, n_texts):
-    if y is None:
-        raise ValueError("y is None; FewShotClassifier needs one label per text.")
-    raw = y.to_numpy() if hasattr(y, "to_numpy") else y
-    if isinstance(raw, (list, tuple)) and len({isinstance(v, str) for v in raw}) > 1:
-        raw = np.asarray(raw, dtype=object)
-    y = np.asarray(raw)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-dimensional (one label per text), got shape {y.shape}.")
+    """The classification task's label check, then what pairs need (2 texts per class)."""
+    y, _ = check_labels(y)
     if len(y) != n_texts:
         raise ValueError(f"X and y have different lengths: {n_texts} texts but {len(y)} targets.")
-    missing = pd.isna(y)
-    if missing.any():
-        raise ValueError(
-            f"y has {int(missing.sum())} missing labels (None/NaN), first at row "
-            f"{int(np.flatnonzero(missing)[0])}; drop those rows first."
-        )
     check_classification_targets(y)
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
@@ -391,27 +355,27 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        model=_hub.DEFAULT_MODEL,
+        model: ModelSource = _hub.DEFAULT_MODEL,
         *,
-        head=None,
-        num_iterations=20,
-        max_pairs=None,
-        contrastive_epochs=1,
-        loss="cosine",
-        margin=0.5,
-        lr=2e-5,
-        weight_decay=0.01,
-        warmup_ratio=0.1,
-        batch_size=16,
-        max_length=128,
-        pooling="mean",
-        normalize=True,
-        predict_batch_size=64,
-        device="auto",
-        trust_remote_code=False,
-        random_state=None,
-        verbose=0,
-    ):
+        head: Any = None,
+        num_iterations: int = 20,
+        max_pairs: int | None = None,
+        contrastive_epochs: int = 1,
+        loss: Literal["cosine", "contrastive"] = "cosine",
+        margin: float = 0.5,
+        lr: float = 2e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        batch_size: int = 16,
+        max_length: int = 128,
+        pooling: Pooling = "mean",
+        normalize: bool = True,
+        predict_batch_size: int = 64,
+        device: str = "auto",
+        trust_remote_code: bool = False,
+        random_state: RandomState = None,
+        verbose: int = 0,
+    ) -> None:
         self.model = model
         self.head = head
         self.num_iterations = num_iterations
@@ -446,7 +410,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"This estimator was fitted on {want}; X does not match.")
         return texts
 
-    def fit(self, X, y):
+    def fit(self, X: Texts, y: Targets) -> Self:
         """Tune the encoder on pairs made from ``X, y``, then fit the head on embeddings.
 
         Parameters
@@ -464,10 +428,17 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         texts = self._check_X(X)
         y, codes = _check_labels(y, len(texts))
         source = _hub.resolve_model(self.model)
-        rng = np.random.default_rng(np.random.RandomState(self.random_state).randint(2**31 - 1))
+        # check_random_state: an int, None or a RandomState, as scikit-learn takes it.
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         seed = int(rng.integers(2**31 - 1))
         self._release()
-        torch.manual_seed(seed)
+        # As the engine: training draws from its own seeded torch stream; the
+        # caller's global generators are as they were once fit returns.
+        with TrainingRng() as torch_rng:
+            torch_rng.seed(seed, check_device(self.device))
+            return self._fit_seeded(source, texts, y, codes, rng, seed)
+
+    def _fit_seeded(self, source, texts, y, codes, rng, seed):
         with _hub.quiet_transformers(not self.verbose):
             tokenizer, backbone = _hub.load_parts(source, self.trust_remote_code)
         self.tokenizer_ = tokenizer
@@ -502,27 +473,21 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     def _train_pairs(self, encoded, left, right, label, seed):
         """Contrastive stage: a skorch net over pair indices; returns its history."""
         from skorch import NeuralNet
-        from skorch.callbacks import GradientNormClipping, LRScheduler, ProgressBar
+        from skorch.callbacks import GradientNormClipping, ProgressBar
 
+        from ..engine._callbacks import WarmupLinearSchedule
         from ..engine._threads import thread_budget
 
         dataset = _PairDataset(encoded, left, right, label)
-        steps = -(-len(dataset) // self.batch_size) * self.contrastive_epochs
-        schedule = _WarmupLinear(steps, int(self.warmup_ratio * steps))
         callbacks = [
-            (
-                "lr_schedule",
-                LRScheduler(
-                    torch.optim.lr_scheduler.LambdaLR, lr_lambda=schedule, step_every="batch"
-                ),
-            ),
+            # The engine's schedule: linear warmup, then linear decay to zero.
+            ("lr_schedule", WarmupLinearSchedule(self.warmup_ratio)),
             ("grad_clip", GradientNormClipping(1.0)),
         ]
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
-        if torch.device(self.device_).type in ("cpu", "cuda"):
-            # One kernel for the whole update: on CPU about 5x faster than foreach.
+        if self._runtime().fused_adamw():  # the engine's rule
             optimizer_kwargs["optimizer__fused"] = True
         generator = torch.Generator().manual_seed(seed)
         net = NeuralNet(
@@ -550,6 +515,38 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         del net
         return history
 
+    def refit_head(
+        self, embeddings: np.ndarray, y: Targets, *, random_state: int | None = None
+    ) -> Self:
+        """Refit only the head on embeddings from :meth:`transform`; the tuned encoder stays.
+
+        What self-training does each round (new labels, the same encoder):
+        cheaper than ``fit``, which tunes the encoder again.
+
+        Parameters
+        ----------
+        embeddings : ndarray of shape (n_samples, n_features)
+            Rows of ``transform(X)``.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        random_state : int or None, default=None
+            Seed of the head when it has a ``random_state`` left at None.
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self, "backbone_")
+        embeddings = np.asarray(embeddings)
+        y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+        if embeddings.ndim != 2 or len(embeddings) != len(y):
+            raise ValueError(
+                f"embeddings must be 2-D with one row per label: {embeddings.shape} for "
+                f"{len(y)} labels."
+            )
+        check_classification_targets(y)
+        return self._fit_head(embeddings, y, random_state)
+
     def _fit_head(self, embeddings, y, seed):
         head = clone(self.head) if self.head is not None else _default_head()
         params = head.get_params(deep=False)
@@ -562,35 +559,23 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # Embedding and prediction
     # ------------------------------------------------------------------
+    def _runtime(self):
+        return resolve_runtime(self.device_, "fp32")
+
     def _embed_encoded(self, encoded):
-
-        from ..engine._inference_linears import inference_pass
-        from ..engine._modules import pool
-        from ..engine._threads import thread_budget
-
-        lengths = np.fromiter(
-            (len(ids) for ids in encoded.input_ids), dtype=np.int64, count=len(encoded.input_ids)
+        """Pooled vectors of encoded texts, on the engine's one inference path."""
+        rows = predict_rows(
+            TransformerModel(self.backbone_, {}, pooling=self.pooling),
+            EncodedDataset(encoded),
+            runtime=self._runtime(),
+            batch_size=self.predict_batch_size,
+            pad_token_id=self._pad_id(),
         )
-        order = np.argsort(-lengths, kind="stable")  # longest first: memory peaks early
-        bs = self.predict_batch_size
-        pad = self._pad_id()
-        outputs = []
-        self.backbone_.eval()
-        packed = inference_pass(self.backbone_, device=self.device_, amp=None, lengths=lengths)
-        with thread_budget(), torch.inference_mode(), packed:
-            for start in range(0, len(order), bs):
-                inputs = _pad(encoded, order[start : start + bs], pad)
-                inputs = {k: v.to(self.device_) for k, v in inputs.items()}
-                hidden = self.backbone_(**inputs).last_hidden_state
-                vectors = pool(hidden.float(), inputs["attention_mask"], self.pooling)
-                if self.normalize:
-                    vectors = torch.nn.functional.normalize(vectors, dim=1)
-                outputs.append(vectors.cpu())
-        embeddings = np.empty((len(order), outputs[0].shape[1]), dtype=np.float32)
-        embeddings[order] = torch.cat(outputs).numpy()
-        return embeddings
+        if self.normalize:
+            rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+        return np.asarray(rows, dtype=np.float32)
 
-    def transform(self, X):
+    def transform(self, X: Texts) -> np.ndarray:
         """Embeddings of ``X`` from the tuned encoder (what the head sees).
 
         Parameters
@@ -605,7 +590,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         texts = self._check_X(X, fitted=True)
         return self._embed_encoded(encode(self.tokenizer_, texts, self.max_length))
 
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """Predicted class labels.
 
         Parameters
@@ -620,7 +605,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         return self.head_.predict(embeddings)
 
     @available_if(_head_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> np.ndarray:
         """Class probabilities from the head, columns ordered as ``classes_``.
 
         Available when the head has ``predict_proba``.
@@ -636,16 +621,16 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         return self.head_.predict_proba(self.transform(X))
 
     @available_if(_head_has("predict_log_proba"))
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: Texts) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`."""
         return self.head_.predict_log_proba(self.transform(X))
 
     @available_if(_head_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: Texts) -> np.ndarray:
         """The head's decision function on the embeddings of ``X``."""
         return self.head_.decision_function(self.transform(X))
 
-    def backbone(self):
+    def backbone(self) -> FittedBackbone:
         """The tuned encoder, to start another estimator from: ``model=est.backbone()``."""
         check_is_fitted(self, "backbone_")
         from ..engine._transfer import FittedBackbone
@@ -685,7 +670,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # Saving and loading (safetensors + JSON, no pickle)
     # ------------------------------------------------------------------
-    def save_pretrained(self, directory):
+    def save_pretrained(self, directory: PathLike) -> Path:
         """Write the encoder, the tokenizer and a linear head as safetensors + JSON.
 
         The directory is a Hugging Face model directory too: ``model=directory``
@@ -752,7 +737,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         )
 
     @classmethod
-    def from_pretrained(cls, directory, **params):
+    def from_pretrained(cls, directory: PathLike, **params: Any) -> Self:
         """Load an estimator written by :meth:`save_pretrained`.
 
         Only safetensors and JSON are read; no code runs unless

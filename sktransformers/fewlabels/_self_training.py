@@ -26,15 +26,21 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..engine._data import check_texts
+from ..utils._typing import Targets, Texts
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 def _estimator_has(attr):
@@ -147,17 +153,17 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        criterion="threshold",
-        threshold=0.75,
-        k_best=10,
-        max_iter=10,
-        unlabeled=-1,
-        warm_start=True,
-        epochs_per_round=1,
-        verbose=False,
-    ):
+        criterion: Literal["threshold", "k_best"] = "threshold",
+        threshold: float = 0.75,
+        k_best: int = 10,
+        max_iter: int = 10,
+        unlabeled: Any = -1,
+        warm_start: bool = True,
+        epochs_per_round: int = 1,
+        verbose: bool | int = False,
+    ) -> None:
         self.estimator = estimator
         self.criterion = criterion
         self.threshold = threshold
@@ -178,7 +184,7 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             is_marker = np.zeros(len(y), dtype=bool)
         return ~(missing | is_marker)
 
-    def fit(self, X, y):
+    def fit(self, X: Texts, y: Targets) -> Self:
         """Self-train ``estimator`` on texts ``X``; unlabelled rows have ``unlabeled`` in ``y``.
 
         Parameters
@@ -236,7 +242,7 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         )
         rows = np.flatnonzero(labeled)
         estimator.fit(_take(X, rows), known)
-        embeddings = estimator.transform(X) if fewshot else None
+        embeddings = estimator.transform(X) if fewshot else np.empty((0, 0))
         seed = np.random.RandomState(getattr(estimator, "random_state", None)).randint(2**31 - 1)
 
         self.termination_condition_ = "all_labeled"
@@ -278,7 +284,7 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             rows = np.flatnonzero(labeled)
             y_rows = _labels(self.transduction_[rows])
             if fewshot:
-                estimator._fit_head(embeddings[rows], y_rows, seed)
+                estimator.refit_head(embeddings[rows], y_rows, random_state=seed)
             elif incremental:
                 for _ in range(self.epochs_per_round):
                     estimator.partial_fit(_take(X, rows), y_rows)
@@ -293,30 +299,30 @@ class TextSelfTrainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         return self
 
     @available_if(_estimator_has("predict"))
-    def predict(self, X):
+    def predict(self, X: Texts) -> np.ndarray:
         """Predicted labels from ``estimator_``."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: Texts) -> np.ndarray:
         """Class probabilities from ``estimator_``."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
 
     @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: Texts) -> np.ndarray:
         """Log class probabilities from ``estimator_``."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X)
 
     @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: Texts) -> np.ndarray:
         """Decision function of ``estimator_``."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X)
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Texts, y: Targets, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy of ``estimator_`` on ``X, y``."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.score(X, y, sample_weight=sample_weight)

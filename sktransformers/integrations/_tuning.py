@@ -14,10 +14,12 @@ import re
 import socket
 import time
 import warnings
+from typing import Any
 
 from skorch.callbacks import Callback
 
 from ..utils._extras import install_hint
+from ..utils._typing import RandomState, Targets, Texts
 
 __all__ = ["OptunaPruningCallback", "default_search_space", "tune"]
 
@@ -256,26 +258,26 @@ def _release(estimator):
 
 
 def tune(
-    estimator,
-    X,
-    y,
+    estimator: Any,
+    X: Texts,
+    y: Targets,
     *,
-    search_space=None,
-    n_trials=20,
-    timeout=None,
-    validation_fraction=0.2,
-    storage=None,
-    study_name=None,
-    load_if_exists=False,
-    sampler=None,
-    pruner=None,
-    refit=True,
-    random_state=None,
-    show_progress_bar=False,
-    heartbeat_interval=60,
-    grace_period=None,
-    max_retry=3,
-):
+    search_space: dict[str, Any] | None = None,
+    n_trials: int | None = 20,
+    timeout: float | None = None,
+    validation_fraction: float = 0.2,
+    storage: Any = None,
+    study_name: str | None = None,
+    load_if_exists: bool = False,
+    sampler: Any = None,
+    pruner: Any = None,
+    refit: bool = True,
+    random_state: RandomState = None,
+    show_progress_bar: bool = False,
+    heartbeat_interval: int | None = 60,
+    grace_period: int | None = None,
+    max_retry: int | None = 3,
+) -> Any:
     """Tune an estimator's hyper-parameters with Optuna, pruning poor trials.
 
     Each trial fits a clone of ``estimator`` with suggested parameters on
@@ -427,7 +429,7 @@ def tune(
     held_out = estimator.get_params(deep=False).get("validation_fraction") or validation_fraction
     worker = f"{socket.gethostname()}:{os.getpid()}"
     kept = {"number": None, "estimator": None}
-    interrupted = []
+    interrupted: list[int] = []
 
     def run_trial(trial):
         params = search_space(trial) if callable(search_space) else _suggest(trial, search_space)
@@ -480,7 +482,7 @@ def tune(
             "interrupted=True) and its parameters are enqueued: run tune again with the "
             "same storage, study_name and load_if_exists=True to resume."
         )
-        stop.study = study
+        stop.study = study  # type: ignore[attr-defined]  # the study rides on the interrupt
         raise stop
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:

@@ -19,8 +19,9 @@ def _json_labels(values):
 
 
 def _labels_from_json(entry):
-    dtype = object if entry["dtype"] == "object" else np.dtype(entry["dtype"])
-    return np.asarray(entry["values"], dtype=dtype)
+    from ..utils._decoding import labels_from_json
+
+    return labels_from_json(entry["values"], entry["dtype"])
 
 
 def mean_by_doc(rows, doc, n_docs):
@@ -52,6 +53,8 @@ class Task:
     #: Which texts the server accepts: ``"as_fitted"`` (single texts or pairs,
     #: as the model was fitted), ``"single"`` (never pairs) or ``"any"``.
     accepts = "as_fitted"
+    #: Whether the targets have one entry per token (tags), not one row per text.
+    targets_per_token = False
     #: What ``explain(target=...)`` names (``"classes"``, ``"labels"``,
     #: ``"tags"``, ``"outputs"``); None: the task has no explanations.
     target_what: str | None = None

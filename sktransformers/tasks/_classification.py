@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..utils._decoding import softmax
 from ._base import Task, _json_labels, _labels_from_json
 
 
@@ -216,6 +217,19 @@ class ClassificationTask(Task):
         }
 
     @classmethod
+    def check_json(cls, path, task, where):
+        """Validate a saved entry of this kind (a file a user loads); returns the head size."""
+        from ..utils._schema import want, want_labels, want_numbers
+
+        classes = want(path, task, "classes", (dict,), f"{where}.classes")
+        labels = want_labels(
+            path, classes.get("values"), classes.get("dtype"), f"{where}.classes.values", minimum=2
+        )
+        if task.get("class_weight") is not None:
+            want_numbers(path, task["class_weight"], f"{where}.class_weight", length=len(labels))
+        return len(labels)
+
+    @classmethod
     def from_json(cls, data):
         return cls(
             _labels_from_json(data["classes"]),
@@ -235,14 +249,6 @@ def _all_classes(seen, classes, what):
             f"{what} that are not in classes={all_classes.tolist()}: {seen[unknown].tolist()}."
         )
     return all_classes
-
-
-def softmax(logits):
-    """Probabilities over the last axis, computed stably in float64."""
-    logits = np.asarray(logits, dtype=np.float64)
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _scalar(value):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..utils._decoding import sigmoid
 from ._base import Task
 from ._classification import _export_labels, _label_index, _scalar
 
@@ -165,7 +166,7 @@ class MultiLabelTask(Task):
         return (per_entry * m).sum(), m.sum()
 
     def probabilities(self, output):
-        return 1.0 / (1.0 + np.exp(-np.asarray(output, dtype=np.float64)))
+        return sigmoid(output)
 
     def decode(self, output, threshold=0.5):
         return (self.probabilities(output) >= threshold).astype(np.int64)
@@ -272,6 +273,19 @@ class MultiLabelTask(Task):
             "label_names": self.label_names,
             "pos_weight": None if self.pos_weight is None else self.pos_weight.tolist(),
         }
+
+    @classmethod
+    def check_json(cls, path, task, where):
+        """Validate a saved entry of this kind (a file a user loads); returns the head size."""
+        from ..utils._schema import MAX_LABELS, fail, want_int, want_numbers
+
+        size = want_int(path, task, "n_labels", 1, MAX_LABELS, f"{where}.n_labels")
+        names = task.get("label_names")
+        if names is not None and (not isinstance(names, list) or len(names) != size):
+            fail(path, f"'{where}.label_names' should be null or a list of {size} names.")
+        if task.get("pos_weight") is not None:
+            want_numbers(path, task["pos_weight"], f"{where}.pos_weight", length=size)
+        return size
 
     @classmethod
     def from_json(cls, data):

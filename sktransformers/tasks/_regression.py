@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..utils._decoding import unscale
 from ._base import Task
 
 
@@ -93,7 +94,7 @@ class RegressionTask(Task):
         return (((output.float() - safe) ** 2) * m).sum(), m.sum()
 
     def decode(self, output):
-        return np.asarray(output, dtype=np.float64) * self.y_scale + self.y_mean
+        return unscale(output, self.y_mean, self.y_scale)
 
     def validation_score(self, output, target):
         from sklearn.metrics import r2_score
@@ -171,6 +172,13 @@ class RegressionTask(Task):
             "y_mean": self.y_mean.tolist(),
             "y_scale": self.y_scale.tolist(),
         }
+
+    @classmethod
+    def check_json(cls, path, task, where):
+        """Validate a saved entry of this kind (a file a user loads); returns the head size."""
+        from ..utils._schema import check_regression_json
+
+        return check_regression_json(path, task, where)
 
     @classmethod
     def from_json(cls, data):

@@ -105,7 +105,9 @@ class SpanTask(Task):
         logits = output.float()
         start = torch.nn.functional.cross_entropy(logits[..., 0], target[:, 0], reduction="sum")
         end = torch.nn.functional.cross_entropy(logits[..., 1], target[:, 1], reduction="sum")
-        return (start + end) / 2, torch.tensor(float(len(target)), device=logits.device)
+        # The count as a fill on the device (no host-to-device copy per batch).
+        count = torch.full((), float(target.shape[0]), device=logits.device)
+        return (start + end) / 2, count
 
     def validation_score(self, output, target):
         """Share of validation windows whose best start and end are both right."""
@@ -127,7 +129,7 @@ class SpanTask(Task):
     def export_metadata(self, estimator):
         return {
             "max_answer_length": int(estimator.max_answer_length),
-            "no_answer_threshold": float(estimator.no_answer_threshold),
+            "no_answer_threshold": float(estimator._threshold()),
             "n_best": int(estimator.n_best),
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils import _words
 from ..utils._text_input import entity_f1, entity_spans  # noqa: F401  (part of the tagging task)
 from ._base import IGNORE, TOKEN, Task, _json_labels, _labels_from_json
 from ._classification import ClassificationTask, _all_classes, _export_labels, softmax
@@ -57,6 +58,7 @@ class TaggingTask(Task):
 
     kind = "tagging"
     level = TOKEN
+    targets_per_token = True
     deploy_kind = "token_classifier"
     description = "token classification"
     score_name = "entity F1"
@@ -134,15 +136,7 @@ class TaggingTask(Task):
         (rare: characters the tokenizer drops) gets zero logits (uniform
         probabilities).
         """
-        reads, best = word_reads(enc, n_words)
-        out = []
-        for where, n in zip(reads, n_words):
-            values = np.zeros((n, self.head_size), dtype=np.float32)
-            for r in np.unique(where[:, 0][where[:, 0] >= 0]):
-                words = np.flatnonzero(where[:, 0] == r)
-                values[words] = rows[r][where[words, 1]]
-            out.append(values)
-        return out, best
+        return _words.words_from_rows(rows, enc.docs(), enc.word_index, n_words, self.head_size)
 
     def validation_score(self, output, target):
         """Entity F1 over the validation windows (strict IOB2), read at first sub-words."""
@@ -181,39 +175,25 @@ class TaggingTask(Task):
         return {**super().to_json(), "classes": _json_labels(self.classes)}
 
     @classmethod
+    def check_json(cls, path, task, where):
+        """Validate a saved entry of this kind (a file a user loads); returns the head size."""
+        from ..utils._schema import want, want_labels
+
+        classes = want(path, task, "classes", (dict,), f"{where}.classes")
+        labels = want_labels(
+            path, classes.get("values"), classes.get("dtype"), f"{where}.classes.values", minimum=1
+        )
+        return len(labels)
+
+    @classmethod
     def from_json(cls, data):
         return cls(_labels_from_json(data["classes"]), name=data.get("name", "default"))
 
 
 def word_reads(enc, n_words):
-    """Where each word's tag is read: its first sub-word, in one window.
+    """Where each word's tag is read (:func:`sktransformers.utils._words.word_reads`).
 
-    A word seen in several windows (a long sentence, see
-    :func:`~sktransformers.engine._data.encode_words`) is read from the window where
-    it sits farthest from the window's edges (the most context on both
-    sides; the first such window on a tie).
-
-    Returns
-    -------
-    reads : list of ndarray of shape (n_words, 2)
-        Per text, each word's ``(row, position)``: the window (row of
-        ``enc``) and the token position in it; ``(-1, -1)`` for a word
-        with no sub-word.
-    centrality : list of ndarray of shape (n_words,)
-        Per text, the distance of each read position to its window's nearer
-        edge (-1 for a word with no sub-word).
+    ``enc`` is the :class:`~sktransformers.engine._data.Encoded` input (its
+    ``word_index`` marks each window's first sub-words).
     """
-    reads = [np.full((n, 2), -1, dtype=np.int64) for n in n_words]
-    best = [np.full(n, -1, dtype=np.int64) for n in n_words]
-    for r, doc in enumerate(enc.docs()):
-        index = enc.word_index[r]
-        positions = np.flatnonzero(index >= 0)
-        if not len(positions):
-            continue
-        centrality = np.minimum(positions, len(index) - 1 - positions)
-        words = index[positions]
-        better = centrality > best[doc][words]
-        reads[doc][words[better], 0] = r
-        reads[doc][words[better], 1] = positions[better]
-        best[doc][words[better]] = centrality[better]
-    return reads, best
+    return _words.word_reads(enc.docs(), enc.word_index, n_words)

@@ -403,12 +403,6 @@ def check_model_config(path, config, weights_bytes=None, activations=None):
 # ----------------------------------------------------------------------
 # sktransformers.json
 # ----------------------------------------------------------------------
-_ENGINE_TASKS = {
-    "TransformerClassifier": ("classification", "multilabel"),
-    "TransformerRegressor": ("regression",),
-    "TransformerTokenClassifier": ("tagging",),
-    "MultiTaskTransformer": ("classification", "regression"),
-}
 MAX_LABELS = 1_000_000
 
 
@@ -422,52 +416,38 @@ def _check_task(path, task, i, task_kinds=None):
         name = tuple(name)
     if not isinstance(name, (str, int, float, bool, tuple)):
         fail(path, f"'{where}.name' should be a string or number, got {name!r:.80}.")
-    if kind in ("classification", "tagging"):
-        classes = want(path, task, "classes", (dict,), f"{where}.classes")
-        minimum = 2 if kind == "classification" else 1
-        labels = want_labels(
-            path,
-            classes.get("values"),
-            classes.get("dtype"),
-            f"{where}.classes.values",
-            minimum=minimum,
-        )
-        size = len(labels)
-        if kind == "classification" and task.get("class_weight") is not None:
-            want_numbers(path, task["class_weight"], f"{where}.class_weight", length=size)
-    elif kind == "multilabel":
-        size = want_int(path, task, "n_labels", 1, MAX_LABELS, f"{where}.n_labels")
-        names = task.get("label_names")
-        if names is not None and (not isinstance(names, list) or len(names) != size):
-            fail(path, f"'{where}.label_names' should be null or a list of {size} names.")
-        if task.get("pos_weight") is not None:
-            want_numbers(path, task["pos_weight"], f"{where}.pos_weight", length=size)
-    elif kind == "regression":
-        mean = task.get("y_mean")
-        mean = [mean] if isinstance(mean, (int, float)) and not isinstance(mean, bool) else mean
-        want_numbers(path, mean, f"{where}.y_mean")
-        scale = task.get("y_scale")
-        scale = (
-            [scale] if isinstance(scale, (int, float)) and not isinstance(scale, bool) else scale
-        )
-        want_numbers(path, scale, f"{where}.y_scale", length=len(mean), positive=True)
-        size = len(mean)
-    elif kind in (task_kinds or {}):  # a registered kind checks its own entry
+    if kind in (task_kinds or {}):  # each kind checks its own entry
         size = task_kinds[kind].check_json(path, task, where)
     else:
         fail(path, f"'{where}.kind' is an unknown task kind {kind!r:.80}.")
     return str(name), kind, size
 
 
-def check_estimator_meta(path, meta, task_kinds=None, estimator_kinds=None):
+def check_regression_json(path, task, where):
+    """The saved entry of a regression task (also read for format-1 directories)."""
+    mean = task.get("y_mean")
+    mean = [mean] if isinstance(mean, (int, float)) and not isinstance(mean, bool) else mean
+    want_numbers(path, mean, f"{where}.y_mean")
+    scale = task.get("y_scale")
+    scale = [scale] if isinstance(scale, (int, float)) and not isinstance(scale, bool) else scale
+    want_numbers(path, scale, f"{where}.y_scale", length=len(mean), positive=True)
+    return len(mean)
+
+
+def check_estimator_meta(
+    path, meta, task_kinds=None, estimator_kinds=None, several_tasks=False, check_fitted=None
+):
     """Validate a parsed ``sktransformers.json`` field by field.
 
     Returns the head size of each task by head name (empty when the
     estimator has no heads file), so the heads file can be checked against it.
-    ``task_kinds`` maps further task kinds to a class whose
-    ``check_json(path, task, where)`` validates a saved entry of that kind and
-    returns its head size; ``estimator_kinds`` gives the kinds an estimator
-    not listed here may hold (its class's ``_task_kinds``).
+    The estimator's class says what its file may hold (the engine passes it,
+    from the class the file names): ``task_kinds`` maps each task kind to its
+    class, whose ``check_json(path, task, where)`` validates a saved entry and
+    returns its head size; ``estimator_kinds`` lists the kinds the estimator
+    holds (its ``_task_kinds``; None: nothing is checked here), ``several_tasks``
+    whether it holds more than one, and ``check_fitted(path, fitted, tasks,
+    heads)`` validates its ``fitted`` entry.
     """
     name = meta["estimator"]
     want(path, meta, "is_pair", (bool,), required=name == "FewShotClassifier")
@@ -478,7 +458,7 @@ def check_estimator_meta(path, meta, task_kinds=None, estimator_kinds=None):
         return _check_fewshot(path, meta)
     if name == "TransformerEmbedder":
         return {}
-    allowed = _ENGINE_TASKS.get(name, estimator_kinds)
+    allowed = estimator_kinds
     if allowed is None:
         return {}  # estimator_class reports an unknown name
     if meta["format"] >= 2:
@@ -488,7 +468,7 @@ def check_estimator_meta(path, meta, task_kinds=None, estimator_kinds=None):
         fitted = fitted or {}
         if not tasks:
             fail(path, "'tasks' is empty: a fitted estimator has at least one task.")
-        if name != "MultiTaskTransformer" and len(tasks) != 1:
+        if not several_tasks and len(tasks) != 1:
             fail(path, f"'tasks' should hold one task for a {name}, got {len(tasks)}.")
         heads = {}
         for i, task in enumerate(tasks):
@@ -501,40 +481,13 @@ def check_estimator_meta(path, meta, task_kinds=None, estimator_kinds=None):
                 )
             if key in heads:
                 fail(path, f"'tasks[{i}].name' repeats the task name {key!r}.")
-            if name == "MultiTaskTransformer" and kind == "regression" and size != 1:
-                fail(
-                    path,
-                    f"'tasks[{i}].y_mean' should hold one value for a multi-task "
-                    "regression target.",
-                )
             heads[key] = size
-        _check_fitted(path, name, fitted, tasks, heads)
+        if check_fitted is not None:
+            check_fitted(path, fitted, tasks, heads)
         want_int(path, fitted, "max_epochs", 1, 10**6, "fitted.max_epochs", required=False)
         return heads
     fitted = want(path, meta, "fitted", (dict,))
     return _check_legacy(path, name, fitted)
-
-
-def _check_fitted(path, name, fitted, tasks, heads):
-    if name == "TransformerRegressor":
-        y_1d = want(path, fitted, "y_1d", (bool,), "fitted.y_1d")
-        if y_1d and next(iter(heads.values())) != 1:
-            fail(path, "'fitted.y_1d' is true but the regression task has several outputs.")
-    elif name == "TransformerClassifier":
-        want(path, fitted, "multilabel", (bool,), "fitted.multilabel", required=False)
-        if fitted.get("thresholds") is not None:
-            if not fitted.get("multilabel"):
-                fail(path, "'fitted.thresholds' is set but the classifier is not multi-label.")
-            want_thresholds(
-                path, fitted["thresholds"], "fitted.thresholds", next(iter(heads.values()))
-            )
-    elif name == "MultiTaskTransformer":
-        names = want(path, fitted, "tasks", (list,), "fitted.tasks")
-        if names != [t.get("name", "default") for t in tasks]:
-            fail(path, "'fitted.tasks' should list the names of 'tasks', in order.")
-        want(path, fitted, "y_frame", (bool,), "fitted.y_frame")
-        weights = want(path, fitted, "task_weights", (list,), "fitted.task_weights")
-        want_numbers(path, weights, "fitted.task_weights", length=len(tasks))
 
 
 def _check_legacy(path, name, fitted):
@@ -547,12 +500,7 @@ def _check_legacy(path, name, fitted):
             want_numbers(path, fitted["class_weight"], "fitted.class_weight", length=len(labels))
         return {"default": len(labels)}
     if name == "TransformerRegressor":
-        task = {
-            "kind": "regression",
-            "y_mean": fitted.get("y_mean"),
-            "y_scale": fitted.get("y_scale"),
-        }
-        _, _, size = _check_task(path, task, 0)
+        size = check_regression_json(path, fitted, "tasks[0]")
         want(path, fitted, "y_1d", (bool,), "fitted.y_1d")
         return {"default": size}
     if name == "MultiTaskTransformer":

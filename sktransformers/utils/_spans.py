@@ -25,8 +25,10 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._text_input import check_texts
 
@@ -239,6 +241,52 @@ def best_answers(
     return answer
 
 
+def no_answer_margin(windows, context, *, n_best=20, max_answer_length=30):
+    """``(margin, text)``: how far "no answer" beats the best span, and that span's text.
+
+    The answer is that span when ``margin <= no_answer_threshold``; with no
+    span at all the margin is infinite.
+    """
+    found, _, null, _ = _candidates(windows, n_best, max_answer_length)
+    if not found:
+        return np.inf, NO_ANSWER
+    (start, end), score = max(found.items(), key=lambda item: item[1])
+    null = null if np.isfinite(null) else -np.inf
+    return float(null - score), context[start:end]
+
+
+def best_no_answer_threshold(margins, texts, references):
+    """The ``no_answer_threshold`` with the best mean SQuAD F1 on held-out questions.
+
+    SQuAD 2.0's best-threshold search: answering exactly the questions whose
+    margin is at most the threshold, every distinct margin is tried (and
+    "never answer"); a tie goes to the threshold nearest 0.
+    """
+    margins = np.asarray(margins, dtype=np.float64)
+    if not len(margins):
+        return 0.0
+    answered = np.asarray([token_f1(t, refs) for t, refs in zip(texts, references)])
+    silent = np.asarray([token_f1(NO_ANSWER, refs) for refs in references])
+    order = np.argsort(margins, kind="stable")
+    # gain[k]: F1 when the k questions of smallest margin are answered
+    gain = np.concatenate([[0.0], np.cumsum(answered[order] - silent[order])])
+    sorted_margins = margins[order]
+    candidates = [(0, -np.inf)] + [
+        (k + 1, sorted_margins[k])
+        for k in range(len(order))
+        # a threshold answers every question of its margin: only ends of ties
+        if np.isfinite(sorted_margins[k])
+        and (k + 1 == len(order) or sorted_margins[k + 1] != sorted_margins[k])
+    ]
+    best_k, best_t = max(
+        candidates, key=lambda c: (gain[c[0]], -abs(c[1]) if np.isfinite(c[1]) else -np.inf)
+    )
+    if best_k == 0:  # never answer: below every margin
+        finite_margins = margins[np.isfinite(margins)]
+        return float(finite_margins.min() - 1.0) if len(finite_margins) else 0.0
+    return float(best_t)
+
+
 def answers_by_pair(rows, doc, offsets, contexts, **options):
     """:func:`best_answers` for every pair, from the logits of all windows."""
     per_pair = [[] for _ in contexts]
@@ -396,7 +444,7 @@ def _mean_score(measure, y_true, y_pred, sample_weight):
     return float(np.average(scores, weights=sample_weight))
 
 
-def squad_exact_match(y_true, y_pred, *, sample_weight=None):
+def squad_exact_match(y_true: Any, y_pred: Any, *, sample_weight: ArrayLike | None = None) -> float:
     """SQuAD's exact match, averaged over questions (0 to 1).
 
     A prediction counts when, normalised (lower case, no punctuation, no
@@ -425,7 +473,7 @@ def squad_exact_match(y_true, y_pred, *, sample_weight=None):
     return _mean_score(exact_match, y_true, y_pred, sample_weight)
 
 
-def squad_f1(y_true, y_pred, *, sample_weight=None):
+def squad_f1(y_true: Any, y_pred: Any, *, sample_weight: ArrayLike | None = None) -> float:
     """SQuAD's token F1 against the best-matching reference, averaged over questions (0 to 1).
 
     Words are compared after SQuAD's normalisation; a CJK character counts
