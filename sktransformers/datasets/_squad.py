@@ -59,12 +59,12 @@ def read_squad(path, *, max_bytes=MAX_BYTES):
 
     Returns
     -------
-    data : :class:`~sklearn.utils.Bunch`
+    data : Bunch
         ``X`` (a DataFrame with the columns ``question`` and ``context``),
         ``y`` (a list of dicts ``{"text": [...], "answer_start": [...]}``,
         empty lists for unanswerable questions), ``groups`` (the article
         title of each question, for splitting by article with
-        :class:`~sklearn.model_selection.GroupKFold`) and ``ids``.
+        ``sklearn.model_selection.GroupKFold``) and ``ids``.
 
     Examples
     --------
@@ -116,7 +116,7 @@ def load_squad2_subset(*, data_dir=None):
 
     Returns
     -------
-    data : :class:`~sklearn.utils.Bunch`
+    data : Bunch
         As :func:`read_squad` returns it.
     """
     return read_squad(find_data_file("squad2_subset", "train.json", data_dir))

@@ -99,7 +99,7 @@ trust_remote_code, callbacks, random_state, verbose
     See Also
     --------
     sktransformers.datasets.read_squad : questions and answers in SQuAD's layout.
-    sktransformers.metrics.squad_f1 : the score of :meth:`score`.
+    sktransformers.metrics.squad_f1 : the score ``score`` gives.
 
     Examples
     --------
