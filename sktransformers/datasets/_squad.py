@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..utils._schema import fail, parse_json, read_bytes, want, want_int
 from ._local import find_data_file
 
 #: The largest SQuAD file read (the full SQuAD 2.0 train set is about 42 MB).
 MAX_BYTES = 256 * 1024 * 1024
 
 
-def _want(value, kind, where):
-    if not isinstance(value, kind):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise ValueError(f"{where} should be a {names}, got {type(value).__name__}.")
+def _object(path, value, field):
+    if not isinstance(value, dict):
+        fail(path, f"{field!r} should be an object, got {value!r:.80}.")
     return value
 
 
-def _answers(qa, context, here):
+def _answers(path, qa, context, here):
     """The reference answers of one question: their texts and checked offsets."""
     texts, starts = [], []
     if qa.get("is_impossible", False):
         return texts, starts
-    for k, answer in enumerate(_want(qa.get("answers", []), list, f"{here}.answers")):
-        _want(answer, dict, f"{here}.answers[{k}]")
-        text = _want(answer.get("text"), str, f"{here}.answers[{k}].text")
-        start = answer.get("answer_start")
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise ValueError(f"{here}.answers[{k}].answer_start should be an int >= 0.")
+    given = want(path, qa, "answers", (list,), f"{here}.answers", required=False) or []
+    for k, answer in enumerate(given):
+        field = f"{here}.answers[{k}]"
+        _object(path, answer, field)
+        text = want(path, answer, "text", (str,), f"{field}.text")
+        start = want_int(path, answer, "answer_start", 0, len(context), f"{field}.answer_start")
         if context[start : start + len(text)] != text:
-            raise ValueError(
-                f"{here}.answers[{k}]: {text!r:.60} is not at character {start} of its context."
-            )
+            fail(path, f"{field}: {text!r:.60} is not at character {start} of its context.")
         texts.append(text)
         starts.append(start)
     return texts, starts
@@ -46,7 +43,8 @@ def read_squad(path, *, max_bytes=MAX_BYTES):
     """Read a file in the SQuAD JSON layout into questions, contexts and answers.
 
     The file is treated as untrusted: its size is bounded, every field is
-    checked, and an error names the question that is wrong.
+    checked, and an error (a ``ValueError``) names the file and the field that
+    is wrong.
 
     Parameters
     ----------
@@ -76,24 +74,22 @@ def read_squad(path, *, max_bytes=MAX_BYTES):
     size = os.path.getsize(path)
     if size > max_bytes:
         raise ValueError(f"{path}: {size} bytes, more than max_bytes={max_bytes}.")
-    with open(path, encoding="utf-8") as f:
-        document = json.loads(f.read(max_bytes + 1))
-    articles = _want(_want(document, dict, f"{path}: the top level").get("data"), list, "'data'")
+    document = parse_json(path, read_bytes(path, max_bytes))
+    articles = want(path, _object(path, document, "the top level"), "data", (list,))
     questions, contexts, answers, groups, ids = [], [], [], [], []
     for a, article in enumerate(articles):
-        _want(article, dict, f"data[{a}]")
+        _object(path, article, f"data[{a}]")
         title = str(article.get("title", a))
-        for p, paragraph in enumerate(
-            _want(article.get("paragraphs"), list, f"data[{a}].paragraphs")
-        ):
+        paragraphs = want(path, article, "paragraphs", (list,), f"data[{a}].paragraphs")
+        for p, paragraph in enumerate(paragraphs):
             where = f"data[{a}].paragraphs[{p}]"
-            _want(paragraph, dict, where)
-            context = _want(paragraph.get("context"), str, f"{where}.context")
-            for q, qa in enumerate(_want(paragraph.get("qas"), list, f"{where}.qas")):
+            _object(path, paragraph, where)
+            context = want(path, paragraph, "context", (str,), f"{where}.context")
+            for q, qa in enumerate(want(path, paragraph, "qas", (list,), f"{where}.qas")):
                 here = f"{where}.qas[{q}]"
-                _want(qa, dict, here)
-                texts, starts = _answers(qa, context, here)
-                questions.append(_want(qa.get("question"), str, f"{here}.question"))
+                _object(path, qa, here)
+                texts, starts = _answers(path, qa, context, here)
+                questions.append(want(path, qa, "question", (str,), f"{here}.question"))
                 contexts.append(context)
                 answers.append({"text": texts, "answer_start": starts})
                 groups.append(title)

@@ -209,8 +209,6 @@ class OnnxModel:
             raise ValueError(f"spinning={spinning!r}; expected True or False.")
         self.precision = precision
         self.threads = threads or _cpu_count()
-        # As the estimators: on CPUs, batches of long texts hold fewer texts.
-        self._max_tokens = CPU_MAX_TOKENS if providers in (None, ["CPUExecutionProvider"]) else None
         self.batch_size = batch_size or int(config.get("batch_size") or 64)
         # Only plain names inside the folder, read bounded: the graph from bytes
         # (so ONNX Runtime never opens another file, such as external data).
@@ -234,6 +232,8 @@ class OnnxModel:
         if not spinning:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = providers or ["CPUExecutionProvider"]
+        # As the estimators: on CPUs, batches of long texts hold fewer texts.
+        self._max_tokens = CPU_MAX_TOKENS if providers == ["CPUExecutionProvider"] else None
         try:
             self.session = ort.InferenceSession(
                 _schema.read_bytes(graph_path, _schema.GRAPH_LIMIT),
@@ -708,10 +708,7 @@ class OnnxQuestionAnswerer(OnnxModel):
 
         As ``TransformerQuestionAnswerer.predict_answers``.
         """
-        if n_best is not None and (
-            isinstance(n_best, bool) or not isinstance(n_best, (int, np.integer)) or n_best < 1
-        ):
-            raise ValueError(f"n_best must be a positive int or None, got {n_best!r}.")
+        _spans.check_n_best(n_best)
         texts = self._check_X(X)
         windows = self._tokenize(
             _spans.encode_pairs,

@@ -17,6 +17,7 @@ import torch
 
 from ..tasks._base import mean_by_doc  # noqa: F401  (re-exported: callers read it here)
 from ..utils._batches import eval_batches, eval_order  # noqa: F401  (re-exported)
+from ..utils._spans import first_text_limit
 from ..utils._text_input import TextInput, WordInput, check_texts, check_words  # noqa: F401  (re-exported: the data path starts here)
 from ..utils._words import first_subwords
 
@@ -121,10 +122,10 @@ def encode(tokenizer, texts, max_length, *, chunk=False, stride=0, chunk_size=40
 def _cap_first_texts(tokenizer, texts, max_length, stride):
     """Windowing a pair moves over its second text; the first must leave it room.
 
-    A first text longer than ``min(max_length // 2, max_length - stride - 4)``
+    A first text longer than :func:`~sktransformers.utils._spans.first_text_limit`
     tokens is cut there (at a token boundary, by character offsets).
     """
-    limit = max(1, min(max_length // 2, max_length - int(stride) - 4))
+    limit = first_text_limit(max_length, stride)
     out = tokenizer(
         texts.first,
         add_special_tokens=False,

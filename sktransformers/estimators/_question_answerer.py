@@ -361,23 +361,26 @@ trust_remote_code, callbacks, random_state, verbose
             answer"), ``no_answer_score`` and ``n_best`` (the best distinct
             spans as ``text`` / ``answer_start`` / ``score`` dicts).
         """
+        return self._answers(X, n_best=n_best)[2]
+
+    def _answers(self, X, *, n_best=None, where=False):
+        """``(texts, windows, answers)``: the checked pairs, each one's windows, its answer."""
         self._check_decoding()
-        if n_best is not None and (
-            isinstance(n_best, bool) or not isinstance(n_best, (int, np.integer)) or n_best < 1
-        ):
-            raise ValueError(f"n_best must be a positive int or None, got {n_best!r}.")
+        _spans.check_n_best(n_best)
         windows = self._forward(X)  # raises NotFittedError before fit
-        contexts = check_questions(X).second
-        return [
+        texts = check_questions(X)
+        answers = [
             _spans.best_answers(
                 w,
                 context,
                 n_best=int(n_best or self.n_best),
                 max_answer_length=int(self.max_answer_length),
                 no_answer_threshold=self._threshold(),
+                where=where,
             )
-            for w, context in zip(windows, contexts)
+            for w, context in zip(windows, texts.second)
         ]
+        return texts, windows, answers
 
     def predict(self, X: Texts) -> np.ndarray:
         """The answer text of each question (``""`` when it has none).
@@ -430,17 +433,8 @@ trust_remote_code, callbacks, random_state, verbose
         """One job per question: the window its answer was read from, and the span's logits."""
         from ..explain._attributions import _assign_words, _Job, _windows
 
-        texts = check_questions(X)
-        windows = self._forward(X)
-        for i, (question, context) in enumerate(zip(texts.first, texts.second)):
-            answer = _spans.best_answers(
-                windows[i],
-                context,
-                n_best=int(self.n_best),
-                max_answer_length=int(self.max_answer_length),
-                no_answer_threshold=self._threshold(),
-                where=True,
-            )
+        texts, windows, answers = self._answers(X, where=True)
+        for i, (question, context, answer) in enumerate(zip(texts.first, texts.second, answers)):
             row, start, end = answer["where"]
             window = _windows(self, question, context)[row]
             _assign_words(window, question, context)

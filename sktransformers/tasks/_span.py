@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import _spans
-from ..utils._spans import (  # noqa: F401  (part of the span task's public face)
-    _references,
+from ..utils._spans import (  # noqa: F401  (re-exported with the span task)
     reference_texts,
     squad_exact_match,
     squad_f1,
@@ -33,22 +32,14 @@ def check_answers(y, contexts):
         )
     if isinstance(y, (str, bytes)):
         raise TypeError("y must hold one answer per question, not a string.")
-    if hasattr(y, "columns"):  # a DataFrame: the two columns
-        if {"text", "answer_start"} - set(y.columns):
-            raise ValueError(
-                f"y is a DataFrame with columns {list(y.columns)[:6]}; it needs the columns "
-                "'text' and 'answer_start'."
-            )
-        rows = [{"text": t, "answer_start": s} for t, s in zip(y["text"], y["answer_start"])]
-    else:
-        rows = list(y.tolist() if hasattr(y, "tolist") and not isinstance(y, list) else y)
+    rows = _spans.answer_rows(y)
     if len(rows) != len(contexts):
         raise ValueError(
             f"X and y have different lengths: {len(contexts)} questions but {len(rows)} answers."
         )
     out = []
     for i, (row, context) in enumerate(zip(rows, contexts)):
-        refs = _references(row, i)
+        refs = _spans.answer_references(row, i)
         for text, start in refs:
             if (
                 not 0 <= start <= len(context) - len(text)
@@ -121,10 +112,7 @@ class SpanTask(Task):
 
     def combine_rows(self, rows, enc, inputs):
         """Per question, its windows as ``(logits, offsets)`` (decoded with the context)."""
-        out = [[] for _ in range(len(inputs))]
-        for logits, d, where in zip(rows, enc.docs(), enc.offsets):
-            out[d].append((logits, where))
-        return out
+        return _spans.windows_by_pair(rows, enc.docs(), enc.offsets, len(inputs))
 
     def export_metadata(self, estimator):
         return {
@@ -145,7 +133,8 @@ class SpanTask(Task):
             for a in model.predict_answers(texts)
         ]
 
-    # -- explanations: the chosen answer's span score -----------------------
+    # -- explanations: the chosen answer's span score (the front end's jobs say
+    # which window and logits, and report the answer and "answer" / "no answer")
     def explain_target(self, target, estimator):
         if target is not None:
             raise ValueError(
@@ -154,14 +143,8 @@ class SpanTask(Task):
             )
         return 0
 
-    def target_name(self, index, estimator):
-        return "answer"
-
     def explained_output(self, target, columns):
         return lambda z: z[:, columns].sum(-1)
-
-    def explained_prediction(self, logits, estimator):
-        return float(np.sum(logits))
 
     @classmethod
     def from_json(cls, data):

@@ -84,8 +84,9 @@ def _settings(tokenizer):
             tokenizer.enable_padding(**padding)
 
 
-def question_limit(max_length, stride):
-    """The most tokens of a question kept: windows must leave the context room."""
+def first_text_limit(max_length, stride):
+    """The most tokens kept of a pair's first text (the question) when windows move over
+    the second: each window must leave the second text room to move forward."""
     return max(1, min(max_length // 2, max_length - int(stride) - 4))
 
 
@@ -94,11 +95,11 @@ def encode_pairs(tokenizer, questions, contexts, max_length, stride):
 
     ``tokenizer`` is a ``tokenizers.Tokenizer`` (a fast tokenizer's
     ``backend_tokenizer``); its settings are restored afterwards. A
-    question longer than :func:`question_limit` tokens is cut there.
+    question longer than :func:`first_text_limit` tokens is cut there.
     """
     with _settings(tokenizer):
         tokenizer.no_padding()
-        limit = question_limit(max_length, stride)
+        limit = first_text_limit(max_length, stride)
         tokenizer.enable_truncation(limit, strategy="longest_first")
         cut = tokenizer.encode_batch(list(questions), add_special_tokens=False)
         questions = [
@@ -287,11 +288,26 @@ def best_no_answer_threshold(margins, texts, references):
     return float(best_t)
 
 
-def answers_by_pair(rows, doc, offsets, contexts, **options):
-    """:func:`best_answers` for every pair, from the logits of all windows."""
-    per_pair = [[] for _ in contexts]
+def check_n_best(n_best):
+    """The ``n_best`` argument of ``predict_answers``: a positive int, or None."""
+    if n_best is not None and (
+        isinstance(n_best, bool) or not isinstance(n_best, (int, np.integer)) or n_best < 1
+    ):
+        raise ValueError(f"n_best must be a positive int or None, got {n_best!r}.")
+    return n_best
+
+
+def windows_by_pair(rows, doc, offsets, n_pairs):
+    """Per pair, its windows as ``(logits, offsets)``, from every window's outputs."""
+    per_pair = [[] for _ in range(n_pairs)]
     for logits, d, where in zip(rows, doc, offsets):
         per_pair[d].append((logits, where))
+    return per_pair
+
+
+def answers_by_pair(rows, doc, offsets, contexts, **options):
+    """:func:`best_answers` for every pair, from the logits of all windows."""
+    per_pair = windows_by_pair(rows, doc, offsets, len(contexts))
     return [best_answers(w, c, **options) for w, c in zip(per_pair, contexts)]
 
 
@@ -307,7 +323,7 @@ def _is_missing(value):
         return False
 
 
-def _references(row, i):
+def answer_references(row, i):
     """The ``(text, start)`` references of one answer in any accepted layout."""
     if isinstance(row, dict):
         if "text" not in row or "answer_start" not in row:
@@ -412,22 +428,27 @@ def token_f1(prediction, references):
 # ----------------------------------------------------------------------
 # SQuAD's scores over many questions
 # ----------------------------------------------------------------------
-def reference_texts(y):
-    """Per question, its reference answer texts (empty: no answer), from any accepted layout."""
-    if hasattr(y, "columns"):
+def answer_rows(y):
+    """One entry per question: the rows of a list, array or Series; a ``text`` /
+    ``answer_start`` DataFrame's rows as SQuAD's dicts."""
+    if hasattr(y, "columns"):  # a DataFrame: the two columns
         if {"text", "answer_start"} - set(y.columns):
             raise ValueError(
                 f"y is a DataFrame with columns {list(y.columns)[:6]}; it needs the columns "
                 "'text' and 'answer_start'."
             )
-        y = [{"text": t, "answer_start": s} for t, s in zip(y["text"], y["answer_start"])]
-    rows = list(y.tolist() if hasattr(y, "tolist") and not isinstance(y, list) else y)
+        return [{"text": t, "answer_start": s} for t, s in zip(y["text"], y["answer_start"])]
+    return list(y.tolist() if hasattr(y, "tolist") and not isinstance(y, list) else y)
+
+
+def reference_texts(y):
+    """Per question, its reference answer texts (empty: no answer), from any accepted layout."""
     out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(answer_rows(y)):
         if isinstance(row, str):  # a plain answer text ("" for none)
             out.append([row] if row else [])
         else:
-            out.append([text for text, _ in _references(row, i)])
+            out.append([text for text, _ in answer_references(row, i)])
     return out
 
 
