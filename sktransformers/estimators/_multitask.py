@@ -23,19 +23,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..engine._base import BaseTransformerEstimator
 from ..engine._data import LengthGroupedBatchSampler, check_texts
-from ..engine._hub import DEFAULT_MODEL
+from ..engine._parameters import WholeTextParameters, estimator_parameters, parameter
 from ..engine._persistence import register_estimator
 from ..tasks import TASK_KINDS, ClassificationTask, RegressionTask
 from ..tasks._classification import _normalise_labels
 from ..utils._typing import (
-    Freeze,
-    LongTexts,
-    MaxEpochs,
-    ModelSource,
-    PathLike,
-    Pooling,
-    Precision,
-    RandomState,
     Targets,
     Texts,
 )
@@ -207,7 +199,8 @@ def _column_kinds():
 
 
 @register_estimator
-class MultiTaskTransformer(BaseTransformerEstimator):
+@estimator_parameters
+class MultiTaskTransformer(WholeTextParameters, BaseTransformerEstimator):
     """Fine-tune one transformer backbone with one head per task, jointly.
 
     ``Y`` has one column per task. A missing entry (None or NaN) means the
@@ -220,9 +213,6 @@ class MultiTaskTransformer(BaseTransformerEstimator):
 
     Parameters
     ----------
-    model : str, path-like or FittedBackbone, default="sentence-transformers/all-MiniLM-L6-v2"
-        A Hugging Face model id, a local model directory, a directory written
-        by any estimator's ``save_pretrained``, or ``estimator.backbone()``.
     tasks : dict or None, default=None
         Kind of each task, ``{name: "classification" or "regression"}``.
         Tasks not listed are inferred from their labelled values with
@@ -240,15 +230,11 @@ class MultiTaskTransformer(BaseTransformerEstimator):
     sampling_temperature : float, default=2.0
         Temperature of ``sampling="temperature"``: 1 is proportional, larger
         values move toward uniform.
-    max_length, long_texts, stride, batch_size, predict_batch_size, max_epochs, lr, \
-weight_decay, warmup_ratio, max_grad_norm, early_stopping, patience, pooling, \
-dropout, num_layers, gradient_accumulation_steps, compile, checkpoint_dir, \
-freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_state, verbose
-        As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the rows held out (stratified by task) to record
         ``valid_loss``, ``valid_score`` (mean over tasks) and
-        ``valid_score_<task>`` (accuracy or R²) each epoch.
+        ``valid_score_<task>`` (accuracy or R²) each epoch, and for early
+        stopping. None trains on everything.
 
     Attributes
     ----------
@@ -276,86 +262,19 @@ freeze, lora, device, precision, trust_remote_code, augment, callbacks, random_s
     ['sentiment', 'rating']
     """
 
-    _parameter_constraints: dict = {
-        **BaseTransformerEstimator._parameter_constraints,
-        "tasks": [dict, None],
-        "task_weights": [dict, None],
-        "sampling": [StrOptions({"proportional", "temperature", "uniform"})],
-        "sampling_temperature": [Interval(Real, 0, None, closed="neither")],
-    }
-
-    def __init__(
-        self,
-        model: ModelSource = DEFAULT_MODEL,
-        *,
-        tasks: dict[str, str] | list[str] | None = None,
-        task_weights: dict[str, float] | list[float] | None = None,
-        sampling: Literal["proportional", "temperature", "uniform"] = "proportional",
-        sampling_temperature: float = 2.0,
-        max_length: int = 128,
-        long_texts: LongTexts = "truncate",
-        stride: int | None = None,
-        batch_size: int = 32,
-        predict_batch_size: int | None = None,
-        max_epochs: MaxEpochs = "auto",
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.06,
-        max_grad_norm: float | None = 1.0,
-        validation_fraction: float | None = None,
-        early_stopping: bool = False,
-        patience: int = 2,
-        pooling: Pooling = "mean",
-        dropout: float | None = None,
-        num_layers: int | None = None,
-        freeze: Freeze = None,
-        lora: bool | dict[str, Any] | None = None,
-        device: str = "auto",
-        precision: Precision = "auto",
-        gradient_accumulation_steps: int = 1,
-        compile: bool = False,
-        checkpoint_dir: PathLike | None = None,
-        trust_remote_code: bool = False,
-        augment: Any = None,
-        callbacks: list[Any] | None = None,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        super().__init__(
-            model,
-            max_length=max_length,
-            long_texts=long_texts,
-            stride=stride,
-            batch_size=batch_size,
-            predict_batch_size=predict_batch_size,
-            max_epochs=max_epochs,
-            lr=lr,
-            weight_decay=weight_decay,
-            warmup_ratio=warmup_ratio,
-            max_grad_norm=max_grad_norm,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            patience=patience,
-            pooling=pooling,
-            dropout=dropout,
-            num_layers=num_layers,
-            freeze=freeze,
-            lora=lora,
-            device=device,
-            precision=precision,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            compile=compile,
-            checkpoint_dir=checkpoint_dir,
-            trust_remote_code=trust_remote_code,
-            augment=augment,
-            callbacks=callbacks,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.tasks = tasks
-        self.task_weights = task_weights
-        self.sampling = sampling
-        self.sampling_temperature = sampling_temperature
+    # Its own parameters; the engine's are declared and documented once, in
+    # engine/_parameters.py.
+    tasks: dict[str, str] | list[str] | None = parameter(default=None, constraints=[dict, None])
+    task_weights: dict[str, float] | list[float] | None = parameter(
+        default=None, constraints=[dict, None]
+    )
+    sampling: Literal["proportional", "temperature", "uniform"] = parameter(
+        default="proportional",
+        constraints=[StrOptions({"proportional", "temperature", "uniform"})],
+    )
+    sampling_temperature: float = parameter(
+        default=2.0, constraints=[Interval(Real, 0, None, closed="neither")]
+    )
 
     _FITTED = (
         "tasks_",

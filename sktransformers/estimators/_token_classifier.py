@@ -12,17 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..deploy._export import ExportMixin
 from ..engine._base import BaseTransformerEstimator, window_stride
 from ..engine._data import check_words, encode_words
-from ..engine._hub import DEFAULT_MODEL
+from ..engine._parameters import estimator_parameters, parameter
 from ..engine._persistence import register_estimator
 from ..tasks import TaggingTask, check_tags
 from ..tasks._tagging import entity_f1, entity_spans
 from ..utils._typing import (
-    Freeze,
-    MaxEpochs,
-    ModelSource,
-    PathLike,
-    Precision,
-    RandomState,
     Targets,
     Texts,
 )
@@ -34,6 +28,7 @@ if TYPE_CHECKING:
 
 
 @register_estimator
+@estimator_parameters
 class TransformerTokenClassifier(ExportMixin, BaseTransformerEstimator):
     """Fine-tune a Hugging Face transformer to tag every word of a text (NER).
 
@@ -51,27 +46,20 @@ class TransformerTokenClassifier(ExportMixin, BaseTransformerEstimator):
 
     Parameters
     ----------
-    model : str, path-like or FittedBackbone, default="sentence-transformers/all-MiniLM-L6-v2"
-        A Hugging Face model id or directory, a directory written by any
-        estimator's ``save_pretrained``, or ``estimator.backbone()``.
     max_length : int, default=128
         Sub-words per window (special tokens included).
     stride : int or None, default=None
         Sub-words shared by consecutive windows of a long sentence; None
         means ``max_length // 4`` (32 for the default ``max_length``). An
         explicit value must be less than ``max_length // 2``.
-    lr : float, default=1e-4
+    lr : float, default=0.0001
         Peak learning rate of AdamW; twice the text estimators' 5e-5: on
         CoNLL-2003 (500 and 2,000 training sentences, 3 seeds each) entity F1
         was higher at 1e-4 (see the Performance page).
-    batch_size, predict_batch_size, max_epochs, weight_decay, warmup_ratio, \
-max_grad_norm, early_stopping, patience, dropout, num_layers, freeze, lora, device, \
-precision, gradient_accumulation_steps, compile, checkpoint_dir, trust_remote_code, \
-callbacks, random_state, verbose
-        As in :class:`TransformerClassifier`.
     validation_fraction : float or None, default=None
         Share of the sentences held out to record ``valid_loss`` and
-        ``valid_score`` (entity F1 on the held-out windows) each epoch.
+        ``valid_score`` (entity F1 on the held-out windows) each epoch, and
+        for early stopping. None trains on everything.
 
     Attributes
     ----------
@@ -104,63 +92,8 @@ callbacks, random_state, verbose
     pooling = "mean"
     augment = None
 
-    def __init__(
-        self,
-        model: ModelSource = DEFAULT_MODEL,
-        *,
-        max_length: int = 128,
-        stride: int | None = None,
-        batch_size: int = 32,
-        predict_batch_size: int | None = None,
-        max_epochs: MaxEpochs = "auto",
-        lr: float = 1e-4,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.06,
-        max_grad_norm: float | None = 1.0,
-        validation_fraction: float | None = None,
-        early_stopping: bool = False,
-        patience: int = 2,
-        dropout: float | None = None,
-        num_layers: int | None = None,
-        freeze: Freeze = None,
-        lora: bool | dict[str, Any] | None = None,
-        device: str = "auto",
-        precision: Precision = "auto",
-        gradient_accumulation_steps: int = 1,
-        compile: bool = False,
-        checkpoint_dir: PathLike | None = None,
-        trust_remote_code: bool = False,
-        callbacks: list[Any] | None = None,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        # Not BaseTransformerEstimator.__init__: pooling, long_texts and augment are fixed.
-        self.model = model
-        self.max_length = max_length
-        self.stride = stride
-        self.batch_size = batch_size
-        self.predict_batch_size = predict_batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.warmup_ratio = warmup_ratio
-        self.max_grad_norm = max_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.dropout = dropout
-        self.num_layers = num_layers
-        self.freeze = freeze
-        self.lora = lora
-        self.device = device
-        self.precision = precision
-        self.gradient_accumulation_steps = gradient_accumulation_steps
-        self.compile = compile
-        self.checkpoint_dir = checkpoint_dir
-        self.trust_remote_code = trust_remote_code
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.verbose = verbose
+    # The engine's parameters (engine/_parameters.py), this default changed:
+    lr: float = parameter(default=1e-4)
 
     # ------------------------------------------------------------------
     # Engine hooks

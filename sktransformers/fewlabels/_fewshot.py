@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,6 +41,7 @@ from ..engine import _hub
 from ..engine._data import EncodedDataset, PadCollator, check_texts, encode
 from ..engine._modules import TransformerModel
 from ..engine._net import predict_rows
+from ..engine._parameters import engine_parameter, estimator_parameters, parameter
 from ..engine._persistence import register_estimator
 from ..engine._rng import TrainingRng
 from ..engine._runtime import check_device, resolve_runtime
@@ -223,6 +223,7 @@ def _default_head():
 
 
 @register_estimator
+@estimator_parameters
 class FewShotClassifier(ClassifierMixin, BaseEstimator):
     """Few-shot text classification the SetFit way: contrastive tuning, then a head.
 
@@ -262,28 +263,18 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         the contrastive loss on cosine distance with ``margin``.
     margin : float, default=0.5
         Margin of the "contrastive" loss (unused by "cosine").
-    lr : float, default=2e-5
+    lr : float, default=2e-05
         Peak learning rate of AdamW for the encoder.
-    weight_decay : float, default=0.01
-        AdamW weight decay.
-    warmup_ratio : float, default=0.1
-        Share of the steps spent warming the learning rate up.
     batch_size : int, default=16
         Pairs per training step.
     max_length : int, default=128
         Texts are truncated to this many tokens.
-    pooling : {"mean", "cls"}, default="mean"
-        How token states become one vector per text.
     normalize : bool, default=True
         Scale embeddings to unit length before the head (the geometry the
         cosine loss trains; sentence-transformers' all-MiniLM-L6-v2 ends with
         the same normalisation).
     predict_batch_size : int, default=64
         Texts per forward pass when embedding.
-    device : str, default="auto"
-        "auto" uses CUDA when present, else the CPU; or any torch device.
-    trust_remote_code : bool, default=False
-        Passed to transformers.
     random_state : int, RandomState or None, default=None
         Seeds the pairs, the shuffling and the head (when it has a
         ``random_state`` left at None).
@@ -331,70 +322,40 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     (1, 2)
     """
 
-    _parameter_constraints: dict = {
-        "model": [str, os.PathLike, HasMethods(["load_backbone", "load_tokenizer"])],
-        "head": [HasMethods(["fit", "predict"]), None],
-        "num_iterations": [Interval(Integral, 0, None, closed="left")],
-        "max_pairs": [Interval(Integral, 1, None, closed="left"), None],
-        "contrastive_epochs": [Interval(Integral, 1, None, closed="left")],
-        "loss": [StrOptions({"cosine", "contrastive"})],
-        "margin": [Interval(Real, 0, 2, closed="neither")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "warmup_ratio": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_length": [Interval(Integral, 2, None, closed="left")],
-        "pooling": [StrOptions({"mean", "cls"})],
-        "normalize": ["boolean"],
-        "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "trust_remote_code": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
-    def __init__(
-        self,
-        model: ModelSource = _hub.DEFAULT_MODEL,
-        *,
-        head: Any = None,
-        num_iterations: int = 20,
-        max_pairs: int | None = None,
-        contrastive_epochs: int = 1,
-        loss: Literal["cosine", "contrastive"] = "cosine",
-        margin: float = 0.5,
-        lr: float = 2e-5,
-        weight_decay: float = 0.01,
-        warmup_ratio: float = 0.1,
-        batch_size: int = 16,
-        max_length: int = 128,
-        pooling: Pooling = "mean",
-        normalize: bool = True,
-        predict_batch_size: int = 64,
-        device: str = "auto",
-        trust_remote_code: bool = False,
-        random_state: RandomState = None,
-        verbose: int = 0,
-    ) -> None:
-        self.model = model
-        self.head = head
-        self.num_iterations = num_iterations
-        self.max_pairs = max_pairs
-        self.contrastive_epochs = contrastive_epochs
-        self.loss = loss
-        self.margin = margin
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.warmup_ratio = warmup_ratio
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self.pooling = pooling
-        self.normalize = normalize
-        self.predict_batch_size = predict_batch_size
-        self.device = device
-        self.trust_remote_code = trust_remote_code
-        self.random_state = random_state
-        self.verbose = verbose
+    # Its own parameters, and the engine's it takes (their constraints and
+    # descriptions declared once, in engine/_parameters.py).
+    model: ModelSource = engine_parameter("model", default=_hub.DEFAULT_MODEL, kw_only=False)
+    head: Any = parameter(default=None, constraints=[HasMethods(["fit", "predict"]), None])
+    num_iterations: int = parameter(
+        default=20, constraints=[Interval(Integral, 0, None, closed="left")]
+    )
+    max_pairs: int | None = parameter(
+        default=None, constraints=[Interval(Integral, 1, None, closed="left"), None]
+    )
+    contrastive_epochs: int = parameter(
+        default=1, constraints=[Interval(Integral, 1, None, closed="left")]
+    )
+    loss: Literal["cosine", "contrastive"] = parameter(
+        default="cosine", constraints=[StrOptions({"cosine", "contrastive"})]
+    )
+    margin: float = parameter(default=0.5, constraints=[Interval(Real, 0, 2, closed="neither")])
+    lr: float = engine_parameter("lr", default=2e-5)
+    weight_decay: float = engine_parameter("weight_decay", default=0.01)
+    warmup_ratio: float = engine_parameter("warmup_ratio", default=0.1)
+    batch_size: int = engine_parameter("batch_size", default=16)
+    max_length: int = engine_parameter("max_length", default=128)
+    pooling: Pooling = engine_parameter("pooling", default="mean")
+    normalize: bool = parameter(default=True, constraints=["boolean"])
+    predict_batch_size: int = engine_parameter(
+        "predict_batch_size",
+        default=64,
+        constraints=[Interval(Integral, 1, None, closed="left")],
+        doc_type="int",
+    )
+    device: str = engine_parameter("device", default="auto")
+    trust_remote_code: bool = engine_parameter("trust_remote_code", default=False)
+    random_state: RandomState = engine_parameter("random_state", default=None)
+    verbose: int = engine_parameter("verbose", default=0)
 
     # ------------------------------------------------------------------
     # Fitting

@@ -10,7 +10,7 @@ from numbers import Number
 from skorch.callbacks import Callback
 from skorch.callbacks.logging import filter_log_keys
 
-from ..engine._params import NET_PARAMS_ATTRIBUTE, estimator_params
+from ..engine._parameters import NET_PARAMS_ATTRIBUTE, estimator_params
 from ..utils._extras import install_hint
 
 __all__ = ["TensorBoard", "MlflowLogger", "estimator_params", "log_params", "tensorboard_tag"]
