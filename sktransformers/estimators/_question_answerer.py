@@ -18,10 +18,7 @@ from ..engine._persistence import register_estimator
 from ..tasks import SpanTask, check_answers, squad_f1
 from ..utils import _spans
 from ..utils._spans import check_questions
-from ..utils._typing import (
-    Targets,
-    Texts,
-)
+from ..utils._typing import Baseline, ExplainMethod, Targets, Texts
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -323,11 +320,9 @@ class TransformerQuestionAnswerer(ExportMixin, BaseTransformerEstimator):
         self,
         X: Texts,
         *,
-        method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
-            "integrated_gradients"
-        ),
+        method: ExplainMethod = "integrated_gradients",
         n_steps: int = 50,
-        baseline: Literal["pad", "mask"] = "pad",
+        baseline: Baseline = "pad",
         batch_size: int | None = None,
     ) -> Explanations:
         """Word attributions per question: which words of the question and context drove the answer.

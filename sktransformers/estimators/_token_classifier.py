@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -16,10 +16,7 @@ from ..engine._parameters import estimator_parameters, parameter
 from ..engine._persistence import register_estimator
 from ..tasks import TaggingTask, check_tags
 from ..tasks._tagging import entity_f1, entity_spans
-from ..utils._typing import (
-    Targets,
-    Texts,
-)
+from ..utils._typing import Baseline, ExplainMethod, Targets, Texts
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -234,11 +231,9 @@ class TransformerTokenClassifier(ExportMixin, BaseTransformerEstimator):
         *,
         word: int | list[int | None] | None = None,
         target: Any = None,
-        method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
-            "integrated_gradients"
-        ),
+        method: ExplainMethod = "integrated_gradients",
         n_steps: int = 50,
-        baseline: Literal["pad", "mask"] = "pad",
+        baseline: Baseline = "pad",
         batch_size: int | None = None,
     ) -> Explanations:
         """Why did a word get its tag: a score per word of the sentence.

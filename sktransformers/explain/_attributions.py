@@ -43,16 +43,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 
 from ..tasks import TOKEN, single_task
 from ..utils._extras import install_hint
-from ..utils._typing import Texts
+from ..utils._typing import Baseline, ExplainMethod, Texts
 
-METHODS = ("integrated_gradients", "gradient_x_input", "occlusion")
-BASELINES = ("pad", "mask")
+METHODS = get_args(ExplainMethod)
+BASELINES = get_args(Baseline)
 
 
 @dataclass
@@ -260,11 +260,9 @@ def explain(
     *,
     word: int | list[int | None] | None = None,
     target: Any = None,
-    method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
-        "integrated_gradients"
-    ),
+    method: ExplainMethod = "integrated_gradients",
     n_steps: int = 50,
-    baseline: Literal["pad", "mask"] = "pad",
+    baseline: Baseline = "pad",
     batch_size: int | None = None,
 ) -> Explanations:
     """Score each word of each text for one output of a fitted estimator.
@@ -433,11 +431,9 @@ class ExplainMixin:
         X: Texts,
         *,
         target: Any = None,
-        method: Literal["integrated_gradients", "gradient_x_input", "occlusion"] = (
-            "integrated_gradients"
-        ),
+        method: ExplainMethod = "integrated_gradients",
         n_steps: int = 50,
-        baseline: Literal["pad", "mask"] = "pad",
+        baseline: Baseline = "pad",
         batch_size: int | None = None,
     ) -> Explanations:
         """Word attributions per text: which words drove the output.

@@ -29,3 +29,7 @@ Freeze: TypeAlias = Literal["embeddings", "backbone"] | int | None
 LongTexts: TypeAlias = Literal["truncate", "chunk"]
 Pooling: TypeAlias = Literal["mean", "cls"]
 Precision: TypeAlias = Literal["auto", "fp32", "bf16", "fp16"]
+#: How ``explain`` attributes (``explain.METHODS`` at run time).
+ExplainMethod: TypeAlias = Literal["integrated_gradients", "gradient_x_input", "occlusion"]
+#: The reference input of Integrated Gradients and occlusion.
+Baseline: TypeAlias = Literal["pad", "mask"]
