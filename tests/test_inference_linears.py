@@ -22,6 +22,12 @@ TEXTS = [
 Y = [1, 0] * 40
 
 
+@pytest.fixture(autouse=True)
+def packing_on(monkeypatch):
+    """Pack wherever oneDNN works (by default only AVX-512 CPUs pack): the path tested here."""
+    monkeypatch.setenv("SKTRANSFORMERS_ONEDNN", "1")
+
+
 @pytest.fixture
 def passes(monkeypatch):
     """Record (layers prepared, dtype, packed) for each prepared inference pass."""
@@ -192,3 +198,30 @@ def test_only_float32_linears_are_prepared():
         assert n == 1
         assert "forward" in vars(model[0]) and "forward" not in vars(model[1])
     assert _plain_linears(model)
+
+
+@pytest.mark.parametrize(
+    ("capability", "setting", "packs"),
+    [
+        ("AVX512", None, True),
+        ("AVX2", None, False),  # measured slower or no faster there
+        ("AVX2", "1", True),
+        ("AVX512", "0", False),
+    ],
+)
+def test_cpu_passes_pack_by_default_only_with_avx512(
+    tiny_model_dir, passes, monkeypatch, capability, setting, packs
+):
+    if packs and not il.can_pack():
+        pytest.skip("oneDNN packed linear kernels are not available here")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    if setting is None:
+        monkeypatch.delenv("SKTRANSFORMERS_ONEDNN")
+    else:
+        monkeypatch.setenv("SKTRANSFORMERS_ONEDNN", setting)
+    est = TransformerClassifier(
+        tiny_model_dir, max_epochs=1, batch_size=16, device="cpu", random_state=0
+    ).fit(TEXTS, Y)
+    est.predict(TEXTS)
+    # float32 without packing has nothing to prepare: no prepared pass at all.
+    assert passes == ([(_n_linears(est.net_.module_), torch.float32, True)] if packs else [])
