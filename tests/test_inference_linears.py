@@ -54,11 +54,10 @@ def passes(monkeypatch):
 
 @pytest.fixture
 def no_onednn(monkeypatch):
-    """SKTRANSFORMERS_ONEDNN=0, as a user would set it (the check is cached per process)."""
+    """SKTRANSFORMERS_ONEDNN=0, as a user would set it."""
 
     def off():
         monkeypatch.setenv("SKTRANSFORMERS_ONEDNN", "0")
-        monkeypatch.setattr(il, "_checked", {})
 
     return off
 
